@@ -1,0 +1,62 @@
+// createApp(): headers → deps → session → CSRF → one route group per area → onError.
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./env";
+import { AppError } from "./lib/errors";
+import { csrfMiddleware } from "./middleware/csrf";
+import { depsMiddleware } from "./middleware/deps";
+import { noStore, securityHeaders } from "./middleware/security-headers";
+import { sessionMiddleware } from "./middleware/session";
+import { authApi } from "./routes/api/auth";
+import { meApi } from "./routes/api/me";
+import { orgsApi, userAdminApi } from "./routes/api/orgs";
+import { authPages } from "./routes/pages/auth";
+import { devMailPages } from "./routes/pages/dev-mail";
+import { renderErrorPage } from "./routes/pages/errors";
+import { portalPages } from "./routes/pages/portal";
+import { layout } from "../views/layout";
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.get("/healthz", (c) => c.text("ok"));
+
+  // The layout is registered before the guards so their errors render as full pages too.
+  app.use(securityHeaders, noStore, depsMiddleware, layout, sessionMiddleware, csrfMiddleware);
+
+  const api = new Hono<AppEnv>();
+  api.route("/", authApi);
+  api.route("/me", meApi);
+  api.route("/orgs", orgsApi);
+  api.route("/users", userAdminApi);
+  app.route("/api/v1", api);
+
+  app.route("/", authPages);
+  app.route("/", portalPages);
+  app.route("/dev", devMailPages);
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/api/")) return c.json(new AppError("NOT_FOUND", "No such endpoint.").toJSON(), 404);
+    return renderErrorPage(c, 404, "There is nothing at this address.");
+  });
+
+  app.onError((err, c) => {
+    const error = toAppError(err);
+    if (error.status >= 500) console.error(err);
+    if (error.retryAfter) c.header("Retry-After", String(error.retryAfter));
+    if (error.code === "UNAUTHENTICATED" && c.req.header("hx-request")) c.header("HX-Redirect", "/login");
+    if (c.req.path.startsWith("/api/")) return c.json(error.toJSON(), error.status);
+    return renderErrorPage(c, error.status, error.message);
+  });
+
+  return app;
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException && err.status < 500) {
+    // Hono's own 4xx, e.g. a body that is not valid JSON.
+    return new AppError(err.status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST", err.message || "The request could not be read.");
+  }
+  return new AppError("INTERNAL", "Something went wrong on our side. Please try again.");
+}

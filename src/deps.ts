@@ -1,0 +1,32 @@
+// What services need from the outside world, built once per request or cron run.
+import { createDb, type Db } from "./db/client";
+import type { Bindings } from "./env";
+import { readConfig, type Config } from "./lib/config";
+import { devMailbox, noMailer, resendMailer, type Mailer } from "./lib/mailer";
+
+export interface Deps {
+  db: Db;
+  kv: KVNamespace;
+  config: Config;
+  mailer: Mailer;
+  /** Milliseconds; the cron passes its scheduledTime so a sweep can run "as of" any moment. */
+  now: () => number;
+  /** The client's address for audit and throttling; null in cron runs. */
+  ip: string | null;
+  /** Work that may finish after the response (mail delivery). */
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+export function createDeps(
+  env: Bindings,
+  waitUntil: Deps["waitUntil"],
+  options: { now?: () => number; ip?: string | null } = {},
+): Deps {
+  const config = readConfig(env);
+  const mailer = config.resendApiKey
+    ? resendMailer(config.resendApiKey, config.mailFrom)
+    : config.isProduction
+      ? noMailer
+      : devMailbox;
+  return { db: createDb(env.DB), kv: env.KV, config, mailer, now: options.now ?? Date.now, ip: options.ip ?? null, waitUntil };
+}

@@ -1,0 +1,7 @@
+// One account per email address, compared trimmed and case-insensitively.
+import { z } from "zod";
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** Trimmed before the format check, so a stray space from a paste is not an error. */
+export const emailSchema = z.string().trim().max(254, "Use at most 254 characters.").pipe(z.email("Enter a valid email address."));

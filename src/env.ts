@@ -1,0 +1,33 @@
+// The Worker's bindings and the per-request variables every handler sees.
+import type { Actor } from "./domain/actor";
+import type { Deps } from "./deps";
+import type { SessionRecord } from "./services/sessions";
+
+export interface Bindings {
+  DB: D1Database;
+  KV: KVNamespace;
+  ASSETS?: Fetcher;
+  ENVIRONMENT: string;
+  APP_ORIGIN: string;
+  APP_NAME: string;
+  MAIL_FROM: string;
+  PRIVACY_POLICY_VERSION: string;
+  SESSION_IDLE_MINUTES: string;
+  SESSION_ABSOLUTE_HOURS: string;
+  RESEND_API_KEY?: string;
+  SETUP_TOKEN?: string;
+  PEPPER?: string;
+  TOTP_ENCRYPTION_KEY?: string;
+}
+
+export interface Variables {
+  deps: Deps;
+  /** The signed-in account, set by the session middleware when the session is valid. */
+  actor?: Actor;
+  session?: SessionRecord & { id: string };
+  /** CSRF token for forms: the session's, or the pre-sign-in cookie's. */
+  csrfToken: string;
+  secureHeadersNonce?: string;
+}
+
+export type AppEnv = { Bindings: Bindings; Variables: Variables };

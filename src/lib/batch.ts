@@ -1,0 +1,34 @@
+// D1 has no interactive transactions, but a batch is atomic. A compare-and-swap
+// (`UPDATE … WHERE state = expected`) followed by guardChanged() makes the whole
+// batch roll back when the swap lost a race, so the audit row, the mail and the
+// dependent writes happen exactly once.
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+
+/**
+ * Aborts the batch when the statement just before it changed no row:
+ * batch_guards has a CHECK that every insert violates. `changes()` reads the
+ * previous statement's row count on the same connection.
+ */
+export const guardChanged = (db: Db) => db.run(sql`INSERT INTO batch_guards (violation) SELECT 1 WHERE changes() = 0`);
+
+/** Aborts the batch when the condition (a SQL boolean) holds. */
+export const guardNot = (db: Db, condition: ReturnType<typeof sql>) =>
+  db.run(sql`INSERT INTO batch_guards (violation) SELECT 1 WHERE ${condition}`);
+
+export function isGuardAbort(error: unknown): boolean {
+  const text = String((error as { cause?: unknown })?.cause ?? "") + String((error as Error)?.message ?? error);
+  return text.includes("batch_guards_always_empty") || text.includes("CHECK constraint failed");
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const text = String((error as { cause?: unknown })?.cause ?? "") + String((error as Error)?.message ?? error);
+  return text.includes("UNIQUE constraint failed");
+}
+
+/** D1 caps bound parameters at 100 per statement. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

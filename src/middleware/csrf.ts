@@ -1,0 +1,59 @@
+// F-09 CSRF defence, in layers:
+//  1. any state-changing request with a foreign Origin (or Sec-Fetch-Site:
+//     cross-site) is refused;
+//  2. the JSON API only accepts application/json, which a cross-site page
+//     cannot send without a CORS preflight that this portal never grants;
+//  3. pages need a synchronizer token: the session's, or before sign-in a
+//     random cookie value echoed in the form (double submit).
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { CSRF_COOKIE, readCookie, writeCookie } from "../lib/cookies";
+import { timingSafeEqual } from "../lib/crypto";
+import { AppError } from "../lib/errors";
+import { newSecret } from "../lib/ids";
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+export const CSRF_FIELD = "_csrf";
+export const CSRF_HEADER = "x-csrf-token";
+
+const isApi = (path: string) => path.startsWith("/api/");
+
+export const csrfMiddleware = createMiddleware<AppEnv>(async (c, next) => {
+  const api = isApi(c.req.path);
+  let token = c.var.session?.csrf ?? readCookie(c, CSRF_COOKIE);
+  if (!token && !api) {
+    token = newSecret();
+    writeCookie(c, CSRF_COOKIE, token);
+  }
+  c.set("csrfToken", token ?? "");
+  if (SAFE.has(c.req.method)) return next();
+
+  const origin = c.req.header("origin");
+  if ((origin && origin !== c.var.deps.config.origin) || c.req.header("sec-fetch-site") === "cross-site") {
+    throw new AppError("FORBIDDEN", "Cross-origin requests are not allowed.");
+  }
+  if (api) {
+    // Bearer clients are not a CSRF target: a browser never attaches that header on its own.
+    const contentType = c.req.header("content-type") ?? "";
+    if (!c.req.header("authorization") && !/^application\/json\b/i.test(contentType)) {
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send JSON with Content-Type: application/json.");
+    }
+    return next();
+  }
+  const sent = c.req.header(CSRF_HEADER) ?? (await formField(c.req.raw.clone(), CSRF_FIELD));
+  if (!token || !sent || !timingSafeEqual(sent, token)) {
+    throw new AppError("FORBIDDEN", "This form has expired. Reload the page and try again.");
+  }
+  return next();
+});
+
+async function formField(request: Request, name: string): Promise<string | undefined> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined;
+  try {
+    const value = (await request.formData()).get(name);
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,141 @@
+// Signed-in pages: home, account, organizations (operators) and account administration.
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../../env";
+import type { Actor } from "../../domain/actor";
+import { SESSION_COOKIE, writeCookie, clearCookie } from "../../lib/cookies";
+import type { FieldErrors } from "../../lib/errors";
+import { requirePageSession } from "../../middleware/require-auth";
+import { changePassword, ChangePasswordInput, getMe, regenerateRecoveryCodes, RegenerateCodesInput } from "../../services/account";
+import {
+  getOrganization,
+  listOrganizations,
+  OnboardInput,
+  onboardOrganization,
+  organizationName,
+  UpdateOrgInput,
+  updateOrganization,
+} from "../../services/organizations";
+import { createSession, listSessions, revokeAllSessions, revokeSession } from "../../services/sessions";
+import { activateUser, deactivateUser, reinviteUser, resetTwoFactor } from "../../services/user-admin";
+import { AccountPage } from "../../../views/account";
+import { HomePage } from "../../../views/home";
+import { OrgDetailPage, OrgsPage, UserAdminRow } from "../../../views/orgs";
+import { checkbox, formAction } from "./form-action";
+
+type Authed = AppEnv & { Variables: { actor: Actor } };
+export const portalPages = new Hono<Authed>();
+
+portalPages.get("/", requirePageSession, async (c) =>
+  c.render(<HomePage actor={c.var.actor} orgName={await organizationName(c.var.deps, c.var.actor.orgId)} />, { title: "Home" }),
+);
+
+async function renderAccount(c: Context<Authed>, extra: Partial<Parameters<typeof AccountPage>[0]> = {}) {
+  const [me, sessions] = await Promise.all([getMe(c.var.deps, c.var.actor), listSessions(c.var.deps, c.var.actor, c.var.session?.id)]);
+  return c.render(<AccountPage user={me.user} recoveryCodesLeft={me.recoveryCodesLeft} sessions={sessions} {...extra} />, { title: "Your account" });
+}
+
+const accountNotices: Record<string, string> = { password: "Your password is changed. Your other sessions were signed out." };
+
+portalPages.use("/account/*", requirePageSession);
+portalPages.get("/account", requirePageSession, (c) => renderAccount(c, { notice: accountNotices[c.req.query("notice") ?? ""] }));
+
+portalPages.post("/account/sessions/:id/revoke", async (c) => {
+  await revokeSession(c.var.deps, c.var.actor, c.req.param("id"));
+  if (c.req.header("hx-request")) return c.html(<tr><td colspan={4} class="muted" role="status">Session signed out.</td></tr>);
+  return c.redirect("/account", 303);
+});
+
+portalPages.post("/account/sessions/revoke-all", async (c) => {
+  await revokeAllSessions(c.var.deps, c.var.actor);
+  clearCookie(c, SESSION_COOKIE);
+  return c.redirect("/login?notice=signed_out", 303);
+});
+
+portalPages.post("/account/password", (c) =>
+  formAction(c, {
+    schema: ChangePasswordInput,
+    run: async (data) => {
+      await changePassword(c.var.deps, c.var.actor, data);
+      const { secret } = await createSession(c.var.deps, c.var.actor.id, c.req.header("user-agent") ?? null);
+      writeCookie(c, SESSION_COOKIE, secret);
+      return c.redirect("/account?notice=password", 303);
+    },
+    render: (s) => renderAccount(c, { passwordErrors: s.errors ?? { currentPassword: s.message ?? "" } }),
+  }),
+);
+
+portalPages.post("/account/recovery-codes", (c) =>
+  formAction(c, {
+    schema: RegenerateCodesInput,
+    run: async (data) => renderAccount(c, { newCodes: await regenerateRecoveryCodes(c.var.deps, c.var.actor, data) }),
+    render: (s) => renderAccount(c, { codesErrors: s.errors ?? { code: s.message ?? "" } }),
+  }),
+);
+
+portalPages.use("/orgs/*", requirePageSession);
+portalPages.use("/orgs", requirePageSession);
+
+async function renderOrgs(c: Context<Authed>, extra: Partial<Parameters<typeof OrgsPage>[0]> = {}) {
+  const { items } = await listOrganizations(c.var.deps, c.var.actor, { page: 1, pageSize: 100 });
+  return c.render(<OrgsPage orgs={items} {...extra} />, { title: "Organizations" });
+}
+
+portalPages.get("/orgs", (c) => renderOrgs(c, { notice: c.req.query("created") ? "Organization created and invitation sent." : undefined }));
+
+const onboardShape = (v: Record<string, string>) => ({
+  name: v.name,
+  kind: v.kind,
+  channelPartner: checkbox(v.channelPartner),
+  managedBy: v.managedBy || undefined,
+  manager: { email: v["manager.email"], name: v["manager.name"] },
+});
+
+portalPages.post("/orgs", (c) =>
+  formAction(c, {
+    schema: OnboardInput,
+    shape: onboardShape,
+    run: async (data) => {
+      await onboardOrganization(c.var.deps, c.var.actor, data);
+      return c.redirect("/orgs?created=1", 303);
+    },
+    render: (s) => renderOrgs(c, { form: { values: s.values, errors: s.errors ?? { name: s.message ?? "" } } }),
+  }),
+);
+
+async function renderOrg(c: Context<Authed>, errors?: FieldErrors) {
+  const { org, users } = await getOrganization(c.var.deps, c.var.actor, c.req.param("id")!);
+  return c.render(<OrgDetailPage org={org} users={users} errors={errors} />, { title: org.name });
+}
+
+portalPages.get("/orgs/:id", (c) => renderOrg(c));
+portalPages.post("/orgs/:id", (c) =>
+  formAction(c, {
+    schema: UpdateOrgInput,
+    shape: (v) => ({ name: v.name, channelPartner: checkbox(v.channelPartner) }),
+    run: async (data) => {
+      await updateOrganization(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/orgs/${c.req.param("id")}`, 303);
+    },
+    render: (s) => renderOrg(c, s.errors ?? { name: s.message ?? "" }),
+  }),
+);
+portalPages.post("/orgs/:id/terminate", async (c) => {
+  await updateOrganization(c.var.deps, c.var.actor, c.req.param("id"), { status: "terminated" });
+  return c.redirect(`/orgs/${c.req.param("id")}`, 303);
+});
+
+const USER_ACTIONS = {
+  reinvite: [reinviteUser, "Invitation sent again."],
+  deactivate: [deactivateUser, "Deactivated."],
+  activate: [activateUser, "Activated."],
+  "reset-2fa": [resetTwoFactor, "2FA reset; they set it up at next sign-in."],
+} as const;
+
+portalPages.use("/users/*", requirePageSession);
+for (const [path, [action, done]] of Object.entries(USER_ACTIONS)) {
+  portalPages.post(`/users/:id/${path}`, async (c) => {
+    const { user } = await action(c.var.deps, c.var.actor, c.req.param("id"));
+    if (c.req.header("hx-request")) return c.html(<UserAdminRow user={user} message={done} />);
+    return c.redirect(`/orgs/${user.orgId}`, 303);
+  });
+}

@@ -1,0 +1,85 @@
+// Self-service for the signed-in account: profile, password, recovery codes.
+import { and, count, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { recoveryCodes, users } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { passwordProblem } from "../domain/password-policy";
+import { RECOVERY_CODE_COUNT } from "../domain/tokens";
+import { matchTotpStep, normalizeRecoveryCode } from "../domain/two-factor";
+import { guardChanged, isGuardAbort } from "../lib/batch";
+import { decryptSecret, hashPassword, sha256Hex, verifyPassword } from "../lib/crypto";
+import { AppError, validationError } from "../lib/errors";
+import { newId, newRecoveryCode } from "../lib/ids";
+import { auditInsert } from "./audit";
+import { securityNoticeInsert } from "./notifications";
+import { deliverSoon } from "./outbox";
+import { toPublicUser } from "./user-shape";
+
+export const ChangePasswordInput = z.strictObject({
+  currentPassword: z.string().min(1, "Enter your current password.").max(1024),
+  newPassword: z.string().max(1024),
+});
+export const RegenerateCodesInput = z.strictObject({ code: z.string().trim().min(1, "Enter the code from your authenticator app.").max(20) });
+
+async function loadSelf(deps: Deps, actor: Actor) {
+  const [user] = await deps.db.select().from(users).where(eq(users.id, actor.id));
+  if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
+  return user;
+}
+
+export async function getMe(deps: Deps, actor: Actor) {
+  const [user, [codes]] = await Promise.all([
+    loadSelf(deps, actor),
+    deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
+  ]);
+  return { user: toPublicUser(user), recoveryCodesLeft: codes?.n ?? 0 };
+}
+
+/**
+ * Ends every other session (F-07): sessions minted before now die, and the
+ * caller mints a fresh one for the current browser.
+ */
+export async function changePassword(deps: Deps, actor: Actor, input: z.infer<typeof ChangePasswordInput>) {
+  const user = await loadSelf(deps, actor);
+  const pepper = deps.config.secret("PEPPER");
+  if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, pepper))) {
+    throw validationError({ currentPassword: "Your current password is not correct." });
+  }
+  const problem = passwordProblem(input.newPassword);
+  if (problem) throw validationError({ newPassword: problem });
+  const now = deps.now();
+  const mailId = newId();
+  await deps.db.batch([
+    deps.db.update(users).set({ passwordHash: await hashPassword(input.newPassword, pepper), sessionsValidAfter: now, updatedAt: now }).where(eq(users.id, user.id)),
+    auditInsert(deps, { actorId: user.id, orgId: user.orgId, action: "user.password_changed", targetType: "user", targetId: user.id }),
+    securityNoticeInsert(deps, user, "password_changed", undefined, mailId),
+  ]);
+  deliverSoon(deps, [mailId]);
+}
+
+/** New recovery codes replace the old ones; a fresh TOTP code proves the authenticator is at hand. */
+export async function regenerateRecoveryCodes(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>): Promise<string[]> {
+  const user = await loadSelf(deps, actor);
+  const now = deps.now();
+  const step = user.totpSecretEnc ? matchTotpStep(await decryptSecret(user.totpSecretEnc, deps.config.secret("TOTP_ENCRYPTION_KEY")), input.code, now) : null;
+  if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) throw validationError({ code: "That code is not valid or was already used." });
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+  const hashes = await Promise.all(codes.map((c) => sha256Hex(normalizeRecoveryCode(c))));
+  const mailId = newId();
+  try {
+    await deps.db.batch([
+      deps.db.update(users).set({ totpLastStep: step, updatedAt: now }).where(and(eq(users.id, user.id), user.totpLastStep === null ? isNull(users.totpLastStep) : eq(users.totpLastStep, user.totpLastStep))),
+      guardChanged(deps.db),
+      deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),
+      deps.db.insert(recoveryCodes).values(hashes.map((codeHash) => ({ userId: user.id, codeHash, createdAt: now }))),
+      auditInsert(deps, { actorId: user.id, orgId: user.orgId, action: "user.recovery_codes_regenerated", targetType: "user", targetId: user.id }),
+      securityNoticeInsert(deps, user, "recovery_codes_regenerated", undefined, mailId),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw validationError({ code: "That code is not valid or was already used." });
+    throw e;
+  }
+  deliverSoon(deps, [mailId]);
+  return codes;
+}

@@ -1,0 +1,208 @@
+// Sign-in (F-05…F-08): password step → challenge → TOTP (or recovery code) → session.
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { z } from "zod";
+import { knownDevices, outbox, recoveryCodes, users } from "../db/schema";
+import type { Deps } from "../deps";
+import { canStartSignIn } from "../domain/account-state";
+import { normalizeEmail } from "../domain/email";
+import { RECOVERY_CODE_COUNT } from "../domain/tokens";
+import { matchTotpStep, newTotpSecret, normalizeRecoveryCode, totpUri } from "../domain/two-factor";
+import { guardChanged, isGuardAbort } from "../lib/batch";
+import { decryptSecret, encryptSecret, hashPassword, sha256Hex, verifyPassword } from "../lib/crypto";
+import { AppError } from "../lib/errors";
+import { newId, newRecoveryCode } from "../lib/ids";
+import { securityNoticeMail } from "../../views/mail/templates";
+import { auditInsert } from "./audit";
+import { createChallenge, deleteChallenge, readChallenge } from "./challenges";
+import { securityNoticeInsert } from "./notifications";
+import { deliverSoon } from "./outbox";
+import { createSession } from "./sessions";
+import { assertNotLocked, clearAccountFailures, recordFailure, throttleKeys, throttleRowsQuery } from "./throttle";
+import { toPublicUser } from "./user-shape";
+
+export const LoginInput = z.strictObject({
+  email: z.string().trim().min(1, "Enter your email address.").max(254),
+  password: z.string().min(1, "Enter your password.").max(1024),
+});
+
+export const TotpInput = z
+  .strictObject({
+    challenge: z.string().min(1).max(100),
+    code: z.string().trim().max(20).optional(),
+    recoveryCode: z.string().trim().max(40).optional(),
+  })
+  .refine((v) => Boolean(v.code) !== Boolean(v.recoveryCode), {
+    message: "Enter the 6-digit code from your authenticator app or one recovery code.",
+    path: ["code"],
+  });
+
+const WRONG_CREDENTIALS = "Email or password is incorrect.";
+const WRONG_CODE = "That code is not valid. Check your authenticator app and try again.";
+
+/** Hash of a throwaway password, so an unknown email costs the same PBKDF2 time as a wrong password. */
+let dummyHash: Promise<string> | undefined;
+const timingDummy = (pepper: string) => (dummyHash ??= hashPassword("timing-equalizer-not-a-password", pepper));
+
+export type LoginResult =
+  | { next: "totp"; challenge: string }
+  | { next: "totp_enroll"; challenge: string; totp: { secret: string; uri: string } };
+
+/** The password step: never creates a session, only a challenge bound to the account. */
+export async function startLogin(deps: Deps, input: z.infer<typeof LoginInput>, next?: string): Promise<LoginResult> {
+  const email = normalizeEmail(input.email);
+  const keys = await throttleKeys(deps, email);
+  const [throttles, [user]] = await deps.db.batch([throttleRowsQuery(deps, keys), deps.db.select().from(users).where(eq(users.email, email)).limit(1)]);
+  assertNotLocked(deps, throttles);
+
+  const pepper = deps.config.secret("PEPPER");
+  const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await timingDummy(pepper)), pepper);
+  if (!user || !user.passwordHash || !passwordOk || !canStartSignIn(user.status)) {
+    await recordFailure(deps, keys);
+    if (user && passwordOk && user.status === "deactivated") {
+      throw new AppError("UNAUTHENTICATED", "This account is deactivated. Ask your Partner Manager to activate it again.");
+    }
+    throw new AppError("UNAUTHENTICATED", WRONG_CREDENTIALS);
+  }
+  await clearAccountFailures(deps, keys);
+
+  if (user.status === "pending_2fa" || !user.totpSecretEnc) {
+    const secret = newTotpSecret();
+    const pendingSecretEnc = await encryptSecret(secret, deps.config.secret("TOTP_ENCRYPTION_KEY"));
+    const challenge = await createChallenge(deps, { userId: user.id, kind: "enroll", pendingSecretEnc, next });
+    return { next: "totp_enroll", challenge, totp: { secret, uri: totpUri(secret, deps.config.appName, user.email) } };
+  }
+  return { next: "totp", challenge: await createChallenge(deps, { userId: user.id, kind: "verify", next }) };
+}
+
+/** The enrollment details of a live challenge, so the page can show the QR code again after a typo. */
+export async function enrollmentOf(deps: Deps, challengeId: string) {
+  const challenge = await readChallenge(deps, challengeId);
+  if (!challenge || challenge.kind !== "enroll" || !challenge.pendingSecretEnc) return null;
+  const [user] = await deps.db.select({ email: users.email }).from(users).where(eq(users.id, challenge.userId));
+  if (!user) return null;
+  const secret = await decryptSecret(challenge.pendingSecretEnc, deps.config.secret("TOTP_ENCRYPTION_KEY"));
+  return { secret, uri: totpUri(secret, deps.config.appName, user.email) };
+}
+
+export interface SignedIn {
+  user: ReturnType<typeof toPublicUser>;
+  recoveryCodes?: string[];
+  sessionSecret: string;
+  next?: string;
+}
+
+/**
+ * The second step. Exactly one session per accepted TOTP step: the step is
+ * recorded with a compare-and-swap on users.totp_last_step in the same batch
+ * as the audit entry, so a replay or a parallel duplicate loses (RFC 6238 §5.2).
+ */
+export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput>, userAgent: string | null): Promise<SignedIn> {
+  const challenge = await readChallenge(deps, input.challenge);
+  if (!challenge) throw new AppError("UNAUTHENTICATED", "Your sign-in has expired. Enter your email and password again.");
+  const [user] = await deps.db.select().from(users).where(eq(users.id, challenge.userId));
+  const expectedStatus = challenge.kind === "enroll" ? "pending_2fa" : "active";
+  if (!user || user.status !== expectedStatus) throw new AppError("UNAUTHENTICATED", "Your sign-in has expired. Enter your email and password again.");
+
+  const keys = await throttleKeys(deps, user.email);
+  assertNotLocked(deps, await throttleRowsQuery(deps, keys));
+
+  const key = deps.config.secret("TOTP_ENCRYPTION_KEY");
+  const now = deps.now();
+  const fail = async (message = WRONG_CODE): Promise<never> => {
+    await recordFailure(deps, keys);
+    throw new AppError("UNAUTHENTICATED", message, { code: message });
+  };
+
+  const signInAudit = (action: string) => auditInsert(deps, { actorId: user.id, orgId: user.orgId, action, targetType: "user", targetId: user.id });
+  const deviceStatements = await newDeviceStatements(deps, user, userAgent);
+  const mailIds: string[] = [deviceStatements.mailId];
+  let recoveryCodesShown: string[] | undefined;
+  let statements;
+
+  if (challenge.kind === "enroll") {
+    if (!input.code) return fail("Enter the 6-digit code your authenticator app shows for the new account.");
+    const secret = await decryptSecret(challenge.pendingSecretEnc!, key);
+    const step = matchTotpStep(secret, input.code, now);
+    if (step === null) return fail();
+    recoveryCodesShown = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    const hashes = await Promise.all(recoveryCodesShown.map((c) => sha256Hex(normalizeRecoveryCode(c))));
+    const noticeId = newId();
+    mailIds.push(noticeId);
+    statements = [
+      deps.db
+        .update(users)
+        .set({ totpSecretEnc: await encryptSecret(secret, key), totpLastStep: step, status: "active", lastLoginAt: now, updatedAt: now })
+        .where(and(eq(users.id, user.id), eq(users.status, "pending_2fa"))),
+      guardChanged(deps.db),
+      deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),
+      deps.db.insert(recoveryCodes).values(hashes.map((codeHash) => ({ userId: user.id, codeHash, createdAt: now }))),
+      signInAudit("auth.two_factor_enrolled"),
+      securityNoticeInsert(deps, user, "two_factor_enrolled", undefined, noticeId),
+    ];
+  } else if (input.code) {
+    const step = matchTotpStep(await decryptSecret(user.totpSecretEnc!, key), input.code, now);
+    if (step === null) return fail();
+    if (user.totpLastStep !== null && step <= user.totpLastStep) return fail("That code was already used. Wait for the next code in your app.");
+    statements = [
+      deps.db
+        .update(users)
+        .set({ totpLastStep: step, lastLoginAt: now })
+        .where(and(eq(users.id, user.id), eq(users.status, "active"), or(isNull(users.totpLastStep), lt(users.totpLastStep, step)))),
+      guardChanged(deps.db),
+      signInAudit("auth.signed_in"),
+    ];
+  } else {
+    const codeHash = await sha256Hex(normalizeRecoveryCode(input.recoveryCode!));
+    const noticeId = newId();
+    mailIds.push(noticeId);
+    statements = [
+      deps.db
+        .update(recoveryCodes)
+        .set({ usedAt: now })
+        .where(and(eq(recoveryCodes.userId, user.id), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt))),
+      guardChanged(deps.db),
+      deps.db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)),
+      signInAudit("auth.signed_in_with_recovery_code"),
+      securityNoticeInsert(deps, user, "recovery_code_used", undefined, noticeId),
+    ];
+  }
+
+  try {
+    await deps.db.batch([...statements, ...deviceStatements.statements] as unknown as Parameters<typeof deps.db.batch>[0]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    return fail(input.recoveryCode ? "That recovery code is not valid or was already used." : "That code was already used. Wait for the next code in your app.");
+  }
+  await Promise.all([deleteChallenge(deps, input.challenge), clearAccountFailures(deps, keys)]);
+  deliverSoon(deps, mailIds);
+  const { secret: sessionSecret } = await createSession(deps, user.id, userAgent);
+  const [fresh] = await deps.db.select().from(users).where(eq(users.id, user.id));
+  return { user: toPublicUser(fresh!), recoveryCodes: recoveryCodesShown, sessionSecret, next: challenge.next };
+}
+
+/**
+ * F-91 "new sign-in": mail the holder when this user agent + address has not
+ * signed in before (not on the very first sign-in), then remember it. Set-based,
+ * so it joins the sign-in batch without an extra round trip.
+ */
+async function newDeviceStatements(deps: Deps, user: { id: string; email: string; name: string }, userAgent: string | null) {
+  const fingerprint = await sha256Hex(`${userAgent ?? ""}|${deps.ip ?? ""}`);
+  const now = deps.now();
+  const mailId = newId();
+  const { appName, origin } = deps.config;
+  const detail = `Device: ${userAgent?.slice(0, 120) ?? "unknown"}. Address: ${deps.ip ?? "unknown"}. Time: ${new Date(now).toISOString()}.`;
+  const mail = securityNoticeMail({ appName, name: user.name, notice: "new_sign_in", detail, origin });
+  return {
+    mailId,
+    statements: [
+      deps.db.run(sql`INSERT INTO ${outbox} (id, to_address, subject, text_body, html_body, status, attempts, next_attempt_at, created_at)
+        SELECT ${mailId}, ${user.email}, ${mail.subject}, ${mail.text}, ${mail.html}, 'pending', 0, ${now}, ${now}
+        WHERE EXISTS (SELECT 1 FROM ${knownDevices} WHERE user_id = ${user.id})
+          AND NOT EXISTS (SELECT 1 FROM ${knownDevices} WHERE user_id = ${user.id} AND fingerprint = ${fingerprint})`),
+      deps.db
+        .insert(knownDevices)
+        .values({ userId: user.id, fingerprint, firstSeenAt: now, lastSeenAt: now })
+        .onConflictDoUpdate({ target: [knownDevices.userId, knownDevices.fingerprint], set: { lastSeenAt: now } }),
+    ],
+  };
+}

@@ -1,0 +1,111 @@
+// Invitations and activation (F-03, F-04): a 256-bit token mailed once,
+// stored as its SHA-256, valid 7 days, voided by a re-invite.
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { invitations, organizations, users } from "../db/schema";
+import type { Deps } from "../deps";
+import { passwordProblem } from "../domain/password-policy";
+import { INVITATION_TTL_MS, linkState } from "../domain/tokens";
+import { guardChanged, isGuardAbort } from "../lib/batch";
+import { hashPassword, sha256Hex } from "../lib/crypto";
+import { AppError, validationError } from "../lib/errors";
+import { newId, newSecret } from "../lib/ids";
+import { invitationMail } from "../../views/mail/templates";
+import { auditInsert } from "./audit";
+import { mailInsert } from "./outbox";
+
+export const activationUrl = (deps: Deps, token: string) => `${deps.config.origin}/activate?token=${encodeURIComponent(token)}`;
+
+/**
+ * Statements that void the account's open invitations and issue a new one with
+ * its mail; the caller adds them to the batch of the change that invites.
+ */
+export async function invitationStatements(
+  deps: Deps,
+  invitee: { id: string; email: string; name: string },
+  orgName: string,
+  inviter: { id: string; name: string } | null,
+) {
+  const token = newSecret();
+  const now = deps.now();
+  const mailId = newId();
+  const mail = invitationMail({ appName: deps.config.appName, name: invitee.name, orgName, url: activationUrl(deps, token), inviter: inviter?.name ?? null });
+  return {
+    mailId,
+    statements: [
+      deps.db
+        .update(invitations)
+        .set({ revokedAt: now })
+        .where(and(eq(invitations.userId, invitee.id), isNull(invitations.usedAt), isNull(invitations.revokedAt))),
+      deps.db.insert(invitations).values({
+        id: newId(),
+        userId: invitee.id,
+        tokenHash: await sha256Hex(token),
+        invitedBy: inviter?.id ?? null,
+        createdAt: now,
+        expiresAt: now + INVITATION_TTL_MS,
+      }),
+      mailInsert(deps, invitee.email, mail, mailId),
+    ] as const,
+  };
+}
+
+/** Looks up an activation token: the invitation, its account and organization, and whether it can still be used. */
+export async function findInvitation(deps: Deps, token: string) {
+  if (!token || token.length > 100) throw new AppError("INVALID_TOKEN", "This activation link is not valid. Ask for a new invitation.");
+  const [row] = await deps.db
+    .select({ invitation: invitations, user: users, orgName: organizations.name })
+    .from(invitations)
+    .innerJoin(users, eq(users.id, invitations.userId))
+    .innerJoin(organizations, eq(organizations.id, users.orgId))
+    .where(eq(invitations.tokenHash, await sha256Hex(token)));
+  if (!row) throw new AppError("INVALID_TOKEN", "This activation link is not valid. Ask for a new invitation.");
+  const state = linkState(row.invitation, deps.now());
+  if (state === "expired") throw new AppError("EXPIRED_TOKEN", "This activation link has expired. Ask your Partner Manager to invite you again.");
+  if (state !== "usable" || row.user.status !== "invited") {
+    throw new AppError("INVALID_TOKEN", "This activation link was already used or replaced by a newer one.");
+  }
+  return row;
+}
+
+export const AcceptInvitationInput = z.strictObject({
+  token: z.string().min(1).max(100),
+  password: z.string().max(1024),
+  acceptPrivacyPolicy: z.literal(true, { error: "You must agree to the privacy policy to create your account." }),
+});
+
+/** F-04: set the password, record the privacy policy consent, and move on to 2FA enrollment. */
+export async function acceptInvitation(deps: Deps, input: z.infer<typeof AcceptInvitationInput>) {
+  const { invitation, user } = await findInvitation(deps, input.token);
+  const problem = passwordProblem(input.password);
+  if (problem) throw validationError({ password: problem });
+  const now = deps.now();
+  const passwordHash = await hashPassword(input.password, deps.config.secret("PEPPER"));
+  try {
+    await deps.db.batch([
+      deps.db
+        .update(invitations)
+        .set({ usedAt: now })
+        .where(and(eq(invitations.id, invitation.id), isNull(invitations.usedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, now))),
+      guardChanged(deps.db),
+      deps.db
+        .update(users)
+        .set({ passwordHash, status: "pending_2fa", privacyPolicyVersion: deps.config.privacyPolicyVersion, privacyAcceptedAt: now, updatedAt: now })
+        .where(and(eq(users.id, user.id), eq(users.status, "invited"))),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: user.id,
+        orgId: user.orgId,
+        action: "user.activated",
+        targetType: "user",
+        targetId: user.id,
+        before: { status: "invited" },
+        after: { status: "pending_2fa", privacyPolicyVersion: deps.config.privacyPolicyVersion },
+      }),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw new AppError("INVALID_TOKEN", "This activation link was already used or replaced by a newer one.");
+    throw e;
+  }
+  return { email: user.email };
+}

@@ -1,0 +1,101 @@
+// Small building blocks shared by every page: forms with their CSRF field,
+// labelled inputs with their error, notices.
+import type { Child } from "hono/jsx";
+import { useRequestContext } from "hono/jsx-renderer";
+import type { FieldErrors } from "../src/lib/errors";
+
+export function CsrfField() {
+  const c = useRequestContext();
+  return <input type="hidden" name="_csrf" value={c.get("csrfToken")} />;
+}
+
+export function Form(props: { action: string; children: Child; class?: string; confirm?: string; id?: string }) {
+  return (
+    <form method="post" action={props.action} class={props.class} id={props.id} data-confirm={props.confirm}>
+      <CsrfField />
+      {props.children}
+    </form>
+  );
+}
+
+interface FieldProps {
+  name: string;
+  label: string;
+  type?: string;
+  value?: string;
+  errors?: FieldErrors;
+  hint?: string;
+  autocomplete?: string;
+  required?: boolean;
+  inputmode?: "numeric" | "email" | "text";
+  maxlength?: number;
+  autofocus?: boolean;
+  pattern?: string;
+}
+
+export function Field(p: FieldProps) {
+  const error = p.errors?.[p.name];
+  const id = `f-${p.name.replace(/\W/g, "-")}`;
+  const describedBy = [p.hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+  return (
+    <div class={error ? "field invalid" : "field"}>
+      <label for={id}>{p.label}</label>
+      <input
+        id={id}
+        name={p.name}
+        type={p.type ?? "text"}
+        value={p.type === "password" ? undefined : p.value}
+        autocomplete={p.autocomplete}
+        required={p.required}
+        inputmode={p.inputmode}
+        maxlength={p.maxlength}
+        autofocus={p.autofocus}
+        pattern={p.pattern}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy}
+      />
+      {p.hint && <p class="hint" id={`${id}-hint`}>{p.hint}</p>}
+      {error && <p class="error" id={`${id}-error`} role="alert">{error}</p>}
+    </div>
+  );
+}
+
+export function Checkbox(p: { name: string; label: Child; checked?: boolean; errors?: FieldErrors }) {
+  const error = p.errors?.[p.name];
+  const id = `f-${p.name}`;
+  return (
+    <div class={error ? "field check invalid" : "field check"}>
+      <input id={id} type="checkbox" name={p.name} value="on" checked={p.checked} aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${id}-error` : undefined} />
+      <label for={id}>{p.label}</label>
+      {error && <p class="error" id={`${id}-error`} role="alert">{error}</p>}
+    </div>
+  );
+}
+
+export function Notice(p: { kind?: "info" | "success" | "error"; children: Child }) {
+  return (
+    <div class={`notice ${p.kind ?? "info"}`} role={p.kind === "error" ? "alert" : "status"}>
+      {p.children}
+    </div>
+  );
+}
+
+/** Errors that belong to no visible field (e.g. a wrong code on a hidden challenge). */
+export function FormErrors(p: { errors?: FieldErrors; shown: string[]; message?: string }) {
+  const rest = Object.entries(p.errors ?? {}).filter(([k]) => !p.shown.includes(k));
+  if (!p.message && !rest.length) return null;
+  return (
+    <Notice kind="error">
+      {p.message && <p>{p.message}</p>}
+      {rest.map(([, v]) => (
+        <p>{v}</p>
+      ))}
+    </Notice>
+  );
+}
+
+export function DateTime(p: { at: string | number | null | undefined }) {
+  if (p.at === null || p.at === undefined) return <span class="muted">never</span>;
+  const iso = new Date(p.at).toISOString();
+  return <time datetime={iso}>{iso.replace("T", " ").slice(0, 16)} UTC</time>;
+}

@@ -1,0 +1,70 @@
+// Every mail the portal sends, as subject + plain text + HTML. Links are built
+// from the configured origin by the caller, never from the request's Host.
+import { html } from "hono/html";
+
+export interface MailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+function compose(subject: string, paragraphs: string[], action?: { label: string; url: string }): MailContent {
+  const text = [...paragraphs, ...(action ? [`${action.label}: ${action.url}`] : [])].join("\n\n");
+  const body = html`<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">
+${paragraphs.map((p) => html`<p>${p}</p>`)}
+${action ? html`<p><a href="${action.url}">${action.label}</a></p><p style="color:#666;font-size:12px">${action.url}</p>` : ""}
+</body></html>`;
+  return { subject, text, html: body.toString() };
+}
+
+export const invitationMail = (p: { appName: string; name: string; orgName: string; url: string; inviter: string | null }) =>
+  compose(
+    `You're invited to the ${p.appName} partner portal`,
+    [
+      `Hello ${p.name},`,
+      `${p.inviter ?? p.appName} invited you to join ${p.orgName} on the ${p.appName} partner portal.`,
+      "Open the link below to set your password, agree to the privacy policy and create your account. The link works once and expires in 7 days. After that you will set up two-factor authentication at your first sign-in.",
+    ],
+    { label: "Activate your account", url: p.url },
+  );
+
+export const passwordResetMail = (p: { appName: string; name: string; url: string }) =>
+  compose(
+    `Reset your ${p.appName} password`,
+    [
+      `Hello ${p.name},`,
+      "Someone asked to reset the password of your account. If it was you, open the link below within one hour. You will still need your authenticator app to sign in.",
+      "If it was not you, ignore this mail: your password stays as it is.",
+    ],
+    { label: "Choose a new password", url: p.url },
+  );
+
+export const SECURITY_NOTICES = {
+  two_factor_enrolled: "Two-factor authentication was set up for your account.",
+  two_factor_reset: "Two-factor authentication of your account was reset by an administrator. You will set it up again at your next sign-in.",
+  recovery_code_used: "A recovery code was used to sign in to your account.",
+  recovery_codes_regenerated: "New recovery codes were generated for your account; the old ones no longer work.",
+  password_changed: "The password of your account was changed and your other sessions were signed out.",
+  role_changed: "Your role in the portal was changed.",
+  api_token_created: "A personal API token was created for your account.",
+  new_sign_in: "There was a new sign-in to your account from a device or address not seen before.",
+} as const;
+export type SecurityNotice = keyof typeof SECURITY_NOTICES;
+
+export const securityNoticeMail = (p: { appName: string; name: string; notice: SecurityNotice; detail?: string; origin: string }) =>
+  compose(
+    `Security notice: ${SECURITY_NOTICES[p.notice].split(/[.;]/)[0]}`,
+    [
+      `Hello ${p.name},`,
+      SECURITY_NOTICES[p.notice],
+      ...(p.detail ? [p.detail] : []),
+      "If this was not you, reset your password and contact your Partner Manager at once.",
+    ],
+    { label: "Review your account", url: `${p.origin}/account` },
+  );
+
+export const deactivatedMail = (p: { appName: string; name: string }) =>
+  compose(`Your ${p.appName} account was deactivated`, [
+    `Hello ${p.name},`,
+    `Your ${p.appName} partner portal account was deactivated. Ask your Partner Manager if you need access again.`,
+  ]);

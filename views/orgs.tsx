@@ -1,0 +1,161 @@
+// Operators' organizations page: list, onboard form (F-02), and one organization's accounts.
+import type { FieldErrors } from "../src/lib/errors";
+import type { FormValues } from "../src/lib/validate";
+import type { toPublicOrg } from "../src/services/organizations";
+import type { PublicUser } from "../src/services/user-shape";
+import { ROLE_LABELS } from "../src/domain/roles";
+import { STATUS_LABELS } from "../src/domain/account-state";
+import { Checkbox, DateTime, Field, Form, FormErrors, Notice } from "./components";
+
+type Org = ReturnType<typeof toPublicOrg>;
+
+export function OnboardForm(p: { values?: FormValues; errors?: FieldErrors; partners: Org[] }) {
+  const v = p.values ?? {};
+  return (
+    <Form action="/orgs" class="card" id="onboard">
+      <h2>Onboard an organization</h2>
+      <FormErrors errors={p.errors} shown={["name", "kind", "channelPartner", "managedBy", "manager.email", "manager.name"]} />
+      <Field name="name" label="Organization name" value={v.name} errors={p.errors} required maxlength={120} />
+      <div class={p.errors?.kind ? "field invalid" : "field"}>
+        <label for="f-kind">Kind</label>
+        <select id="f-kind" name="kind">
+          <option value="partner" selected={v.kind !== "customer"}>Partner (reseller)</option>
+          <option value="customer" selected={v.kind === "customer"}>Customer</option>
+        </select>
+        {p.errors?.kind && <p class="error" role="alert">{p.errors.kind}</p>}
+      </div>
+      <Checkbox name="channelPartner" label="Channel partner (partners only)" checked={v.channelPartner === "on"} errors={p.errors} />
+      <div class={p.errors?.managedBy ? "field invalid" : "field"}>
+        <label for="f-managedBy">Managed by partner (customers only)</label>
+        <select id="f-managedBy" name="managedBy">
+          <option value="">—</option>
+          {p.partners.map((o) => (
+            <option value={o.id} selected={v.managedBy === o.id}>{o.name}</option>
+          ))}
+        </select>
+        {p.errors?.managedBy && <p class="error" role="alert">{p.errors.managedBy}</p>}
+      </div>
+      <Field name="manager.name" label="First Partner Manager's name" value={v["manager.name"]} errors={p.errors} required maxlength={120} />
+      <Field name="manager.email" label="First Partner Manager's email" type="email" value={v["manager.email"]} errors={p.errors} required hint="They receive an invitation to activate their account." />
+      <button type="submit">Create and send invitation</button>
+    </Form>
+  );
+}
+
+export function OrgsPage(p: { orgs: Org[]; notice?: string; form?: { values?: FormValues; errors?: FieldErrors } }) {
+  const partners = p.orgs.filter((o) => o.kind === "partner" && o.status === "active");
+  return (
+    <>
+      <h1>Organizations</h1>
+      {p.notice && <Notice kind="success">{p.notice}</Notice>}
+      {p.orgs.length === 0 ? (
+        <Notice>No partner or customer organizations yet. Onboard the first one below.</Notice>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Channel partner</th>
+                <th scope="col">Status</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.orgs.map((o) => (
+                <tr>
+                  <td>{o.kind === "vendor" ? o.name : <a href={`/orgs/${o.id}`}>{o.name}</a>}</td>
+                  <td>{o.kind}</td>
+                  <td>{o.kind === "partner" ? (o.channelPartner ? "Yes" : "No") : "—"}</td>
+                  <td>{o.status}</td>
+                  <td>
+                    <DateTime at={o.createdAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <OnboardForm partners={partners} {...p.form} />
+    </>
+  );
+}
+
+export function UserAdminRow(p: { user: PublicUser; message?: string }) {
+  const u = p.user;
+  const action = (path: string, label: string, confirm?: string) => (
+    <Form action={`/users/${u.id}/${path}`} class="inline" confirm={confirm}>
+      <button type="submit" class="secondary" hx-post={`/users/${u.id}/${path}`} hx-target={`#user-${u.id}`} hx-swap="outerHTML">
+        {label}
+      </button>
+    </Form>
+  );
+  return (
+    <tr id={`user-${u.id}`}>
+      <td>{u.name}</td>
+      <td>{u.email}</td>
+      <td>{ROLE_LABELS[u.role]}</td>
+      <td>
+        {STATUS_LABELS[u.status]}
+        {p.message && <p class="muted" role="status">{p.message}</p>}
+      </td>
+      <td>
+        <DateTime at={u.lastLoginAt} />
+      </td>
+      <td class="row-actions">
+        {u.status === "invited" && action("reinvite", "Re-invite")}
+        {(u.status === "active" || u.status === "pending_2fa") && action("reset-2fa", "Reset 2FA", `Reset two-factor authentication of ${u.email}? They will set it up again at next sign-in.`)}
+        {u.status !== "deactivated" && action("deactivate", "Deactivate", `Deactivate ${u.email}? Their sessions end at once.`)}
+        {u.status === "deactivated" && action("activate", "Activate")}
+      </td>
+    </tr>
+  );
+}
+
+export function OrgDetailPage(p: { org: Org; users: PublicUser[]; errors?: FieldErrors }) {
+  return (
+    <>
+      <h1>{p.org.name}</h1>
+      <p class="muted">
+        {p.org.kind}
+        {p.org.kind === "partner" && (p.org.channelPartner ? " · channel partner" : " · not a channel partner")} · {p.org.status}
+      </p>
+      <h2>Accounts</h2>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last sign-in</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {p.users.map((u) => (
+              <UserAdminRow user={u} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {p.org.status === "active" && (
+        <Form action={`/orgs/${p.org.id}`} class="card">
+          <h2>Settings</h2>
+          <FormErrors errors={p.errors} shown={["name", "channelPartner"]} />
+          <Field name="name" label="Name" value={p.org.name} errors={p.errors} required maxlength={120} />
+          {p.org.kind === "partner" && <Checkbox name="channelPartner" label="Channel partner" checked={p.org.channelPartner} errors={p.errors} />}
+          <button type="submit">Save</button>
+        </Form>
+      )}
+      {p.org.status === "active" && (
+        <Form action={`/orgs/${p.org.id}/terminate`} confirm={`Terminate ${p.org.name}? Its users can no longer sign in.`}>
+          <button type="submit" class="danger">Terminate organization</button>
+        </Form>
+      )}
+    </>
+  );
+}
