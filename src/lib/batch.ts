@@ -2,19 +2,23 @@
 // (`UPDATE … WHERE state = expected`) followed by guardChanged() makes the whole
 // batch roll back when the swap lost a race, so the audit row, the mail and the
 // dependent writes happen exactly once.
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { batchGuards } from "../db/schema";
 
 /**
  * Aborts the batch when the statement just before it changed no row:
  * batch_guards has a CHECK that every insert violates. `changes()` reads the
  * previous statement's row count on the same connection.
  */
-export const guardChanged = (db: Db) => db.run(sql`INSERT INTO batch_guards (violation) SELECT 1 WHERE changes() = 0`);
+export const guardChanged = (db: Db) => guardNot(db, sql`changes() = 0`);
 
-/** Aborts the batch when the condition (a SQL boolean) holds. */
-export const guardNot = (db: Db, condition: ReturnType<typeof sql>) =>
-  db.run(sql`INSERT INTO batch_guards (violation) SELECT 1 WHERE ${condition}`);
+/**
+ * Aborts the batch when the condition (a SQL boolean) holds. Built as an
+ * insert-select rather than db.run(): drizzle's D1 batch cannot bind
+ * parameters of raw statements.
+ */
+export const guardNot = (db: Db, condition: SQL) => db.insert(batchGuards).select(sql`SELECT 1 WHERE ${condition}`);
 
 export function isGuardAbort(error: unknown): boolean {
   const text = String((error as { cause?: unknown })?.cause ?? "") + String((error as Error)?.message ?? error);

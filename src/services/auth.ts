@@ -1,7 +1,7 @@
 // Sign-in (F-05…F-08): password step → challenge → TOTP (or recovery code) → session.
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { knownDevices, outbox, recoveryCodes, users } from "../db/schema";
+import { knownDevices, recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { canStartSignIn } from "../domain/account-state";
 import { normalizeEmail } from "../domain/email";
@@ -15,7 +15,7 @@ import { securityNoticeMail } from "../../views/mail/templates";
 import { auditInsert } from "./audit";
 import { createChallenge, deleteChallenge, readChallenge } from "./challenges";
 import { securityNoticeInsert } from "./notifications";
-import { deliverSoon } from "./outbox";
+import { deliverSoon, mailInsertWhere } from "./outbox";
 import { createSession } from "./sessions";
 import { assertNotLocked, clearAccountFailures, recordFailure, throttleKeys, throttleRowsQuery } from "./throttle";
 import { toPublicUser } from "./user-shape";
@@ -192,13 +192,11 @@ async function newDeviceStatements(deps: Deps, user: { id: string; email: string
   const { appName, origin } = deps.config;
   const detail = `Device: ${userAgent?.slice(0, 120) ?? "unknown"}. Address: ${deps.ip ?? "unknown"}. Time: ${new Date(now).toISOString()}.`;
   const mail = securityNoticeMail({ appName, name: user.name, notice: "new_sign_in", detail, origin });
+  const seen = (extra: SQL | undefined) => sql`SELECT 1 FROM ${knownDevices} WHERE ${and(eq(knownDevices.userId, user.id), extra)}`;
   return {
     mailId,
     statements: [
-      deps.db.run(sql`INSERT INTO ${outbox} (id, to_address, subject, text_body, html_body, status, attempts, next_attempt_at, created_at)
-        SELECT ${mailId}, ${user.email}, ${mail.subject}, ${mail.text}, ${mail.html}, 'pending', 0, ${now}, ${now}
-        WHERE EXISTS (SELECT 1 FROM ${knownDevices} WHERE user_id = ${user.id})
-          AND NOT EXISTS (SELECT 1 FROM ${knownDevices} WHERE user_id = ${user.id} AND fingerprint = ${fingerprint})`),
+      mailInsertWhere(deps, user.email, mail, sql`EXISTS (${seen(undefined)}) AND NOT EXISTS (${seen(eq(knownDevices.fingerprint, fingerprint))})`, mailId),
       deps.db
         .insert(knownDevices)
         .values({ userId: user.id, fingerprint, firstSeenAt: now, lastSeenAt: now })

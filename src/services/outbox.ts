@@ -1,6 +1,6 @@
 // The outbox (F-10): mail rows are inserted in the batch of the change that
 // causes them and delivered afterwards; whatever fails is retried by the cron.
-import { and, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, lte, sql, type SQL } from "drizzle-orm";
 import { outbox } from "../db/schema";
 import type { Deps } from "../deps";
 import { newId } from "../lib/ids";
@@ -15,6 +15,21 @@ export const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.ma
 
 export function mailInsert(deps: Pick<Deps, "db" | "now">, to: string, mail: MailContent, id = newId()) {
   return deps.db.insert(outbox).values({ id, to, ...mail, createdAt: deps.now(), nextAttemptAt: deps.now() });
+}
+
+/**
+ * A mail that is queued only when `condition` holds at commit time, so the
+ * decision joins the batch instead of costing a read before it.
+ */
+export function mailInsertWhere(deps: Pick<Deps, "db" | "now">, to: string, mail: MailContent, condition: SQL, id = newId()) {
+  const now = deps.now();
+  const row = { id, to, ...mail, status: "pending", attempts: 0, nextAttemptAt: now, lastError: null, providerId: null, createdAt: now, sentAt: null } satisfies Record<
+    keyof typeof outbox.$inferSelect,
+    unknown
+  >;
+  // insert … select lists every column in table order.
+  const columns = Object.keys(getTableColumns(outbox)) as (keyof typeof row)[];
+  return deps.db.insert(outbox).select(sql`SELECT ${sql.join(columns.map((k) => sql`${row[k]}`), sql`, `)} WHERE ${condition}`);
 }
 
 /** Queues delivery of these rows after the response is sent. */
