@@ -3,7 +3,7 @@ import type { PublicUser } from "../src/services/user-shape";
 import type { SessionSummary } from "../src/services/sessions";
 import type { FieldErrors } from "../src/lib/errors";
 import { ROLE_LABELS } from "../src/domain/roles";
-import { DateTime, Field, Form, FormErrors, Notice } from "./components";
+import { DataTable, DateTime, Field, Form, FormErrors, Notice, RecoveryCodeList } from "./components";
 
 export function SessionRow(p: { session: SessionSummary }) {
   const s = p.session;
@@ -52,23 +52,11 @@ export function AccountPage(p: {
       </div>
 
       <h2>Signed-in sessions</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Address</th>
-              <th scope="col">Signed in</th>
-              <th scope="col"><span class="muted">Action</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.sessions.map((s) => (
-              <SessionRow session={s} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={["Device", "Address", "Signed in", "Action"]} label="Signed-in sessions">
+        {p.sessions.map((s) => (
+          <SessionRow session={s} />
+        ))}
+      </DataTable>
       <Form action="/account/sessions/revoke-all" confirm="Sign out of every session, including this one?">
         <p>
           <button type="submit" class="secondary">Sign out everywhere</button>
@@ -87,13 +75,7 @@ export function AccountPage(p: {
       {p.newCodes ? (
         <div class="card">
           <Notice kind="success">New recovery codes. Save them now; they are not shown again and the old ones no longer work.</Notice>
-          <ol class="codes">
-            {p.newCodes.map((code) => (
-              <li>
-                <code>{code}</code>
-              </li>
-            ))}
-          </ol>
+          <RecoveryCodeList codes={p.newCodes} />
         </div>
       ) : (
         <Form action="/account/recovery-codes" class="card">

@@ -4,7 +4,7 @@ import { renderSVG } from "uqr";
 import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import { PASSWORD_MAX, PASSWORD_MIN } from "../src/domain/password-policy";
-import { Checkbox, Field, Form, FormErrors, Notice } from "./components";
+import { Checkbox, Field, Form, FormErrors, Notice, RecoveryCodeList } from "./components";
 
 interface FormState {
   values?: FormValues;
@@ -92,13 +92,7 @@ export function RecoveryCodesPage(p: { codes: string[]; next: string }) {
       <Notice kind="success">Two-factor authentication is set up.</Notice>
       <div class="card">
         <p>If you lose your authenticator app, each of these codes signs you in once. They are shown only now: store them in a password manager or print them.</p>
-        <ol class="codes">
-          {p.codes.map((code) => (
-            <li>
-              <code>{code}</code>
-            </li>
-          ))}
-        </ol>
+        <RecoveryCodeList codes={p.codes} />
         <a class="button" href={p.next}>I have saved them, continue</a>
       </div>
     </>

@@ -99,3 +99,52 @@ export function DateTime(p: { at: string | number | null | undefined }) {
   const iso = new Date(p.at).toISOString();
   return <time datetime={iso}>{iso.replace("T", " ").slice(0, 16)} UTC</time>;
 }
+
+/** A scrollable table with column headers; rows come as children. */
+export function DataTable(p: { columns: string[]; children: Child; label?: string }) {
+  return (
+    <div class="table-wrap">
+      <table aria-label={p.label}>
+        <thead>
+          <tr>
+            {p.columns.map((c) => (
+              <th scope="col">{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{p.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Recovery codes, shown once (F-06). */
+export function RecoveryCodeList(p: { codes: string[] }) {
+  return (
+    <ol class="codes">
+      {p.codes.map((code) => (
+        <li>
+          <code>{code}</code>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function Select(p: { name: string; label: string; options: { value: string; label: string }[]; value?: string; errors?: FieldErrors }) {
+  const error = p.errors?.[p.name];
+  const id = `f-${p.name.replace(/\W/g, "-")}`;
+  return (
+    <div class={error ? "field invalid" : "field"}>
+      <label for={id}>{p.label}</label>
+      <select id={id} name={p.name} aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${id}-error` : undefined}>
+        {p.options.map((o) => (
+          <option value={o.value} selected={o.value === p.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {error && <p class="error" id={`${id}-error`} role="alert">{error}</p>}
+    </div>
+  );
+}

@@ -56,6 +56,7 @@ export function Shell(p: { title: string; narrow?: boolean; children: Child }) {
         <meta name="color-scheme" content="light dark" />
         <meta name="htmx-config" content={HTMX_CONFIG} />
         <title>{`${p.title} · ${appName}`}</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/css/app.css" />
         <script src="/vendor/htmx.min.js" nonce={nonce} defer></script>
         <script src="/js/app.js" nonce={nonce} defer></script>

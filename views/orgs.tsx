@@ -5,7 +5,7 @@ import type { toPublicOrg } from "../src/services/organizations";
 import type { PublicUser } from "../src/services/user-shape";
 import { ROLE_LABELS } from "../src/domain/roles";
 import { STATUS_LABELS } from "../src/domain/account-state";
-import { Checkbox, DateTime, Field, Form, FormErrors, Notice } from "./components";
+import { Checkbox, DataTable, DateTime, Field, Form, FormErrors, Notice, Select } from "./components";
 
 type Org = ReturnType<typeof toPublicOrg>;
 
@@ -16,25 +16,24 @@ export function OnboardForm(p: { values?: FormValues; errors?: FieldErrors; part
       <h2>Onboard an organization</h2>
       <FormErrors errors={p.errors} shown={["name", "kind", "channelPartner", "managedBy", "manager.email", "manager.name"]} />
       <Field name="name" label="Organization name" value={v.name} errors={p.errors} required maxlength={120} />
-      <div class={p.errors?.kind ? "field invalid" : "field"}>
-        <label for="f-kind">Kind</label>
-        <select id="f-kind" name="kind">
-          <option value="partner" selected={v.kind !== "customer"}>Partner (reseller)</option>
-          <option value="customer" selected={v.kind === "customer"}>Customer</option>
-        </select>
-        {p.errors?.kind && <p class="error" role="alert">{p.errors.kind}</p>}
-      </div>
+      <Select
+        name="kind"
+        label="Kind"
+        value={v.kind ?? "partner"}
+        errors={p.errors}
+        options={[
+          { value: "partner", label: "Partner (reseller)" },
+          { value: "customer", label: "Customer" },
+        ]}
+      />
       <Checkbox name="channelPartner" label="Channel partner (partners only)" checked={v.channelPartner === "on"} errors={p.errors} />
-      <div class={p.errors?.managedBy ? "field invalid" : "field"}>
-        <label for="f-managedBy">Managed by partner (customers only)</label>
-        <select id="f-managedBy" name="managedBy">
-          <option value="">—</option>
-          {p.partners.map((o) => (
-            <option value={o.id} selected={v.managedBy === o.id}>{o.name}</option>
-          ))}
-        </select>
-        {p.errors?.managedBy && <p class="error" role="alert">{p.errors.managedBy}</p>}
-      </div>
+      <Select
+        name="managedBy"
+        label="Managed by partner (customers only)"
+        value={v.managedBy ?? ""}
+        errors={p.errors}
+        options={[{ value: "", label: "—" }, ...p.partners.map((o) => ({ value: o.id, label: o.name }))]}
+      />
       <Field name="manager.name" label="First Partner Manager's name" value={v["manager.name"]} errors={p.errors} required maxlength={120} />
       <Field name="manager.email" label="First Partner Manager's email" type="email" value={v["manager.email"]} errors={p.errors} required hint="They receive an invitation to activate their account." />
       <button type="submit">Create and send invitation</button>
@@ -51,18 +50,7 @@ export function OrgsPage(p: { orgs: Org[]; notice?: string; form?: { values?: Fo
       {p.orgs.length === 0 ? (
         <Notice>No partner or customer organizations yet. Onboard the first one below.</Notice>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Channel partner</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable columns={["Name", "Kind", "Channel partner", "Status", "Created"]} label="Organizations">
               {p.orgs.map((o) => (
                 <tr>
                   <td>{o.kind === "vendor" ? o.name : <a href={`/orgs/${o.id}`}>{o.name}</a>}</td>
@@ -74,9 +62,7 @@ export function OrgsPage(p: { orgs: Org[]; notice?: string; form?: { values?: Fo
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
       <OnboardForm partners={partners} {...p.form} />
     </>
@@ -123,25 +109,11 @@ export function OrgDetailPage(p: { org: Org; users: PublicUser[]; errors?: Field
         {p.org.kind === "partner" && (p.org.channelPartner ? " · channel partner" : " · not a channel partner")} · {p.org.status}
       </p>
       <h2>Accounts</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last sign-in</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.users.map((u) => (
-              <UserAdminRow user={u} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={["Name", "Email", "Role", "Status", "Last sign-in", "Actions"]} label="Accounts">
+        {p.users.map((u) => (
+          <UserAdminRow user={u} />
+        ))}
+      </DataTable>
       {p.org.status === "active" && (
         <Form action={`/orgs/${p.org.id}`} class="card">
           <h2>Settings</h2>

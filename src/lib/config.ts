@@ -50,7 +50,7 @@ export function readConfig(env: Bindings): Config {
       const value = env[name];
       if (value) return value;
       if (!isProduction) return DEV_SECRETS[name];
-      console.error(`Secret ${name} is not set: run \`npx wrangler secret put ${name}\``);
+      console.error(`Secret ${name} is not set: run \`npm exec -- wrangler secret put ${name}\``);
       throw new AppError("MISCONFIGURED", "The portal is not fully configured yet. Please contact the operator.");
     },
   };

@@ -7,7 +7,7 @@
 //     random cookie value echoed in the form (double submit).
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { CSRF_COOKIE, readCookie, writeCookie } from "../lib/cookies";
+import { CSRF_COOKIE, readCookie, SESSION_COOKIE, writeCookie } from "../lib/cookies";
 import { timingSafeEqual } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { newSecret } from "../lib/ids";
@@ -42,6 +42,8 @@ export const csrfMiddleware = createMiddleware<AppEnv>(async (c, next) => {
   }
   const sent = c.req.header(CSRF_HEADER) ?? (await formField(c.req.raw.clone(), CSRF_FIELD));
   if (!token || !sent || !timingSafeEqual(sent, token)) {
+    // A form from a session that has since ended: say so (401, htmx is sent to the login page) rather than a bare 403.
+    if (readCookie(c, SESSION_COOKIE) && !c.var.session) throw new AppError("UNAUTHENTICATED", "Your session has ended. Sign in again.");
     throw new AppError("FORBIDDEN", "This form has expired. Reload the page and try again.");
   }
   return next();

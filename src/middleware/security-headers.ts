@@ -23,6 +23,8 @@ export const securityHeaders = secureHeaders({
   crossOriginOpenerPolicy: "same-origin",
   crossOriginResourcePolicy: "same-origin",
   permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
+  // Runs after the route: keep a stricter header a route set itself (noReferrer below).
+  overwrite: false,
 });
 
 export const noStore = createMiddleware<AppEnv>(async (c, next) => {

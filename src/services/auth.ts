@@ -1,7 +1,8 @@
 // Sign-in (F-05…F-08): password step → challenge → TOTP (or recovery code) → session.
 import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { knownDevices, recoveryCodes, users } from "../db/schema";
+import { aliased } from "../db/client";
+import { knownDevices, organizations, recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { canStartSignIn } from "../domain/account-state";
 import { normalizeEmail } from "../domain/email";
@@ -17,7 +18,7 @@ import { createChallenge, deleteChallenge, readChallenge } from "./challenges";
 import { securityNoticeInsert } from "./notifications";
 import { deliverSoon, mailInsertWhere } from "./outbox";
 import { createSession } from "./sessions";
-import { assertNotLocked, clearAccountFailures, recordFailure, throttleKeys, throttleRowsQuery } from "./throttle";
+import { assertNotLocked, clearAccountFailures, recordFailure, throttleKeys, throttleRowsQuery, withIpKey } from "./throttle";
 import { toPublicUser } from "./user-shape";
 
 export const LoginInput = z.strictObject({
@@ -51,28 +52,38 @@ export type LoginResult =
 export async function startLogin(deps: Deps, input: z.infer<typeof LoginInput>, next?: string): Promise<LoginResult> {
   const email = normalizeEmail(input.email);
   const keys = await throttleKeys(deps, email);
-  const [throttles, [user]] = await deps.db.batch([throttleRowsQuery(deps, keys), deps.db.select().from(users).where(eq(users.email, email)).limit(1)]);
+  const [throttles, [row]] = await deps.db.batch([throttleRowsQuery(deps, keys), userWithOrgStatus(deps, eq(users.email, email))]);
   assertNotLocked(deps, throttles);
+  const user = row?.user;
 
   const pepper = deps.config.secret("PEPPER");
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await timingDummy(pepper)), pepper);
-  if (!user || !user.passwordHash || !passwordOk || !canStartSignIn(user.status)) {
+  if (!user || !user.passwordHash || !passwordOk || !canStartSignIn(user.status) || row.orgStatus !== "active") {
     await recordFailure(deps, keys);
+    // Only someone who knows the password learns why it did not work.
     if (user && passwordOk && user.status === "deactivated") {
       throw new AppError("UNAUTHENTICATED", "This account is deactivated. Ask your Partner Manager to activate it again.");
     }
+    if (user && passwordOk && row.orgStatus !== "active") {
+      throw new AppError("UNAUTHENTICATED", "Your organization no longer has access to the portal.");
+    }
     throw new AppError("UNAUTHENTICATED", WRONG_CREDENTIALS);
   }
-  await clearAccountFailures(deps, keys);
+  // The account's failures are cleared only once the second factor is done too
+  // (completeSignIn): clearing here would let whoever knows the password reset
+  // the count of wrong TOTP codes with every new password step.
 
   if (user.status === "pending_2fa" || !user.totpSecretEnc) {
     const secret = newTotpSecret();
     const pendingSecretEnc = await encryptSecret(secret, deps.config.secret("TOTP_ENCRYPTION_KEY"));
-    const challenge = await createChallenge(deps, { userId: user.id, kind: "enroll", pendingSecretEnc, next });
+    const challenge = await createChallenge(deps, { userId: user.id, throttleKey: keys.account, kind: "enroll", pendingSecretEnc, next });
     return { next: "totp_enroll", challenge, totp: { secret, uri: totpUri(secret, deps.config.appName, user.email) } };
   }
-  return { next: "totp", challenge: await createChallenge(deps, { userId: user.id, kind: "verify", next }) };
+  return { next: "totp", challenge: await createChallenge(deps, { userId: user.id, throttleKey: keys.account, kind: "verify", next }) };
 }
+
+const userWithOrgStatus = (deps: Deps, where: SQL) =>
+  deps.db.select({ user: users, orgStatus: aliased<"active" | "terminated">(organizations.status, "org_status") }).from(users).innerJoin(organizations, eq(organizations.id, users.orgId)).where(where).limit(1);
 
 /** The enrollment details of a live challenge, so the page can show the QR code again after a typo. */
 export async function enrollmentOf(deps: Deps, challengeId: string) {
@@ -99,12 +110,15 @@ export interface SignedIn {
 export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput>, userAgent: string | null): Promise<SignedIn> {
   const challenge = await readChallenge(deps, input.challenge);
   if (!challenge) throw new AppError("UNAUTHENTICATED", "Your sign-in has expired. Enter your email and password again.");
-  const [user] = await deps.db.select().from(users).where(eq(users.id, challenge.userId));
+  // The challenge carries the account's throttle key, so the account and its counters come in one round trip.
+  const keys = withIpKey(deps, challenge.throttleKey);
+  const [throttles, [row]] = await deps.db.batch([throttleRowsQuery(deps, keys), userWithOrgStatus(deps, eq(users.id, challenge.userId))]);
+  const user = row?.user;
   const expectedStatus = challenge.kind === "enroll" ? "pending_2fa" : "active";
-  if (!user || user.status !== expectedStatus) throw new AppError("UNAUTHENTICATED", "Your sign-in has expired. Enter your email and password again.");
-
-  const keys = await throttleKeys(deps, user.email);
-  assertNotLocked(deps, await throttleRowsQuery(deps, keys));
+  if (!user || user.status !== expectedStatus || row.orgStatus !== "active") {
+    throw new AppError("UNAUTHENTICATED", "Your sign-in has expired. Enter your email and password again.");
+  }
+  assertNotLocked(deps, throttles);
 
   const key = deps.config.secret("TOTP_ENCRYPTION_KEY");
   const now = deps.now();
@@ -173,11 +187,15 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
     if (!isGuardAbort(e)) throw e;
     return fail(input.recoveryCode ? "That recovery code is not valid or was already used." : "That code was already used. Wait for the next code in your app.");
   }
-  await Promise.all([deleteChallenge(deps, input.challenge), clearAccountFailures(deps, keys)]);
+  const hadFailures = throttles.some((t) => t.key === keys.account);
+  const [{ secret: sessionSecret }] = await Promise.all([
+    createSession(deps, user.id, userAgent),
+    deleteChallenge(deps, input.challenge),
+    hadFailures ? clearAccountFailures(deps, keys) : undefined,
+  ]);
   deliverSoon(deps, mailIds);
-  const { secret: sessionSecret } = await createSession(deps, user.id, userAgent);
-  const [fresh] = await deps.db.select().from(users).where(eq(users.id, user.id));
-  return { user: toPublicUser(fresh!), recoveryCodes: recoveryCodesShown, sessionSecret, next: challenge.next };
+  const signedInUser = { ...user, status: "active" as const, lastLoginAt: now };
+  return { user: toPublicUser(signedInUser), recoveryCodes: recoveryCodesShown, sessionSecret, next: challenge.next };
 }
 
 /**

@@ -7,6 +7,8 @@ import { newSecret } from "../lib/ids";
 
 export interface Challenge {
   userId: string;
+  /** The account's brute-force counter key (F-08), so the TOTP step needs no extra lookup. */
+  throttleKey: string;
   kind: "verify" | "enroll";
   /** For enrollment: the new TOTP secret, AES-GCM sealed, until a code confirms it. */
   pendingSecretEnc?: string;

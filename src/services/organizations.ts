@@ -20,7 +20,7 @@ export const OnboardInput = z.strictObject({
   name,
   kind: z.enum(["partner", "customer"], { error: "Choose partner or customer." }),
   channelPartner: z.boolean().optional(),
-  managedBy: z.string().max(40).optional(),
+  managedBy: z.string().min(1, "Choose an existing partner organization (customers only).").max(40).optional(),
   manager: z.strictObject({
     email: emailSchema,
     name: z.string().trim().min(1, "Enter the manager's name.").max(120),
@@ -112,11 +112,15 @@ export async function updateOrganization(deps: Deps, actor: Actor, id: string, i
   assertOperator(actor);
   const [before] = await deps.db.select().from(organizations).where(eq(organizations.id, id));
   if (!before || before.kind === "vendor") throw new AppError("NOT_FOUND", "Organization not found.");
-  if (input.channelPartner !== undefined && before.kind !== "partner") throw validationError({ channelPartner: "Only partner organizations can be channel partners." });
+  if (before.status === "terminated") throw new AppError("CONFLICT", "This organization is terminated and can no longer be changed.");
+  if (input.channelPartner && before.kind !== "partner") throw validationError({ channelPartner: "Only partner organizations can be channel partners." });
+  // A customer's form sends channelPartner=false; it is not a change, so it is dropped rather than refused.
+  const { channelPartner, ...rest } = input;
+  const changes = { ...rest, ...(before.kind === "partner" && channelPartner !== undefined ? { channelPartner } : {}) };
+  if (!Object.keys(changes).length) throw validationError({ body: "Send at least one of name, channelPartner or status." });
   const now = deps.now();
-  const changes = { ...input, updatedAt: now };
   const [[after]] = await deps.db.batch([
-    deps.db.update(organizations).set(changes).where(eq(organizations.id, id)).returning(),
+    deps.db.update(organizations).set({ ...changes, updatedAt: now }).where(eq(organizations.id, id)).returning(),
     auditInsert(deps, {
       actorId: actor.id,
       orgId: id,
@@ -124,7 +128,7 @@ export async function updateOrganization(deps: Deps, actor: Actor, id: string, i
       targetType: "organization",
       targetId: id,
       before: toPublicOrg(before),
-      after: { ...toPublicOrg(before), ...input },
+      after: { ...toPublicOrg(before), ...changes },
     }),
   ]);
   return { org: toPublicOrg(after!) };

@@ -1,13 +1,14 @@
 // F-90 forgot password: the same answer whether or not the address has an
 // account; an invitee who never activated gets a fresh activation link instead.
-import { and, count, eq, gt, isNull } from "drizzle-orm";
+import { and, count, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import { aliased } from "../db/client";
 import { invitations, organizations, passwordResets, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { emailSchema, normalizeEmail } from "../domain/email";
 import { passwordProblem } from "../domain/password-policy";
 import { linkState, PASSWORD_RESET_TTL_MS } from "../domain/tokens";
-import { guardChanged, isGuardAbort } from "../lib/batch";
+import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { hashPassword, sha256Hex } from "../lib/crypto";
 import { AppError, validationError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
@@ -28,7 +29,7 @@ export async function requestPasswordReset(deps: Deps, input: z.infer<typeof For
   const now = deps.now();
   const hourAgo = now - 3_600_000;
   const [[row], [recentResets], [recentInvites]] = await deps.db.batch([
-    deps.db.select({ user: users, orgName: organizations.name }).from(users).innerJoin(organizations, eq(organizations.id, users.orgId)).where(eq(users.email, email)),
+    deps.db.select({ user: users, orgName: aliased<string>(organizations.name, "org_name") }).from(users).innerJoin(organizations, eq(organizations.id, users.orgId)).where(eq(users.email, email)),
     deps.db
       .select({ n: count() })
       .from(passwordResets)
@@ -45,22 +46,35 @@ export async function requestPasswordReset(deps: Deps, input: z.infer<typeof For
   if ((recent?.n ?? 0) >= RESETS_PER_HOUR) return;
   const { user, orgName } = row;
   const audit = (action: string) => auditInsert(deps, { actorId: null, orgId: user.orgId, action, targetType: "user", targetId: user.id });
+  // The count above is only an early exit: parallel requests all pass it, so the
+  // batch itself re-checks the limit and aborts when it is reached.
+  const limitGuard = (table: typeof passwordResets | typeof invitations) =>
+    guardNot(deps.db, sql`(SELECT count(*) FROM ${table} WHERE ${and(eq(table.userId, user.id), gt(table.createdAt, hourAgo))}) >= ${RESETS_PER_HOUR}`);
+  const batchWithinLimit = async (statements: Parameters<typeof deps.db.batch>[0]) => {
+    try {
+      await deps.db.batch(statements);
+      return true;
+    } catch (e) {
+      if (isGuardAbort(e)) return false;
+      throw e;
+    }
+  };
 
   if (user.status === "invited") {
     const invite = await invitationStatements(deps, user, orgName, null);
-    await deps.db.batch([...invite.statements, audit("user.activation_link_resent")]);
-    deliverSoon(deps, [invite.mailId]);
+    if (await batchWithinLimit([limitGuard(invitations), ...invite.statements, audit("user.activation_link_resent")])) deliverSoon(deps, [invite.mailId]);
     return;
   }
   if (user.status !== "active" && user.status !== "pending_2fa") return;
   const token = newSecret();
   const mailId = newId();
-  await deps.db.batch([
+  const sent = await batchWithinLimit([
+    limitGuard(passwordResets),
     deps.db.insert(passwordResets).values({ id: newId(), userId: user.id, tokenHash: await sha256Hex(token), createdAt: now, expiresAt: now + PASSWORD_RESET_TTL_MS }),
     audit("user.password_reset_requested"),
     mailInsert(deps, user.email, passwordResetMail({ appName: deps.config.appName, name: user.name, url: `${deps.config.origin}/reset-password?token=${encodeURIComponent(token)}` }), mailId),
   ]);
-  deliverSoon(deps, [mailId]);
+  if (sent) deliverSoon(deps, [mailId]);
 }
 
 export async function findPasswordReset(deps: Deps, token: string) {

@@ -36,7 +36,7 @@ export async function setupPortal(deps: Deps, input: z.infer<typeof SetupInput>)
   if (!(await isSetupOpen(deps))) throw SETUP_DONE();
   if (setupNeedsToken(deps)) {
     const expected = deps.config.setupToken;
-    if (!expected) throw new AppError("MISCONFIGURED", "Set the SETUP_TOKEN secret (npx wrangler secret put SETUP_TOKEN) before running setup.");
+    if (!expected) throw new AppError("MISCONFIGURED", "Set the SETUP_TOKEN secret (npm exec -- wrangler secret put SETUP_TOKEN) before running setup.");
     if (!timingSafeEqual(input.setupToken ?? "", expected)) throw validationError({ setupToken: "The setup token is not correct." });
   }
   const problem = passwordProblem(input.password);

@@ -14,8 +14,10 @@ export interface ThrottleKeys {
 
 /** Keyed by the email's hash, not the account, so unknown addresses lock exactly like real ones. */
 export async function throttleKeys(deps: Deps, normalizedEmail: string): Promise<ThrottleKeys> {
-  return { account: `account:${await sha256Hex(normalizedEmail)}`, ip: deps.ip ? `ip:${deps.ip}` : null };
+  return withIpKey(deps, `account:${await sha256Hex(normalizedEmail)}`);
 }
+
+export const withIpKey = (deps: Deps, accountKey: string): ThrottleKeys => ({ account: accountKey, ip: deps.ip ? `ip:${deps.ip}` : null });
 
 const keyList = (keys: ThrottleKeys) => [keys.account, ...(keys.ip ? [keys.ip] : [])];
 

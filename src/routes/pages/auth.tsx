@@ -40,16 +40,17 @@ authPages.get("/setup", async (c) => {
   return c.render(<SetupPage needsToken={setupNeedsToken(c.var.deps)} />, { title: "Set up", narrow: true });
 });
 
-authPages.post("/setup", (c) =>
-  formAction(c, {
+authPages.post("/setup", async (c) => {
+  if (!(await isSetupOpen(c.var.deps))) throw new AppError("NOT_FOUND", "Not found.");
+  return formAction(c, {
     schema: SetupInput,
     run: async (data) => {
       await setupPortal(c.var.deps, data);
       return c.redirect("/login?notice=setup", 303);
     },
     render: (s) => c.render(<SetupPage needsToken={setupNeedsToken(c.var.deps)} {...s} />, { title: "Set up", narrow: true }),
-  }),
-);
+  });
+});
 
 authPages.get("/login", async (c) => {
   const next = safeNextPath(c.req.query("next"), c.var.deps.config.origin, "");
