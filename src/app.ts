@@ -9,11 +9,15 @@ import { noStore, securityHeaders } from "./middleware/security-headers";
 import { sessionMiddleware } from "./middleware/session";
 import { authApi } from "./routes/api/auth";
 import { meApi } from "./routes/api/me";
+import { companiesApi, plansApi } from "./routes/api/companies";
 import { orgsApi, userAdminApi } from "./routes/api/orgs";
+import { requestsApi } from "./routes/api/requests";
 import { authPages } from "./routes/pages/auth";
+import { companyPages } from "./routes/pages/companies";
 import { devMailPages } from "./routes/pages/dev-mail";
 import { renderErrorPage } from "./routes/pages/errors";
 import { portalPages } from "./routes/pages/portal";
+import { invitationPages, requestPages, userPages } from "./routes/pages/users";
 import { layout } from "../views/layout";
 
 export function createApp() {
@@ -24,15 +28,24 @@ export function createApp() {
   // The layout is registered before the guards so their errors render as full pages too.
   app.use(securityHeaders, noStore, depsMiddleware, layout, sessionMiddleware, csrfMiddleware);
 
+  // Sub-apps are mounted at their own prefix, so a guard registered with
+  // .use() inside one only ever covers that area.
   const api = new Hono<AppEnv>();
   api.route("/", authApi);
   api.route("/me", meApi);
   api.route("/orgs", orgsApi);
   api.route("/users", userAdminApi);
+  api.route("/requests", requestsApi);
+  api.route("/companies", companiesApi);
+  api.route("/plans", plansApi);
   app.route("/api/v1", api);
 
   app.route("/", authPages);
   app.route("/", portalPages);
+  app.route("/users", userPages);
+  app.route("/invitations", invitationPages);
+  app.route("/requests", requestPages);
+  app.route("/companies", companyPages);
   app.route("/dev", devMailPages);
 
   app.notFound((c) => {

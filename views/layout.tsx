@@ -3,7 +3,7 @@
 import type { Child } from "hono/jsx";
 import { jsxRenderer, useRequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../src/env";
-import { isOperator, ROLE_LABELS } from "../src/domain/roles";
+import { can, isOperator, ROLE_LABELS } from "../src/domain/roles";
 import { CsrfField } from "./components";
 
 declare module "hono" {
@@ -32,6 +32,10 @@ function Nav() {
     <nav aria-label="Main">
       <a href="/">Home</a>
       {isOperator(actor) && <a href="/orgs">Organizations</a>}
+      {!isOperator(actor) && <a href="/users">Users</a>}
+      {!isOperator(actor) && can(actor, "managePortalUsers") && <a href="/invitations">Invitations</a>}
+      {actor.orgKind === "partner" && <a href="/companies">Companies</a>}
+      {can(actor, "managePortalUsers") && <a href="/requests">Requests</a>}
       <a href="/account">Account</a>
       <span class="who" title={actor.email}>
         {actor.name} · {ROLE_LABELS[actor.role]}

@@ -18,7 +18,7 @@ export const organizations = sqliteTable(
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
-  (t) => [index("organizations_kind_idx").on(t.kind, t.name)],
+  (t) => [index("organizations_kind_idx").on(t.kind, t.name), index("organizations_managed_by_idx").on(t.managedBy, t.name)],
 );
 
 export const users = sqliteTable(
@@ -66,8 +66,14 @@ export const invitations = sqliteTable(
     expiresAt: ms("expires_at").notNull(),
     usedAt: ms("used_at"),
     revokedAt: ms("revoked_at"),
+    /** When the "expires soon" reminder went out (F-92): at most one per invitation. */
+    remindedAt: ms("reminded_at"),
   },
-  (t) => [uniqueIndex("invitations_token_unique").on(t.tokenHash), index("invitations_user_idx").on(t.userId)],
+  (t) => [
+    uniqueIndex("invitations_token_unique").on(t.tokenHash),
+    index("invitations_user_idx").on(t.userId),
+    index("invitations_open_expiry_idx").on(t.expiresAt),
+  ],
 );
 
 /** Forgot-password links (F-90): single use, one hour, hash only. */
@@ -142,6 +148,64 @@ export const outbox = sqliteTable(
     sentAt: ms("sent_at"),
   },
   (t) => [index("outbox_due_idx").on(t.status, t.nextAttemptAt), index("outbox_created_idx").on(t.createdAt)],
+);
+
+/** F-16: a Partner Manager asks operators to grant Purchaser or Analytics Administrator. */
+export const roleRequests = sqliteTable(
+  "role_requests",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    userId: text("user_id").notNull(),
+    kind: text("kind", { enum: ["purchaser", "analytics_admin"] }).notNull(),
+    status: text("status", { enum: ["pending", "approved", "rejected"] }).notNull().default("pending"),
+    requestedBy: text("requested_by").notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: ms("decided_at"),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [index("role_requests_status_idx").on(t.status, t.createdAt), index("role_requests_org_idx").on(t.orgId, t.createdAt)],
+);
+
+/**
+ * F-31: the services of a company (a customer organization managed by a
+ * partner): EUL users, Team VMRs, endpoint subscriptions and domain hosting.
+ * Ending one (disable / deactivate / terminate) keeps the row for the record.
+ */
+export const companyServices = sqliteTable(
+  "company_services",
+  {
+    id: text("id").primaryKey(),
+    companyId: text("company_id").notNull(),
+    kind: text("kind", { enum: ["eul_user", "team_vmr", "endpoint", "domain"] }).notNull(),
+    /** Name of the user, VMR or endpoint; the domain name for domain hosting. */
+    name: text("name").notNull(),
+    email: text("email"),
+    status: text("status", { enum: ["active", "ended"] }).notNull().default("active"),
+    createdAt: ms("created_at").notNull(),
+    endedAt: ms("ended_at"),
+  },
+  (t) => [index("company_services_company_idx").on(t.companyId, t.kind, t.status)],
+);
+
+/** F-33: license plans ordered for a company. Prices are copied from the catalog at order time. */
+export const companyPlans = sqliteTable(
+  "company_plans",
+  {
+    id: text("id").primaryKey(),
+    companyId: text("company_id").notNull(),
+    plan: text("plan").notNull(),
+    seats: integer("seats").notNull(),
+    unitPriceCents: integer("unit_price_cents").notNull(),
+    currency: text("currency").notNull(),
+    autoRenew: integer("auto_renew", { mode: "boolean" }).notNull().default(false),
+    status: text("status", { enum: ["active", "expired"] }).notNull().default("active"),
+    startsAt: ms("starts_at").notNull(),
+    renewsAt: ms("renews_at").notNull(),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [index("company_plans_company_idx").on(t.companyId)],
 );
 
 /** Devices (user agent + address) an account signed in from, for "new sign-in" notices (F-91). */

@@ -1,5 +1,5 @@
-// Roles and who may administer which accounts. The full F-11 matrix of portal
-// permissions grows here as data; services and pages both read it.
+// Roles and the F-11 permission matrix, as data. Services enforce it with
+// can(); the users page renders the same table; unit tests walk every cell.
 export const PORTAL_ROLES = ["read_only", "regular", "partner_manager"] as const;
 export const ROLES = [...PORTAL_ROLES, "operator"] as const;
 export type PortalRole = (typeof PORTAL_ROLES)[number];
@@ -12,21 +12,68 @@ export const ROLE_LABELS: Record<Role, string> = {
   operator: "Operator",
 };
 
+/**
+ * F-11, in the seed's order. Operators appear in no company column: they run
+ * the portal (organizations, accounts, requests), not a partner's customers;
+ * they may administer portal users of every organization.
+ */
+export const PORTAL_PERMISSIONS = {
+  exportHandouts: { label: "Export handouts", roles: ["read_only", "regular", "partner_manager"] },
+  manageCompanies: { label: "Add/edit/terminate company", roles: ["regular", "partner_manager"] },
+  manageEulUsers: { label: "Add/disable EUL user", roles: ["regular", "partner_manager"] },
+  manageTeamVmrs: { label: "Add/deactivate Team VMR", roles: ["regular", "partner_manager"] },
+  manageEndpoints: { label: "Add/disable endpoint subscription", roles: ["regular", "partner_manager"] },
+  manageDomains: { label: "Add/terminate domain hosting", roles: ["regular", "partner_manager"] },
+  managePortalUsers: { label: "Add/activate/deactivate/re-invite portal users", roles: ["partner_manager", "operator"] },
+  changeUserRoles: { label: "Change portal user role", roles: ["partner_manager", "operator"] },
+} as const satisfies Record<string, { label: string; roles: readonly Role[] }>;
+export type PortalPermission = keyof typeof PORTAL_PERMISSIONS;
+export const PERMISSION_KEYS = Object.keys(PORTAL_PERMISSIONS) as PortalPermission[];
+
 interface Subject {
   role: Role;
   orgId: string;
 }
 
-export const isOperator = (actor: Subject) => actor.role === "operator";
+export const can = (actor: { role: Role }, permission: PortalPermission): boolean =>
+  (PORTAL_PERMISSIONS[permission].roles as readonly Role[]).includes(actor.role);
+
+export const isOperator = (actor: { role: Role }) => actor.role === "operator";
 
 /**
  * F-06, F-14: operators administer every account; a Partner Manager administers
  * the accounts of their own organization (re-invite, (de)activate, reset 2FA).
  */
 export function canAdministerUser(actor: Subject, target: Subject): boolean {
-  if (isOperator(actor)) return true;
-  return actor.role === "partner_manager" && actor.orgId === target.orgId && target.role !== "operator";
+  if (!can(actor, "managePortalUsers")) return false;
+  return isOperator(actor) || (actor.orgId === target.orgId && target.role !== "operator");
 }
 
 /** F-02: only operators onboard organizations. */
 export const canOnboardOrganizations = isOperator;
+
+/** F-15: Purchaser only for Regular users and Partner Managers. */
+export const PURCHASER_ROLES: readonly Role[] = ["regular", "partner_manager"];
+/** F-22: Analytics Administrator only for Partner Managers. */
+export const ANALYTICS_ADMIN_ROLES: readonly Role[] = ["partner_manager"];
+
+export const SECONDARY_ROLES = {
+  purchaser: { label: "Purchaser (P)", roles: PURCHASER_ROLES },
+  analytics_admin: { label: "Analytics Administrator (AAA)", roles: ANALYTICS_ADMIN_ROLES },
+} as const;
+export type SecondaryRole = keyof typeof SECONDARY_ROLES;
+
+export const secondaryRoleAllowed = (kind: SecondaryRole, role: Role) => SECONDARY_ROLES[kind].roles.includes(role);
+
+/**
+ * F-15/F-22: a role change keeps a secondary role only where the new role
+ * allows it. Returns the flags after the change and which were removed.
+ */
+export function secondaryRolesAfterRoleChange(user: { purchaser: boolean; analyticsAdmin: boolean }, newRole: Role) {
+  const purchaser = user.purchaser && secondaryRoleAllowed("purchaser", newRole);
+  const analyticsAdmin = user.analyticsAdmin && secondaryRoleAllowed("analytics_admin", newRole);
+  const removed: SecondaryRole[] = [];
+  if (user.purchaser && !purchaser) removed.push("purchaser");
+  if (user.analyticsAdmin && !analyticsAdmin) removed.push("analytics_admin");
+  return { purchaser, analyticsAdmin, removed };
+}
