@@ -5,6 +5,7 @@
 //     cannot send without a CORS preflight that this portal never grants;
 //  3. pages need a synchronizer token: the session's, or before sign-in a
 //     random cookie value echoed in the form (double submit).
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { CSRF_COOKIE, readCookie, SESSION_COOKIE, writeCookie } from "../lib/cookies";
@@ -40,7 +41,7 @@ export const csrfMiddleware = createMiddleware<AppEnv>(async (c, next) => {
     }
     return next();
   }
-  const sent = c.req.header(CSRF_HEADER) ?? (await formField(c.req.raw.clone(), CSRF_FIELD));
+  const sent = c.req.header(CSRF_HEADER) ?? (await formField(c));
   if (!token || !sent || !timingSafeEqual(sent, token)) {
     // A form from a session that has since ended: say so (401, htmx is sent to the login page) rather than a bare 403.
     if (readCookie(c, SESSION_COOKIE) && !c.var.session) throw new AppError("UNAUTHENTICATED", "Your session has ended. Sign in again.");
@@ -49,13 +50,9 @@ export const csrfMiddleware = createMiddleware<AppEnv>(async (c, next) => {
   return next();
 });
 
-async function formField(request: Request, name: string): Promise<string | undefined> {
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) return undefined;
-  try {
-    const value = (await request.formData()).get(name);
-    return typeof value === "string" ? value : undefined;
-  } catch {
-    return undefined;
-  }
+/** The token from a urlencoded or multipart body; Hono caches the parsed body for the route. */
+async function formField(c: Context<AppEnv>): Promise<string | undefined> {
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header("content-type") ?? "")) return undefined;
+  const value = await c.req.parseBody().then((body) => body[CSRF_FIELD], () => undefined);
+  return typeof value === "string" ? value : undefined;
 }
