@@ -3,7 +3,7 @@ import type { PublicUser } from "../src/services/user-shape";
 import type { SessionSummary } from "../src/services/sessions";
 import type { FieldErrors } from "../src/lib/errors";
 import { ROLE_LABELS } from "../src/domain/roles";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RecoveryCodeList } from "./components";
+import { DataTable, DateTime, Field, Form, FormErrors, Notice, RecoveryCodeList, RowAction } from "./components";
 
 export function SessionRow(p: { session: SessionSummary }) {
   const s = p.session;
@@ -18,11 +18,7 @@ export function SessionRow(p: { session: SessionSummary }) {
         {s.current ? (
           <span class="badge">this browser</span>
         ) : (
-          <Form action={`/account/sessions/${s.id}/revoke`} class="inline">
-            <button type="submit" class="secondary" hx-post={`/account/sessions/${s.id}/revoke`} hx-target={`#session-${s.id}`} hx-swap="outerHTML">
-              Sign out
-            </button>
-          </Form>
+          <RowAction action={`/account/sessions/${s.id}/revoke`} target={`#session-${s.id}`} label="Sign out" />
         )}
       </td>
     </tr>

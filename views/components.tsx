@@ -9,9 +9,9 @@ export function CsrfField() {
   return <input type="hidden" name="_csrf" value={c.get("csrfToken")} />;
 }
 
-export function Form(props: { action: string; children: Child; class?: string; confirm?: string; id?: string }) {
+export function Form(props: { action: string; children: Child; class?: string; confirm?: string; id?: string; multipart?: boolean }) {
   return (
-    <form method="post" action={props.action} class={props.class} id={props.id} data-confirm={props.confirm}>
+    <form method="post" action={props.action} class={props.class} id={props.id} data-confirm={props.confirm} enctype={props.multipart ? "multipart/form-data" : undefined}>
       <CsrfField />
       {props.children}
     </form>
@@ -20,6 +20,8 @@ export function Form(props: { action: string; children: Child; class?: string; c
 
 interface FieldProps {
   name: string;
+  /** Element id; defaults to one derived from the name, so pass it when a page has two forms with the same field. */
+  id?: string;
   label: string;
   type?: string;
   value?: string;
@@ -29,13 +31,15 @@ interface FieldProps {
   required?: boolean;
   inputmode?: "numeric" | "email" | "text";
   maxlength?: number;
+  min?: number;
+  max?: number;
   autofocus?: boolean;
   pattern?: string;
 }
 
 export function Field(p: FieldProps) {
   const error = p.errors?.[p.name];
-  const id = `f-${p.name.replace(/\W/g, "-")}`;
+  const id = p.id ?? `f-${p.name.replace(/\W/g, "-")}`;
   const describedBy = [p.hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
   return (
     <div class={error ? "field invalid" : "field"}>
@@ -49,6 +53,8 @@ export function Field(p: FieldProps) {
         required={p.required}
         inputmode={p.inputmode}
         maxlength={p.maxlength}
+        min={p.min}
+        max={p.max}
         autofocus={p.autofocus}
         pattern={p.pattern}
         aria-invalid={error ? "true" : undefined}
@@ -60,9 +66,9 @@ export function Field(p: FieldProps) {
   );
 }
 
-export function Checkbox(p: { name: string; label: Child; checked?: boolean; errors?: FieldErrors }) {
+export function Checkbox(p: { name: string; label: Child; checked?: boolean; errors?: FieldErrors; id?: string }) {
   const error = p.errors?.[p.name];
-  const id = `f-${p.name}`;
+  const id = p.id ?? `f-${p.name}`;
   return (
     <div class={error ? "field check invalid" : "field check"}>
       <input id={id} type="checkbox" name={p.name} value="on" checked={p.checked} aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${id}-error` : undefined} />
@@ -131,9 +137,9 @@ export function RecoveryCodeList(p: { codes: string[] }) {
   );
 }
 
-export function Select(p: { name: string; label: string; options: { value: string; label: string }[]; value?: string; errors?: FieldErrors }) {
+export function Select(p: { name: string; label: string; options: { value: string; label: string }[]; value?: string; errors?: FieldErrors; id?: string }) {
   const error = p.errors?.[p.name];
-  const id = `f-${p.name.replace(/\W/g, "-")}`;
+  const id = p.id ?? `f-${p.name.replace(/\W/g, "-")}`;
   return (
     <div class={error ? "field invalid" : "field"}>
       <label for={id}>{p.label}</label>
@@ -146,5 +152,29 @@ export function Select(p: { name: string; label: string; options: { value: strin
       </select>
       {error && <p class="error" id={`${id}-error`} role="alert">{error}</p>}
     </div>
+  );
+}
+
+/**
+ * One row action: a plain form post without JavaScript; with htmx the answer
+ * (the updated row) replaces `target`. `confirm` asks first (public/js/app.js).
+ */
+export function RowAction(p: { action: string; target: string; label: string; confirm?: string; class?: string }) {
+  return (
+    <Form action={p.action} class="inline" confirm={p.confirm}>
+      <button type="submit" class={p.class ?? "secondary"} hx-post={p.action} hx-target={p.target} hx-swap="outerHTML">
+        {p.label}
+      </button>
+    </Form>
+  );
+}
+
+/** The outcome of a row action, announced to screen readers. */
+export function RowMessage(p: { message?: string; error?: boolean }) {
+  if (!p.message) return null;
+  return (
+    <p class={p.error ? "error" : "muted"} role={p.error ? "alert" : "status"}>
+      {p.message}
+    </p>
   );
 }

@@ -3,9 +3,8 @@ import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import type { toPublicOrg } from "../src/services/organizations";
 import type { PublicUser } from "../src/services/user-shape";
-import { ROLE_LABELS } from "../src/domain/roles";
-import { STATUS_LABELS } from "../src/domain/account-state";
 import { Checkbox, DataTable, DateTime, Field, Form, FormErrors, Notice, Select } from "./components";
+import { USER_COLUMNS, UserRow } from "./users";
 
 type Org = ReturnType<typeof toPublicOrg>;
 
@@ -69,37 +68,6 @@ export function OrgsPage(p: { orgs: Org[]; notice?: string; form?: { values?: Fo
   );
 }
 
-export function UserAdminRow(p: { user: PublicUser; message?: string }) {
-  const u = p.user;
-  const action = (path: string, label: string, confirm?: string) => (
-    <Form action={`/users/${u.id}/${path}`} class="inline" confirm={confirm}>
-      <button type="submit" class="secondary" hx-post={`/users/${u.id}/${path}`} hx-target={`#user-${u.id}`} hx-swap="outerHTML">
-        {label}
-      </button>
-    </Form>
-  );
-  return (
-    <tr id={`user-${u.id}`}>
-      <td>{u.name}</td>
-      <td>{u.email}</td>
-      <td>{ROLE_LABELS[u.role]}</td>
-      <td>
-        {STATUS_LABELS[u.status]}
-        {p.message && <p class="muted" role="status">{p.message}</p>}
-      </td>
-      <td>
-        <DateTime at={u.lastLoginAt} />
-      </td>
-      <td class="row-actions">
-        {u.status === "invited" && action("reinvite", "Re-invite")}
-        {(u.status === "active" || u.status === "pending_2fa") && action("reset-2fa", "Reset 2FA", `Reset two-factor authentication of ${u.email}? They will set it up again at next sign-in.`)}
-        {u.status !== "deactivated" && action("deactivate", "Deactivate", `Deactivate ${u.email}? Their sessions end at once.`)}
-        {u.status === "deactivated" && action("activate", "Activate")}
-      </td>
-    </tr>
-  );
-}
-
 export function OrgDetailPage(p: { org: Org; users: PublicUser[]; errors?: FieldErrors }) {
   return (
     <>
@@ -109,9 +77,9 @@ export function OrgDetailPage(p: { org: Org; users: PublicUser[]; errors?: Field
         {p.org.kind === "partner" && (p.org.channelPartner ? " · channel partner" : " · not a channel partner")} · {p.org.status}
       </p>
       <h2>Accounts</h2>
-      <DataTable columns={["Name", "Email", "Role", "Status", "Last sign-in", "Actions"]} label="Accounts">
+      <DataTable columns={[...USER_COLUMNS, "Actions"]} label="Accounts">
         {p.users.map((u) => (
-          <UserAdminRow user={u} />
+          <UserRow user={u} actions />
         ))}
       </DataTable>
       {p.org.status === "active" && (

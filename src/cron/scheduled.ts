@@ -1,9 +1,11 @@
-// The daily cron run: mail that failed earlier is retried, stale throttle rows go.
+// The daily cron run: invitations about to expire get their one reminder (F-92),
+// mail that failed earlier is retried, stale throttle rows go.
 // "Now" is the event's scheduledTime, so a run can be replayed as of any moment.
 import { lt } from "drizzle-orm";
 import { loginThrottles } from "../db/schema";
 import { createDeps, type Deps } from "../deps";
 import type { Bindings } from "../env";
+import { remindExpiringInvitations } from "../services/invitation-admin";
 import { deliverOutbox, type DeliveryResult } from "../services/outbox";
 
 /** Each delivery round costs two D1 queries; this keeps a run far below the 1,000-query limit. */
@@ -23,7 +25,8 @@ export async function drainOutbox(deps: Deps): Promise<DeliveryResult> {
 
 export async function runScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext) {
   const deps = createDeps(env, (p) => ctx.waitUntil(p), { now: () => controller.scheduledTime });
+  const invitationReminders = await remindExpiringInvitations(deps);
   const mail = await drainOutbox(deps);
   await deps.db.delete(loginThrottles).where(lt(loginThrottles.windowStartedAt, controller.scheduledTime - 24 * 3_600_000));
-  console.log(JSON.stringify({ cron: controller.cron, at: new Date(controller.scheduledTime).toISOString(), mail }));
+  console.log(JSON.stringify({ cron: controller.cron, at: new Date(controller.scheduledTime).toISOString(), invitationReminders, mail }));
 }

@@ -1,4 +1,6 @@
 // F-33 license plans: the catalog, and who may see prices and change plans.
+import { secondaryRoleAllowed, type Role } from "./roles";
+
 export const PLAN_CATALOG = {
   essentials: { label: "Essentials", unitPriceCents: 900, currency: "EUR", termMonths: 12 },
   professional: { label: "Professional", unitPriceCents: 1900, currency: "EUR", termMonths: 12 },
@@ -16,3 +18,14 @@ export function addMonths(ms: number, months: number): number {
   d.setUTCMonth(d.getUTCMonth() + months);
   return d.getTime();
 }
+
+/**
+ * Prices and plan changes need the Purchaser flag on a role that may hold it
+ * (F-15); a stale flag on another role grants nothing.
+ */
+export const canPurchase = (actor: { purchaser: boolean; role: Role }) => isPurchaser(actor) && secondaryRoleAllowed("purchaser", actor.role);
+
+/** What a plan costs for its seats over one term, in the catalog's minor unit. */
+export const planTotalCents = (plan: { unitPriceCents: number; seats: number }) => plan.unitPriceCents * plan.seats;
+
+export const formatMoney = (cents: number, currency: string) => `${currency} ${(cents / 100).toFixed(2)}`;

@@ -77,3 +77,45 @@ export function secondaryRolesAfterRoleChange(user: { purchaser: boolean; analyt
   if (user.analyticsAdmin && !analyticsAdmin) removed.push("analytics_admin");
   return { purchaser, analyticsAdmin, removed };
 }
+
+/** Portal statuses the F-14 rule counts as "active": only an account that can sign in and act. */
+export const isActiveManager = (u: { role: Role; status: string }) => u.role === "partner_manager" && u.status === "active";
+
+/**
+ * F-14: a Partner Manager cannot demote or deactivate the last active Partner
+ * Manager of an organization (operators can, e.g. when a partner leaves).
+ * `otherActiveManagers` counts the organization's active Partner Managers
+ * other than the target. When a Partner Manager acts, they are themselves an
+ * active manager, so this binds when they demote themselves, or when two
+ * managers remove each other at the same moment (the batch guard re-checks).
+ */
+export function breaksLastManagerRule(
+  actor: { role: Role },
+  before: { role: Role; status: string },
+  after: { role: Role; status: string },
+  otherActiveManagers: number,
+): boolean {
+  return actor.role === "partner_manager" && isActiveManager(before) && !isActiveManager(after) && otherActiveManagers === 0;
+}
+
+export const LAST_MANAGER_MESSAGE =
+  "This is the last active Partner Manager of the organization. Make another user Partner Manager first, or ask an operator.";
+
+/** F-16: a Partner Manager asks for Purchaser or AAA for a user of their organization; operators decide. */
+export const canRequestSecondaryRole = (actor: { role: Role }) => actor.role === "partner_manager";
+export const canDecideRequests = isOperator;
+
+/** "Read-only User", "read_only", "read-only", "Partner manager" … → the role key; null when it is no portal role. */
+export function parsePortalRole(text: string): PortalRole | null {
+  const norm = (s: string) => s.trim().toLowerCase().replace(/[\s_-]+/g, " ").replace(/ user$/, "");
+  const wanted = norm(text);
+  if (!wanted) return null;
+  return PORTAL_ROLES.find((r) => norm(r) === wanted || norm(ROLE_LABELS[r]) === wanted) ?? null;
+}
+
+/** What the F-15/F-22 rule says, as a sentence for error messages and the requests page. */
+export function secondaryRoleRule(kind: SecondaryRole): string {
+  return kind === "purchaser"
+    ? "Purchaser (P) can only be given to Regular Users and Partner Managers."
+    : "Analytics Administrator (AAA) can only be given to Partner Managers.";
+}

@@ -2,7 +2,8 @@
 // (`UPDATE … WHERE state = expected`) followed by guardChanged() makes the whole
 // batch roll back when the swap lost a race, so the audit row, the mail and the
 // dependent writes happen exactly once.
-import { sql, type SQL } from "drizzle-orm";
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { batchGuards } from "../db/schema";
 
@@ -35,4 +36,18 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** Stays under D1's 100 bound parameters per statement. */
+export const MAX_BOUND_PARAMS = 99;
+
+/**
+ * Multi-row inserts split so that no statement binds more than
+ * MAX_BOUND_PARAMS values: drizzle binds every column of every row (defaults
+ * included), so a chunk holds floor(99 / columns) rows.
+ */
+export function insertChunks<T extends SQLiteTable>(db: Db, table: T, rows: T["$inferInsert"][]) {
+  const columns = Object.keys(getTableColumns(table)).length;
+  const size = Math.max(1, Math.floor(MAX_BOUND_PARAMS / columns));
+  return chunk(rows, size).map((part) => db.insert(table).values(part as never));
 }

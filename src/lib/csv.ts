@@ -1,6 +1,6 @@
 // CSV in and out through d3-dsv (RFC 4180 quoting), so exports and bulk
 // uploads share one tested parser instead of hand-written splitting.
-import { csvFormatRows, csvParseRows } from "d3-dsv";
+import { csvFormatRow, csvParseRows } from "d3-dsv";
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -13,13 +13,8 @@ const neutralize = (value: Cell) => {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 };
 
-export const toCsv = (header: string[], rows: Cell[][]) => csvFormatRows([header, ...rows.map((r) => r.map(neutralize))]) + "\r\n";
-
-/** Parses CSV text into rows of trimmed cells, dropping empty lines. */
-export const parseCsvRows = (text: string): string[][] =>
-  csvParseRows(text.replace(/^\uFEFF/, ""))
-    .map((row) => row.map((cell) => cell.trim()))
-    .filter((row) => row.some((cell) => cell !== ""));
+/** RFC 4180: every record, the last one included, ends with CRLF. */
+export const toCsv = (header: string[], rows: Cell[][]) => [header, ...rows.map((r) => r.map(neutralize))].map((r) => csvFormatRow(r) + "\r\n").join("");
 
 export function csvResponse(csv: string, filename: string): Response {
   return new Response(csv, {
@@ -30,3 +25,12 @@ export function csvResponse(csv: string, filename: string): Response {
     },
   });
 }
+
+/**
+ * Like parseCsvRows, but keeps each record's 1-based position in the file, so
+ * a report can name the line (blank lines count, as an editor shows them).
+ */
+export const parseCsvRecords = (text: string): { line: number; cells: string[] }[] =>
+  csvParseRows(text.replace(/^\uFEFF/, ""))
+    .map((row, i) => ({ line: i + 1, cells: row.map((cell) => cell.trim()) }))
+    .filter((r) => r.cells.some((cell) => cell !== ""));

@@ -2,7 +2,7 @@
 // stored as its SHA-256, valid 7 days, voided by a re-invite.
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { invitations, organizations, users } from "../db/schema";
+import { invitations, organizations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { passwordProblem } from "../domain/password-policy";
 import { INVITATION_TTL_MS, linkState } from "../domain/tokens";
@@ -12,9 +12,35 @@ import { AppError, validationError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
 import { invitationMail } from "../../views/mail/templates";
 import { auditInsert } from "./audit";
-import { mailInsert } from "./outbox";
+import { outboxRow } from "./outbox";
 
 export const activationUrl = (deps: Deps, token: string) => `${deps.config.origin}/activate?token=${encodeURIComponent(token)}`;
+
+/**
+ * A new invitation for one account: the row (token stored as its SHA-256 only)
+ * and its mail as an outbox row. Bulk invites insert many of these chunked.
+ */
+export async function buildInvitation(
+  deps: Deps,
+  invitee: { id: string; email: string; name: string },
+  orgName: string,
+  inviter: { id: string; name: string } | null,
+) {
+  const token = newSecret();
+  const now = deps.now();
+  const mail = invitationMail({ appName: deps.config.appName, name: invitee.name, orgName, url: activationUrl(deps, token), inviter: inviter?.name ?? null });
+  return {
+    invitation: {
+      id: newId(),
+      userId: invitee.id,
+      tokenHash: await sha256Hex(token),
+      invitedBy: inviter?.id ?? null,
+      createdAt: now,
+      expiresAt: now + INVITATION_TTL_MS,
+    } satisfies typeof invitations.$inferInsert,
+    mail: outboxRow(deps, invitee.email, mail),
+  };
+}
 
 /**
  * Statements that void the account's open invitations and issue a new one with
@@ -26,26 +52,17 @@ export async function invitationStatements(
   orgName: string,
   inviter: { id: string; name: string } | null,
 ) {
-  const token = newSecret();
-  const now = deps.now();
-  const mailId = newId();
-  const mail = invitationMail({ appName: deps.config.appName, name: invitee.name, orgName, url: activationUrl(deps, token), inviter: inviter?.name ?? null });
+  const { invitation, mail } = await buildInvitation(deps, invitee, orgName, inviter);
   return {
-    mailId,
+    mailId: mail.id,
+    invitationId: invitation.id,
     statements: [
       deps.db
         .update(invitations)
-        .set({ revokedAt: now })
+        .set({ revokedAt: deps.now() })
         .where(and(eq(invitations.userId, invitee.id), isNull(invitations.usedAt), isNull(invitations.revokedAt))),
-      deps.db.insert(invitations).values({
-        id: newId(),
-        userId: invitee.id,
-        tokenHash: await sha256Hex(token),
-        invitedBy: inviter?.id ?? null,
-        createdAt: now,
-        expiresAt: now + INVITATION_TTL_MS,
-      }),
-      mailInsert(deps, invitee.email, mail, mailId),
+      deps.db.insert(invitations).values(invitation),
+      deps.db.insert(outbox).values(mail),
     ] as const,
   };
 }

@@ -13,8 +13,12 @@ const CLAIM_MS = 5 * 60_000;
 /** Exponential backoff: 1, 2, 4 … minutes, at most 6 hours. */
 export const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 6 * 3_600_000);
 
+/** An outbox row, for callers that insert many at once (chunked, see lib/batch insertChunks). */
+export const outboxRow = (deps: Pick<Deps, "now">, to: string, mail: MailContent, id = newId()) =>
+  ({ id, to, ...mail, createdAt: deps.now(), nextAttemptAt: deps.now() }) satisfies typeof outbox.$inferInsert;
+
 export function mailInsert(deps: Pick<Deps, "db" | "now">, to: string, mail: MailContent, id = newId()) {
-  return deps.db.insert(outbox).values({ id, to, ...mail, createdAt: deps.now(), nextAttemptAt: deps.now() });
+  return deps.db.insert(outbox).values(outboxRow(deps, to, mail, id));
 }
 
 /**

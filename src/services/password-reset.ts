@@ -1,6 +1,6 @@
 // F-90 forgot password: the same answer whether or not the address has an
 // account; an invitee who never activated gets a fresh activation link instead.
-import { and, count, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { aliased } from "../db/client";
 import { invitations, organizations, passwordResets, users } from "../db/schema";
@@ -28,7 +28,7 @@ export async function requestPasswordReset(deps: Deps, input: z.infer<typeof For
   const email = normalizeEmail(input.email);
   const now = deps.now();
   const hourAgo = now - 3_600_000;
-  const [[row], [recentResets], [recentInvites]] = await deps.db.batch([
+  const [[row], [recentResets], [recentInvites], [latestInvite]] = await deps.db.batch([
     deps.db.select({ user: users, orgName: aliased<string>(organizations.name, "org_name") }).from(users).innerJoin(organizations, eq(organizations.id, users.orgId)).where(eq(users.email, email)),
     deps.db
       .select({ n: count() })
@@ -40,8 +40,18 @@ export async function requestPasswordReset(deps: Deps, input: z.infer<typeof For
       .from(invitations)
       .innerJoin(users, eq(users.id, invitations.userId))
       .where(and(eq(users.email, email), gt(invitations.createdAt, hourAgo))),
+    deps.db
+      .select({ revokedAt: invitations.revokedAt })
+      .from(invitations)
+      .innerJoin(users, eq(users.id, invitations.userId))
+      .where(eq(users.email, email))
+      .orderBy(desc(invitations.createdAt), sql`${invitations}.rowid DESC`)
+      .limit(1),
   ]);
   if (!row) return;
+  // F-92: a Partner Manager revoked this invitation (a re-invite would have left a newer one):
+  // the invitee cannot mint a new link for themselves.
+  if (row.user.status === "invited" && latestInvite?.revokedAt) return;
   const recent = row.user.status === "invited" ? recentInvites : recentResets;
   if ((recent?.n ?? 0) >= RESETS_PER_HOUR) return;
   const { user, orgName } = row;

@@ -68,3 +68,51 @@ export const deactivatedMail = (p: { appName: string; name: string }) =>
     `Hello ${p.name},`,
     `Your ${p.appName} partner portal account was deactivated. Ask your Partner Manager if you need access again.`,
   ]);
+
+/** F-33: the ordering Purchaser's confirmation of a license plan order. */
+export const planOrderMail = (p: { appName: string; name: string; companyName: string; planLabel: string; seats: number; price: string; total: string; renewsOn: string; url: string }) =>
+  compose(
+    `Order confirmation: ${p.planLabel} for ${p.companyName}`,
+    [
+      `Hello ${p.name},`,
+      `You ordered the ${p.planLabel} license plan for ${p.companyName} on the ${p.appName} partner portal.`,
+      `Seats: ${p.seats}. Price per seat and term: ${p.price}. Total for this term: ${p.total}.`,
+      `The plan runs until ${p.renewsOn}, when it is due for renewal.`,
+      "If you did not place this order, contact your Partner Manager at once.",
+    ],
+    { label: "View the company's plans", url: p.url },
+  );
+
+const utcDate = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+
+/** F-92: one reminder before an invitation expires. The token is stored only as a hash, so the reminder cannot repeat the link. */
+export const invitationReminderMail = (p: { appName: string; name: string; orgName: string; expiresAt: number; origin: string }) =>
+  compose(
+    `Reminder: your ${p.appName} invitation expires soon`,
+    [
+      `Hello ${p.name},`,
+      `Your invitation to join ${p.orgName} on the ${p.appName} partner portal expires on ${utcDate(p.expiresAt)}.`,
+      "Open the activation link in the invitation mail to set your password and create your account. If you cannot find that mail, ask for a fresh link with your email address on the page below.",
+    ],
+    { label: "Get a fresh activation link", url: `${p.origin}/forgot-password` },
+  );
+
+/** F-16: the Partner Manager who asked hears the operators' decision. */
+export const roleRequestDecisionMail = (p: { appName: string; name: string; approved: boolean; roleLabel: string; userName: string; userEmail: string; origin: string }) =>
+  compose(
+    `Your request for ${p.roleLabel} was ${p.approved ? "approved" : "rejected"}`,
+    [
+      `Hello ${p.name},`,
+      p.approved
+        ? `Your request to give ${p.userName} (${p.userEmail}) the ${p.roleLabel} role was approved. It is active now.`
+        : `Your request to give ${p.userName} (${p.userEmail}) the ${p.roleLabel} role was rejected by an operator.`,
+    ],
+    { label: "See your organization's requests", url: `${p.origin}/requests` },
+  );
+
+/** F-16: stands in for "send an email to bizops": operators hear of a new request. */
+export const roleRequestCreatedMail = (p: { appName: string; roleLabel: string; userName: string; userEmail: string; orgName: string; requester: string; origin: string }) =>
+  compose(`New request: ${p.roleLabel} for ${p.userName} (${p.orgName})`, [
+    `${p.requester} of ${p.orgName} asks for ${p.roleLabel} for ${p.userName} (${p.userEmail}).`,
+    `Approve or reject it in the requests queue: ${p.origin}/requests`,
+  ]);

@@ -1,11 +1,10 @@
-// Organizations (operators) and account administration (api.md).
+// Organizations (operators, api.md "Organizations and requests").
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
 import { jsonBody, queryParams } from "../../lib/validate";
 import { requireApiSession } from "../../middleware/require-auth";
 import { ListOrgsInput, listOrganizations, OnboardInput, onboardOrganization, UpdateOrgInput, updateOrganization } from "../../services/organizations";
-import { activateUser, deactivateUser, reinviteUser, resetTwoFactor } from "../../services/user-admin";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 
@@ -14,10 +13,3 @@ orgsApi.use(requireApiSession);
 orgsApi.get("/", queryParams(ListOrgsInput), async (c) => c.json(await listOrganizations(c.var.deps, c.var.actor, c.req.valid("query"))));
 orgsApi.post("/", jsonBody(OnboardInput), async (c) => c.json(await onboardOrganization(c.var.deps, c.var.actor, c.req.valid("json")), 201));
 orgsApi.patch("/:id", jsonBody(UpdateOrgInput), async (c) => c.json(await updateOrganization(c.var.deps, c.var.actor, c.req.param("id"), c.req.valid("json"))));
-
-export const userAdminApi = new Hono<Authed>();
-userAdminApi.use(requireApiSession);
-const ACTIONS = { reinvite: reinviteUser, deactivate: deactivateUser, activate: activateUser, "reset-2fa": resetTwoFactor } as const;
-for (const [path, action] of Object.entries(ACTIONS)) {
-  userAdminApi.post(`/:id/${path}`, async (c) => c.json(await action(c.var.deps, c.var.actor, c.req.param("id"))));
-}

@@ -1,9 +1,219 @@
-// Companies pages (F-30…F-33).
-import { Hono } from "hono";
+// Companies pages (F-30…F-33): the same services as the JSON API, rendered.
+// Row actions answer an htmx fragment (the row or section to swap) and, without
+// JavaScript, redirect back to the page with a notice.
+import { Hono, type Context } from "hono";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import { RequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
+import { canViewCompanies } from "../../domain/companies";
+import { SERVICE_INPUTS, SERVICE_KIND_KEYS, SERVICE_KINDS, type ServiceKind } from "../../domain/company-services";
+import { canPurchase } from "../../domain/license-plans";
+import { can } from "../../domain/roles";
+import { csvResponse } from "../../lib/csv";
 import { requirePageSession } from "../../middleware/require-auth";
+import { addCompany, CompanyInput, editCompany, listCompanies, ListCompaniesInput, terminateCompany } from "../../services/companies";
+import { addService, endService, getCompany, getHandout, handoutCsv, handoutFilename } from "../../services/company-services";
+import { getPlan, listPlans, OrderPlanInput, orderPlan, renewPlan, UpdatePlanInput, updatePlan } from "../../services/license-plans";
+import { organizationName } from "../../services/organizations";
+import { CompaniesPage, CompanyPage, CompanyRow, HandoutPage, type CompanyPageProps } from "../../../views/companies";
+import { ServiceRow, ServiceSection } from "../../../views/company-services";
+import { PlanRow, PlansSection } from "../../../views/plans";
+import { checkbox, formAction, type FormState } from "./form-action";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
+type C = Context<Authed>;
 export const companyPages = new Hono<Authed>();
 companyPages.use(requirePageSession);
+
+const isHx = (c: C) => Boolean(c.req.header("hx-request"));
+
+/**
+ * An htmx fragment. Outside c.render() there is no request context, which the
+ * forms need for their CSRF field, so the fragment is given one.
+ */
+const fragment = (c: C, node: JSX.Element) => c.html(<RequestContext.Provider value={c}>{node}</RequestContext.Provider>);
+const number = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : Number(v));
+
+function notice(key: string | undefined): string | undefined {
+  if (!key) return undefined;
+  const fixed: Record<string, string> = {
+    created: "Company added.",
+    updated: "Company saved.",
+    terminated: "Company terminated.",
+    ordered: "License plan ordered. A confirmation is on its way to you by email.",
+    "plan-updated": "License plan saved.",
+    renewed: "License plan renewed.",
+  };
+  if (fixed[key]) return fixed[key];
+  const [what, kind] = key.split(":") as [string, ServiceKind | undefined];
+  if (!kind || !SERVICE_KINDS[kind]) return undefined;
+  return what === "added" ? `${SERVICE_KINDS[kind].label} added.` : what === "ended" ? `${SERVICE_KINDS[kind].label} ${SERVICE_KINDS[kind].ended.toLowerCase()}.` : undefined;
+}
+
+const allowed = (actor: Actor): CompanyPageProps["allowed"] => ({
+  manageCompanies: can(actor, "manageCompanies"),
+  exportHandouts: can(actor, "exportHandouts"),
+  kinds: Object.fromEntries(SERVICE_KIND_KEYS.map((k) => [k, can(actor, SERVICE_KINDS[k].permission)])) as Record<ServiceKind, boolean>,
+  purchaser: canPurchase(actor),
+});
+
+// ---------------------------------------------------------------------------
+// The list (F-30).
+
+async function renderList(c: C, extra: { notice?: string; form?: FormState } = {}) {
+  // An empty filter field ("Any" status, blank search) means no filter.
+  const sent = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ""));
+  const parsed = ListCompaniesInput.safeParse(sent);
+  const query = parsed.success ? parsed.data : ListCompaniesInput.parse({});
+  const { items, page } = await listCompanies(c.var.deps, c.var.actor, query);
+  const canManage = canViewCompanies(c.var.actor) && can(c.var.actor, "manageCompanies");
+  return c.render(<CompaniesPage items={items} page={page} query={{ q: query.q, status: query.status }} canManage={canManage} notice={extra.notice} form={extra.form} />, {
+    title: "Companies",
+  });
+}
+
+companyPages.get("/", (c) => renderList(c, { notice: notice(c.req.query("notice")) }));
+
+companyPages.post("/", (c) =>
+  formAction(c, {
+    schema: CompanyInput,
+    run: async (data) => {
+      const { company } = await addCompany(c.var.deps, c.var.actor, data);
+      return c.redirect(`/companies/${company.id}?notice=created`, 303);
+    },
+    render: (s) => renderList(c, { form: s }),
+  }),
+);
+
+// ---------------------------------------------------------------------------
+// One company (F-30, F-31, F-33).
+
+async function renderCompany(c: C, extra: Pick<CompanyPageProps, "notice" | "forms"> = {}) {
+  const id = c.req.param("id")!;
+  const [{ company, services }, plans] = await Promise.all([getCompany(c.var.deps, c.var.actor, id), listPlans(c.var.deps, c.var.actor, id)]);
+  return c.render(<CompanyPage actor={c.var.actor} company={company} services={services} plans={plans.items} catalog={plans.catalog} allowed={allowed(c.var.actor)} {...extra} />, {
+    title: company.name,
+  });
+}
+
+companyPages.get("/:id", (c) => renderCompany(c, { notice: notice(c.req.query("notice")) }));
+
+companyPages.post("/:id", (c) =>
+  formAction(c, {
+    schema: CompanyInput,
+    run: async (data) => {
+      await editCompany(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/companies/${c.req.param("id")}?notice=updated`, 303);
+    },
+    render: (s) => renderCompany(c, { forms: { edit: s } }),
+  }),
+);
+
+companyPages.post("/:id/terminate", async (c) => {
+  const id = c.req.param("id");
+  await terminateCompany(c.var.deps, c.var.actor, id);
+  if (isHx(c)) {
+    const { company, services } = await getCompany(c.var.deps, c.var.actor, id);
+    const activeServices = Object.fromEntries(SERVICE_KIND_KEYS.map((k) => [k, services[k].filter((s) => s.status === "active").length])) as Record<ServiceKind, number>;
+    const item = { ...company, activeServices, activeServicesTotal: Object.values(activeServices).reduce((a, b) => a + b, 0) };
+    return fragment(c, <CompanyRow company={item} canManage message="Terminated." />);
+  }
+  const body = await c.req.parseBody();
+  return c.redirect(body.from === "list" ? "/companies?notice=terminated" : `/companies/${id}?notice=terminated`, 303);
+});
+
+// F-31: add and end, for every kind in SERVICE_KINDS.
+async function serviceSection(c: C, kind: ServiceKind, extra: { notice?: string; form?: FormState } = {}) {
+  const { company, services } = await getCompany(c.var.deps, c.var.actor, c.req.param("id")!);
+  return fragment(
+    c,
+    <ServiceSection
+      companyId={company.id}
+      kind={kind}
+      items={services[kind]}
+      canManage={can(c.var.actor, SERVICE_KINDS[kind].permission)}
+      companyActive={company.status === "active"}
+      {...extra}
+    />,
+  );
+}
+
+for (const kind of SERVICE_KIND_KEYS) {
+  const { path, endVerb } = SERVICE_KINDS[kind];
+  companyPages.post(`/:id/${path}`, (c) =>
+    formAction(c, {
+      schema: SERVICE_INPUTS[kind],
+      run: async (data) => {
+        await addService(c.var.deps, c.var.actor, c.req.param("id"), kind, data);
+        if (isHx(c)) return serviceSection(c, kind, { notice: notice(`added:${kind}`) });
+        return c.redirect(`/companies/${c.req.param("id")}?notice=added:${kind}#svc-${kind}`, 303);
+      },
+      render: (s) => (isHx(c) ? serviceSection(c, kind, { form: s }) : renderCompany(c, { forms: { [kind]: s } })),
+    }),
+  );
+  companyPages.post(`/:id/${path}/:itemId/${endVerb}`, async (c) => {
+    const { item } = await endService(c.var.deps, c.var.actor, c.req.param("id"), kind, c.req.param("itemId"));
+    if (isHx(c)) return fragment(c, <ServiceRow companyId={item.companyId} kind={kind} item={item} canManage message={`${SERVICE_KINDS[kind].ended}.`} />);
+    return c.redirect(`/companies/${item.companyId}?notice=ended:${kind}#svc-${kind}`, 303);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// F-32: the printable handout, and the same data as CSV.
+
+companyPages.get("/:id/handout", async (c) => {
+  const handout = await getHandout(c.var.deps, c.var.actor, c.req.param("id"));
+  if (c.req.query("format") === "csv") return csvResponse(handoutCsv(handout), handoutFilename(handout));
+  return c.render(<HandoutPage handout={handout} orgName={await organizationName(c.var.deps, c.var.actor.orgId)} />, { title: `Handout: ${handout.company.name}` });
+});
+
+// ---------------------------------------------------------------------------
+// F-33: plans. The services refuse every write to non-Purchasers (403).
+
+async function plansSection(c: C, extra: { notice?: string; form?: FormState } = {}) {
+  const id = c.req.param("id")!;
+  const [{ company }, plans] = await Promise.all([getCompany(c.var.deps, c.var.actor, id), listPlans(c.var.deps, c.var.actor, id)]);
+  return fragment(
+    c,
+    <PlansSection companyId={company.id} plans={plans.items} catalog={plans.catalog} purchaser={canPurchase(c.var.actor)} companyActive={company.status === "active"} {...extra} />,
+  );
+}
+
+companyPages.post("/:id/plans", (c) =>
+  formAction(c, {
+    schema: OrderPlanInput,
+    shape: (v) => ({ plan: v.plan, seats: number(v.seats) }),
+    run: async (data) => {
+      await orderPlan(c.var.deps, c.var.actor, c.req.param("id"), data);
+      if (isHx(c)) return plansSection(c, { notice: notice("ordered") });
+      return c.redirect(`/companies/${c.req.param("id")}?notice=ordered#plans`, 303);
+    },
+    render: (s) => (isHx(c) ? plansSection(c, { form: s }) : renderCompany(c, { forms: { order: s } })),
+  }),
+);
+
+const planRow = async (c: C, extra: { message?: string; form?: FormState } = {}) => {
+  const { plan } = await getPlan(c.var.deps, c.var.actor, c.req.param("planId")!);
+  const { company } = await getCompany(c.var.deps, c.var.actor, plan.companyId);
+  return fragment(c, <PlanRow companyId={plan.companyId} plan={plan} purchaser={canPurchase(c.var.actor)} companyActive={company.status === "active"} {...extra} />);
+};
+
+companyPages.post("/:id/plans/:planId", (c) =>
+  formAction(c, {
+    schema: UpdatePlanInput,
+    shape: (v) => ({ seats: number(v.seats), autoRenew: checkbox(v.autoRenew) }),
+    run: async (data) => {
+      const { plan } = await updatePlan(c.var.deps, c.var.actor, c.req.param("planId"), data);
+      if (isHx(c)) return planRow(c, { message: "Saved." });
+      return c.redirect(`/companies/${plan.companyId}?notice=plan-updated#plans`, 303);
+    },
+    render: (s) => (isHx(c) ? planRow(c, { form: s }) : renderCompany(c, { forms: { plans: { [c.req.param("planId")]: s } } })),
+  }),
+);
+
+companyPages.post("/:id/plans/:planId/renew", async (c) => {
+  const { plan } = await renewPlan(c.var.deps, c.var.actor, c.req.param("planId"));
+  if (isHx(c)) return planRow(c, { message: `Renewed until ${plan.renewsAt.slice(0, 10)}.` });
+  return c.redirect(`/companies/${plan.companyId}?notice=renewed#plans`, 303);
+});

@@ -1,4 +1,5 @@
-// Signed-in pages: home, account, organizations (operators) and account administration.
+// Signed-in pages: home, account and organizations (operators). Account
+// administration (re-invite, deactivate …) is in pages/users.tsx.
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
@@ -16,10 +17,9 @@ import {
   updateOrganization,
 } from "../../services/organizations";
 import { createSession, listSessions, revokeAllSessions, revokeSession } from "../../services/sessions";
-import { activateUser, deactivateUser, reinviteUser, resetTwoFactor } from "../../services/user-admin";
 import { AccountPage } from "../../../views/account";
 import { HomePage } from "../../../views/home";
-import { OrgDetailPage, OrgsPage, UserAdminRow } from "../../../views/orgs";
+import { OrgDetailPage, OrgsPage } from "../../../views/orgs";
 import { checkbox, formAction } from "./form-action";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -123,19 +123,3 @@ portalPages.post("/orgs/:id/terminate", async (c) => {
   await updateOrganization(c.var.deps, c.var.actor, c.req.param("id"), { status: "terminated" });
   return c.redirect(`/orgs/${c.req.param("id")}`, 303);
 });
-
-const USER_ACTIONS = {
-  reinvite: [reinviteUser, "Invitation sent again."],
-  deactivate: [deactivateUser, "Deactivated."],
-  activate: [activateUser, "Activated."],
-  "reset-2fa": [resetTwoFactor, "2FA reset; they set it up at next sign-in."],
-} as const;
-
-portalPages.use("/users/*", requirePageSession);
-for (const [path, [action, done]] of Object.entries(USER_ACTIONS)) {
-  portalPages.post(`/users/:id/${path}`, async (c) => {
-    const { user } = await action(c.var.deps, c.var.actor, c.req.param("id"));
-    if (c.req.header("hx-request")) return c.html(<UserAdminRow user={user} message={done} />);
-    return c.redirect(`/orgs/${user.orgId}`, 303);
-  });
-}

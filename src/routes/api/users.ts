@@ -1,0 +1,38 @@
+// Portal users of the caller's organization (api.md "Portal users"): list and
+// CSV export, invite, bulk invite, role change, account administration, and
+// "who is my Analytics Administrator". Each handler is one service call.
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import type { Actor } from "../../domain/actor";
+import { csvResponse } from "../../lib/csv";
+import { jsonBody, queryParams } from "../../lib/validate";
+import { requireApiSession } from "../../middleware/require-auth";
+import { BulkInviteInput, bulkInvite, previewBulkInvite } from "../../services/bulk-invite";
+import { activateUser, deactivateUser, reinviteUser, resetTwoFactor } from "../../services/user-admin";
+import { ChangeRoleInput, changeUserRole, exportUsersCsv, InviteUserInput, inviteUser, listManagers, ListUsersInput, listUsers } from "../../services/users";
+
+type Authed = AppEnv & { Variables: { actor: Actor } };
+export const usersApi = new Hono<Authed>();
+usersApi.use(requireApiSession);
+
+usersApi.get("/", queryParams(ListUsersInput), async (c) => {
+  const input = c.req.valid("query");
+  if (input.format === "csv") return csvResponse(await exportUsersCsv(c.var.deps, c.var.actor, input), "users.csv");
+  return c.json(await listUsers(c.var.deps, c.var.actor, input));
+});
+usersApi.get("/managers", async (c) => c.json(await listManagers(c.var.deps, c.var.actor)));
+usersApi.post("/", jsonBody(InviteUserInput), async (c) => c.json(await inviteUser(c.var.deps, c.var.actor, c.req.valid("json")), 201));
+usersApi.post("/bulk-invite/preview", jsonBody(BulkInviteInput), async (c) => c.json(await previewBulkInvite(c.var.deps, c.var.actor, c.req.valid("json"))));
+usersApi.post("/bulk-invite", jsonBody(BulkInviteInput), async (c) => c.json(await bulkInvite(c.var.deps, c.var.actor, c.req.valid("json"))));
+usersApi.patch("/:id", jsonBody(ChangeRoleInput), async (c) => {
+  const { user, removed } = await changeUserRole(c.var.deps, c.var.actor, c.req.param("id"), c.req.valid("json"));
+  return c.json({ user, removed });
+});
+
+const ACTIONS = { reinvite: reinviteUser, deactivate: deactivateUser, activate: activateUser, "reset-2fa": resetTwoFactor } as const;
+for (const [path, action] of Object.entries(ACTIONS)) {
+  usersApi.post(`/:id/${path}`, async (c) => {
+    const { user } = await action(c.var.deps, c.var.actor, c.req.param("id"));
+    return c.json({ user });
+  });
+}

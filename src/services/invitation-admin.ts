@@ -1,0 +1,267 @@
+// F-92 invitations of an organization: the list (pending, expired, revoked),
+// resend (a re-invite: new token, old one void), revoke, and the cron's one
+// reminder before an invitation expires.
+import { and, count, desc, eq, gt, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { z } from "zod";
+import { aliased } from "../db/client";
+import { auditEvents, invitations, organizations, outbox, users } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { canAdministerUser, isOperator, type Role } from "../domain/roles";
+import { linkState } from "../domain/tokens";
+import { chunk, guardChanged, guardNot, insertChunks, isGuardAbort, MAX_BOUND_PARAMS } from "../lib/batch";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { invitationReminderMail } from "../../views/mail/templates";
+import { auditInsert } from "./audit";
+import { outboxRow } from "./outbox";
+import { reinviteUser } from "./user-admin";
+import { assertCan, orgInScope } from "./users";
+
+export const INVITATION_STATES = ["pending", "expired", "revoked"] as const;
+export type InvitationState = (typeof INVITATION_STATES)[number];
+
+const blank = (v: unknown) => (v === "" ? undefined : v);
+export const ListInvitationsInput = z.object({
+  state: z.preprocess(blank, z.enum(INVITATION_STATES, { error: "Choose pending, expired or revoked." }).optional()),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  orgId: z.preprocess(blank, z.string().max(40).optional()),
+});
+
+/** An invitation is about to expire when it ends within this window; the cron mails it once. */
+export const REMINDER_WINDOW_MS = 24 * 3_600_000;
+
+const inviter = alias(users, "inviter");
+
+/**
+ * The invitation that counts for an account is its newest one: a re-invite
+ * voids the older ones (revoked_at), and those are history, not entries.
+ * rowid breaks ties of two invitations made in the same millisecond.
+ */
+const isLatestInvitation = sql`${invitations.id} = (SELECT i2.id FROM ${invitations} i2 WHERE i2.user_id = ${invitations.userId} ORDER BY i2.created_at DESC, i2.rowid DESC LIMIT 1)`;
+
+function stateCondition(state: InvitationState, now: number): SQL {
+  if (state === "revoked") return isNotNull(invitations.revokedAt);
+  if (state === "expired") return and(isNull(invitations.revokedAt), lte(invitations.expiresAt, now))!;
+  return and(isNull(invitations.revokedAt), gt(invitations.expiresAt, now))!;
+}
+
+// Every column under its own name: inside db.batch D1 keys rows by column name.
+const listColumns = {
+  id: invitations.id,
+  createdAt: invitations.createdAt,
+  expiresAt: invitations.expiresAt,
+  usedAt: invitations.usedAt,
+  revokedAt: invitations.revokedAt,
+  remindedAt: invitations.remindedAt,
+  userId: aliased<string>(users.id, "invitee_id"),
+  email: users.email,
+  name: users.name,
+  role: users.role,
+  inviterId: aliased<string | null>(inviter.id, "inviter_id"),
+  inviterName: aliased<string | null>(inviter.name, "inviter_name"),
+};
+type ListRow = {
+  id: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  revokedAt: number | null;
+  remindedAt: number | null;
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  inviterId: string | null;
+  inviterName: string | null;
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toPublicInvitation(r: ListRow, now: number) {
+  const state = linkState(r, now);
+  return {
+    id: r.id,
+    state: (state === "used" ? "used" : state === "usable" ? "pending" : state) as InvitationState | "used",
+    user: { id: r.userId, email: r.email, name: r.name, role: r.role },
+    invitedBy: r.inviterId ? { id: r.inviterId, name: r.inviterName } : null,
+    createdAt: iso(r.createdAt)!,
+    expiresAt: iso(r.expiresAt)!,
+    revokedAt: iso(r.revokedAt),
+    remindedAt: iso(r.remindedAt),
+  };
+}
+export type PublicInvitation = ReturnType<typeof toPublicInvitation>;
+
+const listQuery = (deps: Deps, where: SQL | undefined) =>
+  deps.db.select(listColumns).from(invitations).innerJoin(users, eq(users.id, invitations.userId)).leftJoin(inviter, eq(inviter.id, invitations.invitedBy)).where(where);
+
+/**
+ * F-92: the organization's open invitations — accounts still "invited", each
+ * with its newest invitation as pending, expired or revoked. Partner Managers
+ * (their organization) and operators (any, via orgId).
+ */
+export async function listInvitations(deps: Deps, actor: Actor, input: z.infer<typeof ListInvitationsInput>) {
+  assertCan(actor, "managePortalUsers");
+  const now = deps.now();
+  const where = and(
+    eq(users.orgId, orgInScope(actor, input.orgId)),
+    eq(users.status, "invited"),
+    isNull(invitations.usedAt),
+    isLatestInvitation,
+    input.state ? stateCondition(input.state, now) : undefined,
+  );
+  const [rows, [total]] = await deps.db.batch([
+    listQuery(deps, where).orderBy(desc(invitations.createdAt)).limit(input.pageSize).offset((input.page - 1) * input.pageSize),
+    deps.db.select({ n: count() }).from(invitations).innerJoin(users, eq(users.id, invitations.userId)).where(where),
+  ]);
+  return { items: (rows as ListRow[]).map((r) => toPublicInvitation(r, now)), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+}
+
+/** One invitation, for an actor who may administer its account; another organization's is not found. */
+async function findInvitationInScope(deps: Deps, actor: Actor, invitationId: string) {
+  assertCan(actor, "managePortalUsers");
+  const scope = isOperator(actor) ? eq(invitations.id, invitationId) : and(eq(invitations.id, invitationId), eq(users.orgId, actor.orgId));
+  const [row] = await deps.db
+    .select({ invitation: invitations, user: { id: users.id, orgId: users.orgId, role: users.role, status: users.status } })
+    .from(invitations)
+    .innerJoin(users, eq(users.id, invitations.userId))
+    .where(scope);
+  if (!row) throw new AppError("NOT_FOUND", "Invitation not found.");
+  if (!canAdministerUser(actor, row.user)) throw new AppError("FORBIDDEN", "Only a Partner Manager of this organization or an operator can do this.");
+  return row;
+}
+
+async function publicInvitation(deps: Deps, id: string) {
+  const [row] = await listQuery(deps, eq(invitations.id, id));
+  return toPublicInvitation(row as ListRow, deps.now());
+}
+
+/** One invitation as the list shows it (for a row that is re-rendered). */
+export async function getInvitation(deps: Deps, actor: Actor, invitationId: string) {
+  await findInvitationInScope(deps, actor, invitationId);
+  return publicInvitation(deps, invitationId);
+}
+
+/** Resend = re-invite (F-03): a new token and mail; every older link of the account stops working. */
+export async function resendInvitation(deps: Deps, actor: Actor, invitationId: string) {
+  const { user } = await findInvitationInScope(deps, actor, invitationId);
+  const result = await reinviteUser(deps, actor, user.id);
+  return { user: result.user, invitation: await publicInvitation(deps, result.invitationId) };
+}
+
+/**
+ * Revoke: the link stops working at once; the account stays "invited" (a
+ * resend brings it back), and forgot-password mints no new link for it.
+ */
+export async function revokeInvitation(deps: Deps, actor: Actor, invitationId: string) {
+  const { invitation, user } = await findInvitationInScope(deps, actor, invitationId);
+  if (invitation.usedAt !== null || user.status !== "invited") throw new AppError("CONFLICT", "This invitation was already accepted.");
+  if (invitation.revokedAt !== null) throw new AppError("CONFLICT", "This invitation is already revoked.");
+  const now = deps.now();
+  try {
+    await deps.db.batch([
+      deps.db
+        .update(invitations)
+        .set({ revokedAt: now })
+        .where(and(eq(invitations.id, invitation.id), isNull(invitations.usedAt), isNull(invitations.revokedAt))),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: user.orgId,
+        action: "invitation.revoked",
+        targetType: "invitation",
+        targetId: invitation.id,
+        before: { state: linkState(invitation, now), userId: user.id },
+        after: { state: "revoked", userId: user.id },
+      }),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw new AppError("CONFLICT", "This invitation was used or revoked meanwhile. Reload and try again.");
+    throw e;
+  }
+  return { invitation: await publicInvitation(deps, invitation.id) };
+}
+
+/** Invitations reminded per batch: ~13 outbox + 1 update + 10 audit statements per 100. */
+const REMINDER_ROUND = 100;
+const MAX_REMINDER_ROUNDS = 20;
+
+/**
+ * F-92, run by the cron: one reminder for each open invitation that expires
+ * within the next 24 hours and has had none. Set-based: per round one select
+ * and one batch (mails, reminded_at and audit chunked); reminded_at is set
+ * with a compare-and-swap, so a concurrent run cannot send a second reminder.
+ */
+export async function remindExpiringInvitations(deps: Deps): Promise<number> {
+  const now = deps.now();
+  let sent = 0;
+  for (let round = 0; round < MAX_REMINDER_ROUNDS; round++) {
+    const due = await deps.db
+      .select({
+        id: invitations.id,
+        expiresAt: invitations.expiresAt,
+        userId: users.id,
+        orgId: users.orgId,
+        email: users.email,
+        name: users.name,
+        orgName: aliased<string>(organizations.name, "org_name"),
+      })
+      .from(invitations)
+      .innerJoin(users, eq(users.id, invitations.userId))
+      .innerJoin(organizations, eq(organizations.id, users.orgId))
+      .where(
+        and(
+          isNull(invitations.usedAt),
+          isNull(invitations.revokedAt),
+          isNull(invitations.remindedAt),
+          gt(invitations.expiresAt, now),
+          lte(invitations.expiresAt, now + REMINDER_WINDOW_MS),
+          eq(users.status, "invited"),
+          eq(organizations.status, "active"),
+        ),
+      )
+      .orderBy(invitations.expiresAt)
+      .limit(REMINDER_ROUND);
+    if (!due.length) break;
+
+    const { appName, origin } = deps.config;
+    const mails = due.map((d) => outboxRow(deps, d.email, invitationReminderMail({ appName, name: d.name, orgName: d.orgName, expiresAt: d.expiresAt, origin })));
+    const claims = chunk(
+      due.map((d) => d.id),
+      MAX_BOUND_PARAMS - 1,
+    ).flatMap((ids) => [
+      deps.db
+        .update(invitations)
+        .set({ remindedAt: now })
+        .where(and(inArray(invitations.id, ids), isNull(invitations.remindedAt))),
+      // Another run reminded one of these meanwhile: abort, send nothing twice.
+      guardNot(deps.db, sql`changes() <> ${ids.length}`),
+    ]);
+    const audits = due.map((d) => ({
+      id: newId(),
+      at: now,
+      actorId: null,
+      orgId: d.orgId,
+      action: "invitation.reminded",
+      targetType: "invitation",
+      targetId: d.id,
+      before: null,
+      after: JSON.stringify({ userId: d.userId, expiresAt: new Date(d.expiresAt).toISOString() }),
+      ip: null,
+    }));
+    const statements = [...claims, ...insertChunks(deps.db, outbox, mails), ...insertChunks(deps.db, auditEvents, audits)];
+    try {
+      await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+    } catch (e) {
+      if (isGuardAbort(e)) break;
+      throw e;
+    }
+    // The cron's outbox drain, right after this, delivers them.
+    sent += due.length;
+    if (due.length < REMINDER_ROUND) break;
+  }
+  return sent;
+}

@@ -1,0 +1,262 @@
+// F-33 license plans of a company. Everyone in the partner organization sees
+// which plans a company has; prices, ordering, editing and renewals are for
+// Purchasers only (F-15). For anyone else the price fields are left out of the
+// answer itself, not merely hidden by a page.
+import { and, asc, count, eq, inArray, not } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client";
+import { companyPlans, organizations } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { addMonths, canPurchase, formatMoney, MAX_SEATS, PLAN_CATALOG, PLAN_KEYS, planTotalCents, type PlanKey } from "../domain/license-plans";
+import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { planOrderMail } from "../../views/mail/templates";
+import { auditInsert } from "./audit";
+import { assertCompanyActive, assertViewCompanies, companyNotFound, ownActiveCompany, ownCompanies, ownCompanyQuery } from "./companies";
+import { deliverSoon, mailInsert } from "./outbox";
+
+const seats = z
+  .number({ error: "Enter the number of seats." })
+  .int("Enter a whole number of seats.")
+  .min(1, "Order at least 1 seat.")
+  .max(MAX_SEATS, `At most ${MAX_SEATS.toLocaleString("en")} seats.`);
+
+export const OrderPlanInput = z.strictObject({
+  plan: z.enum(PLAN_KEYS as [PlanKey, ...PlanKey[]], { error: "Choose a plan from the catalog." }),
+  seats,
+});
+export type OrderPlanInput = z.infer<typeof OrderPlanInput>;
+
+export const UpdatePlanInput = z
+  .strictObject({ seats: seats.optional(), autoRenew: z.boolean({ error: "Send true or false." }).optional() })
+  .refine((v) => v.seats !== undefined || v.autoRenew !== undefined, { error: "Send seats, autoRenew or both." });
+export type UpdatePlanInput = z.infer<typeof UpdatePlanInput>;
+
+export const ListPlansInput = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+});
+
+type PlanRow = typeof companyPlans.$inferSelect;
+
+const catalogEntry = (key: string) => PLAN_CATALOG[key as PlanKey] as (typeof PLAN_CATALOG)[PlanKey] | undefined;
+const termMonthsOf = (key: string) => catalogEntry(key)?.termMonths ?? 12;
+
+/** The plan as this actor may see it: without any price field unless they are a Purchaser. */
+export function toPublicPlan(p: PlanRow, withPrices: boolean) {
+  const base = {
+    id: p.id,
+    companyId: p.companyId,
+    plan: p.plan,
+    label: catalogEntry(p.plan)?.label ?? p.plan,
+    termMonths: termMonthsOf(p.plan),
+    seats: p.seats,
+    autoRenew: p.autoRenew,
+    status: p.status,
+    startsAt: new Date(p.startsAt).toISOString(),
+    renewsAt: new Date(p.renewsAt).toISOString(),
+    createdAt: new Date(p.createdAt).toISOString(),
+    updatedAt: new Date(p.updatedAt).toISOString(),
+  };
+  if (!withPrices) return base;
+  return { ...base, unitPriceCents: p.unitPriceCents, currency: p.currency, totalCents: planTotalCents(p) };
+}
+export type PublicPlan = ReturnType<typeof toPublicPlan> & Partial<{ unitPriceCents: number; currency: string; totalCents: number }>;
+
+/** The catalog, priced only for Purchasers. */
+export function planCatalog(actor: Actor) {
+  const withPrices = canPurchase(actor);
+  return PLAN_KEYS.map((key) => {
+    const { label, termMonths, unitPriceCents, currency } = PLAN_CATALOG[key];
+    return withPrices ? { key, label, termMonths, unitPriceCents, currency } : { key, label, termMonths };
+  });
+}
+export type CatalogEntry = ReturnType<typeof planCatalog>[number] & Partial<{ unitPriceCents: number; currency: string }>;
+
+function assertPurchaser(actor: Actor) {
+  assertViewCompanies(actor);
+  if (!canPurchase(actor)) throw new AppError("FORBIDDEN", "Only Purchasers can order, edit or renew license plans.");
+}
+
+/** Plans of the actor's companies only: a sub-select carries the tenant scope. */
+const ownCompanyIds = (db: Db, actor: Actor) => db.select({ id: organizations.id }).from(organizations).where(ownCompanies(actor));
+
+/** F-33: a company's plans and the catalog, priced for Purchasers only. */
+export async function listPlans(deps: Deps, actor: Actor, companyId: string, input: z.infer<typeof ListPlansInput> = { page: 1, pageSize: 100 }) {
+  assertViewCompanies(actor);
+  const where = and(eq(companyPlans.companyId, companyId), inArray(companyPlans.companyId, ownCompanyIds(deps.db, actor)));
+  const [[company], rows, [total]] = await deps.db.batch([
+    ownCompanyQuery(deps.db, actor, companyId),
+    deps.db
+      .select()
+      .from(companyPlans)
+      .where(where)
+      .orderBy(asc(companyPlans.status), asc(companyPlans.renewsAt), asc(companyPlans.id))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    deps.db.select({ n: count() }).from(companyPlans).where(where),
+  ]);
+  if (!company) throw companyNotFound();
+  const withPrices = canPurchase(actor);
+  return {
+    items: rows.map((r) => toPublicPlan(r, withPrices) as PublicPlan),
+    catalog: planCatalog(actor) as CatalogEntry[],
+    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  };
+}
+
+/** A plan of one of the actor's companies, with its company's status; 404 for any other. */
+async function findOwnPlan(deps: Deps, actor: Actor, planId: string) {
+  const [found] = await deps.db
+    .select({ plan: companyPlans, companyStatus: organizations.status })
+    .from(companyPlans)
+    .innerJoin(organizations, and(eq(organizations.id, companyPlans.companyId), ownCompanies(actor)))
+    .where(eq(companyPlans.id, planId))
+    .limit(1);
+  if (!found) throw new AppError("NOT_FOUND", "License plan not found.");
+  return found;
+}
+
+/** One plan, priced for Purchasers only. */
+export async function getPlan(deps: Deps, actor: Actor, planId: string) {
+  assertViewCompanies(actor);
+  const { plan } = await findOwnPlan(deps, actor, planId);
+  return { plan: toPublicPlan(plan, canPurchase(actor)) as PublicPlan };
+}
+
+/** The audit view of a plan: no prices, since the audit log is read by non-Purchasers too. */
+const auditView = (p: Pick<PlanRow, "companyId" | "plan" | "seats" | "autoRenew" | "renewsAt" | "status">) => ({
+  companyId: p.companyId,
+  plan: p.plan,
+  seats: p.seats,
+  autoRenew: p.autoRenew,
+  status: p.status,
+  renewsAt: new Date(p.renewsAt).toISOString(),
+});
+
+/** F-33: order a plan for an active company; the price is copied from the catalog and the Purchaser gets a confirmation. */
+export async function orderPlan(deps: Deps, actor: Actor, companyId: string, input: OrderPlanInput) {
+  assertPurchaser(actor);
+  const [company] = await ownCompanyQuery(deps.db, actor, companyId);
+  if (!company) throw companyNotFound();
+  assertCompanyActive(company);
+  const entry = PLAN_CATALOG[input.plan];
+  const now = deps.now();
+  const row = {
+    id: newId(),
+    companyId,
+    plan: input.plan,
+    seats: input.seats,
+    unitPriceCents: entry.unitPriceCents,
+    currency: entry.currency,
+    autoRenew: false,
+    status: "active" as const,
+    startsAt: now,
+    renewsAt: addMonths(now, entry.termMonths),
+    createdAt: now,
+    updatedAt: now,
+  };
+  const mailId = newId();
+  const mail = planOrderMail({
+    appName: deps.config.appName,
+    name: actor.name,
+    companyName: company.name,
+    planLabel: entry.label,
+    seats: row.seats,
+    price: formatMoney(row.unitPriceCents, row.currency),
+    total: formatMoney(planTotalCents(row), row.currency),
+    renewsOn: new Date(row.renewsAt).toISOString().slice(0, 10),
+    url: `${deps.config.origin}/companies/${companyId}#plans`,
+  });
+  try {
+    const [[created]] = await deps.db.batch([
+      deps.db.insert(companyPlans).values(row).returning(),
+      guardNot(deps.db, not(ownActiveCompany(deps.db, actor, companyId))),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "plan.ordered", targetType: "plan", targetId: row.id, after: auditView(row) }),
+      mailInsert(deps, actor.email, mail, mailId),
+    ]);
+    deliverSoon(deps, [mailId]);
+    return { plan: toPublicPlan(created!, true) as PublicPlan };
+  } catch (e) {
+    if (isGuardAbort(e)) throw new AppError("CONFLICT", "This company was terminated meanwhile; nothing was ordered.");
+    throw e;
+  }
+}
+
+async function findChangeablePlan(deps: Deps, actor: Actor, planId: string) {
+  const found = await findOwnPlan(deps, actor, planId);
+  assertCompanyActive({ status: found.companyStatus });
+  return found.plan;
+}
+
+/** F-33: change seats and/or auto-renewal. Compare-and-swap on updatedAt, so concurrent edits do not overwrite each other silently. */
+export async function updatePlan(deps: Deps, actor: Actor, planId: string, input: UpdatePlanInput) {
+  assertPurchaser(actor);
+  const before = await findChangeablePlan(deps, actor, planId);
+  if (before.status !== "active") throw new AppError("CONFLICT", "This plan has expired; renew it before changing it.");
+  const changes = { ...(input.seats !== undefined ? { seats: input.seats } : {}), ...(input.autoRenew !== undefined ? { autoRenew: input.autoRenew } : {}) };
+  const now = Math.max(deps.now(), before.updatedAt + 1);
+  try {
+    const [[after]] = await deps.db.batch([
+      deps.db
+        .update(companyPlans)
+        .set({ ...changes, updatedAt: now })
+        .where(and(eq(companyPlans.id, planId), eq(companyPlans.updatedAt, before.updatedAt), ownActiveCompany(deps.db, actor, companyPlans.companyId)))
+        .returning(),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "plan.updated",
+        targetType: "plan",
+        targetId: planId,
+        before: { seats: before.seats, autoRenew: before.autoRenew },
+        after: { seats: changes.seats ?? before.seats, autoRenew: changes.autoRenew ?? before.autoRenew },
+      }),
+    ]);
+    return { plan: toPublicPlan(after!, true) as PublicPlan };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    await findChangeablePlan(deps, actor, planId);
+    throw new AppError("CONFLICT", "This plan was changed meanwhile. Reload and try again.");
+  }
+}
+
+/**
+ * F-33: renew for one more term of the plan. The term runs on from the current
+ * renewal date, or from today when that date has already passed (a lapsed plan
+ * is not renewed into the past). Compare-and-swap on renewsAt: a double click
+ * renews once and the second answers 409.
+ */
+export async function renewPlan(deps: Deps, actor: Actor, planId: string) {
+  assertPurchaser(actor);
+  const before = await findChangeablePlan(deps, actor, planId);
+  const now = deps.now();
+  const renewsAt = addMonths(Math.max(before.renewsAt, now), termMonthsOf(before.plan));
+  try {
+    const [[after]] = await deps.db.batch([
+      deps.db
+        .update(companyPlans)
+        .set({ renewsAt, status: "active", updatedAt: Math.max(now, before.updatedAt + 1) })
+        .where(and(eq(companyPlans.id, planId), eq(companyPlans.renewsAt, before.renewsAt), ownActiveCompany(deps.db, actor, companyPlans.companyId)))
+        .returning(),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "plan.renewed",
+        targetType: "plan",
+        targetId: planId,
+        before: auditView(before),
+        after: auditView({ ...before, renewsAt, status: "active" }),
+      }),
+    ]);
+    return { plan: toPublicPlan(after!, true) as PublicPlan };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    await findChangeablePlan(deps, actor, planId);
+    throw new AppError("CONFLICT", "This plan was renewed or changed meanwhile. Reload and check its renewal date.");
+  }
+}

@@ -1,0 +1,238 @@
+// The users of an organization (F-11…F-14, F-17): list and CSV export with
+// the same filter, invite one colleague, change a role, and "who is my
+// Analytics Administrator". Every query is scoped to the actor's organization.
+import { and, asc, count, eq, ne, or, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { organizations, users } from "../db/schema";
+import type { Deps } from "../deps";
+import { ACCOUNT_STATUSES } from "../domain/account-state";
+import type { Actor } from "../domain/actor";
+import { emailSchema, normalizeEmail } from "../domain/email";
+import {
+  breaksLastManagerRule,
+  can,
+  isOperator,
+  LAST_MANAGER_MESSAGE,
+  PORTAL_ROLES,
+  ROLE_LABELS,
+  ROLES,
+  SECONDARY_ROLES,
+  secondaryRolesAfterRoleChange,
+  type PortalPermission,
+  type SecondaryRole,
+} from "../domain/roles";
+import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { toCsv } from "../lib/csv";
+import { AppError, validationError } from "../lib/errors";
+import { contains } from "../lib/search";
+import { newId } from "../lib/ids";
+import { auditInsert } from "./audit";
+import { invitationStatements } from "./invitations";
+import { securityNoticeInsert } from "./notifications";
+import { deliverSoon } from "./outbox";
+import { findAdministrable, lastManagerGuard, otherActiveManagersQuery } from "./user-admin";
+import { toPublicUser } from "./user-shape";
+
+/** A select's "any" option arrives as an empty string. */
+const blank = (v: unknown) => (v === "" ? undefined : v);
+
+export const ListUsersInput = z.object({
+  q: z.preprocess(blank, z.string().trim().max(120, "Use at most 120 characters.").optional()),
+  role: z.preprocess(blank, z.enum(ROLES, { error: "Choose a role." }).optional()),
+  status: z.preprocess(blank, z.enum(ACCOUNT_STATUSES, { error: "Choose a status." }).optional()),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  format: z.enum(["json", "csv"]).optional(),
+  /** Operators only: which organization (default: their own). */
+  orgId: z.preprocess(blank, z.string().max(40).optional()),
+});
+export type ListUsersFilter = z.infer<typeof ListUsersInput>;
+
+const roleError = { error: "Choose Read-only User, Regular User or Partner Manager." };
+const nameSchema = z.string().trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
+
+export const InviteUserInput = z.strictObject({
+  email: emailSchema,
+  name: nameSchema,
+  role: z.enum(PORTAL_ROLES, roleError),
+  /** Operators only: the organization to invite into. */
+  orgId: z.string().min(1).max(40).optional(),
+});
+
+export const ChangeRoleInput = z.strictObject({ role: z.enum(PORTAL_ROLES, roleError) });
+
+const FORBIDDEN_MESSAGES: Partial<Record<PortalPermission, string>> = {
+  managePortalUsers: "Only a Partner Manager can add, activate, deactivate or re-invite portal users.",
+  changeUserRoles: "Only a Partner Manager can change a portal user's role.",
+};
+
+export function assertCan(actor: Actor, permission: PortalPermission) {
+  if (!can(actor, permission)) throw new AppError("FORBIDDEN", FORBIDDEN_MESSAGES[permission] ?? "You are not allowed to do this.");
+}
+
+const ORG_NOT_FOUND = () => new AppError("NOT_FOUND", "Organization not found.");
+
+/**
+ * The organization a users query is about: always the actor's own, except
+ * that an operator may name another one. A non-operator naming another
+ * organization learns nothing about it (404 whether or not it exists).
+ */
+export function orgInScope(actor: Actor, orgId: string | undefined): string {
+  if (orgId === undefined || orgId === actor.orgId) return actor.orgId;
+  if (!isOperator(actor)) throw ORG_NOT_FOUND();
+  return orgId;
+}
+
+function userFilter(orgId: string, f: Pick<ListUsersFilter, "q" | "role" | "status">): SQL {
+  const conditions: (SQL | undefined)[] = [eq(users.orgId, orgId)];
+  if (f.q) conditions.push(or(contains(users.name, f.q), contains(users.email, f.q)));
+  if (f.role) conditions.push(eq(users.role, f.role));
+  if (f.status) conditions.push(eq(users.status, f.status));
+  return and(...conditions)!;
+}
+
+/** F-12: one page of the organization's users, with P, AA, AAA and last login. */
+export async function listUsers(deps: Deps, actor: Actor, input: ListUsersFilter) {
+  const where = userFilter(orgInScope(actor, input.orgId), input);
+  const [rows, [total]] = await deps.db.batch([
+    deps.db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(asc(users.name), asc(users.email))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    deps.db.select({ n: count() }).from(users).where(where),
+  ]);
+  return { items: rows.map(toPublicUser), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+}
+
+/** A CSV export never grows without bound; an organization this large filters first. */
+export const CSV_EXPORT_LIMIT = 10_000;
+const yn = (b: boolean) => (b ? "Y" : "N");
+
+/**
+ * F-12: the same filter as listUsers, every matching row, as CSV. The header
+ * starts with email,name,role so the file can go back into a bulk invite.
+ */
+export async function exportUsersCsv(deps: Deps, actor: Actor, input: ListUsersFilter): Promise<string> {
+  const rows = await deps.db
+    .select()
+    .from(users)
+    .where(userFilter(orgInScope(actor, input.orgId), input))
+    .orderBy(asc(users.name), asc(users.email))
+    .limit(CSV_EXPORT_LIMIT);
+  return toCsv(
+    ["email", "name", "role", "status", "last_login_at", "purchaser", "analytics_access", "analytics_admin"],
+    rows.map((u) => [u.email, u.name, u.role, u.status, u.lastLoginAt ? new Date(u.lastLoginAt).toISOString() : "", yn(u.purchaser), u.analyticsAccess, yn(u.analyticsAdmin)]),
+  );
+}
+
+/**
+ * F-13: invites one colleague with a role. The account, its invitation, the
+ * mail and the audit entry are one batch; an address that already has an
+ * account anywhere is refused (one account per email, product.md).
+ */
+export async function inviteUser(deps: Deps, actor: Actor, input: z.infer<typeof InviteUserInput>) {
+  assertCan(actor, "managePortalUsers");
+  if (isOperator(actor) && !input.orgId) throw validationError({ orgId: "Choose the organization to invite into." });
+  const orgId = orgInScope(actor, input.orgId);
+  const email = normalizeEmail(input.email);
+  const [[org], [taken]] = await deps.db.batch([
+    deps.db.select({ id: organizations.id, name: organizations.name, status: organizations.status }).from(organizations).where(and(eq(organizations.id, orgId), ne(organizations.kind, "vendor"))),
+    deps.db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1),
+  ]);
+  if (!org) throw ORG_NOT_FOUND();
+  if (org.status !== "active") throw new AppError("CONFLICT", "This organization is terminated; nobody can be invited to it.");
+  if (taken) throw validationError({ email: "This email address already belongs to an account." });
+
+  const now = deps.now();
+  const user = { id: newId(), orgId, email, name: input.name, role: input.role, status: "invited" as const, createdAt: now, updatedAt: now };
+  const invite = await invitationStatements(deps, user, org.name, actor);
+  try {
+    const [[created]] = await deps.db.batch([
+      deps.db.insert(users).values(user).returning(),
+      ...invite.statements,
+      auditInsert(deps, { actorId: actor.id, orgId, action: "user.invited", targetType: "user", targetId: user.id, after: { email, name: user.name, role: user.role } }),
+    ]);
+    deliverSoon(deps, [invite.mailId]);
+    return { user: toPublicUser(created!) };
+  } catch (e) {
+    if (isUniqueViolation(e)) throw validationError({ email: "This email address already belongs to an account." });
+    throw e;
+  }
+}
+
+const secondaryNames = (kinds: SecondaryRole[]) => kinds.map((k) => SECONDARY_ROLES[k].label).join(" and ");
+
+/**
+ * F-14, F-15, F-22: changes a user's primary role. Purchaser and AAA that the
+ * new role does not allow are removed in the same write, named in the answer
+ * (`removed`) and the audit entry, and the user gets the role_changed notice
+ * (F-91). A Partner Manager cannot demote the organization's last active
+ * Partner Manager — themselves included.
+ */
+export async function changeUserRole(deps: Deps, actor: Actor, userId: string, input: z.infer<typeof ChangeRoleInput>) {
+  const { user } = await findAdministrable(deps, actor, userId, "changeUserRoles");
+  if (user.role === "operator") throw new AppError("CONFLICT", "Operators have no portal role to change.");
+  if (user.role === input.role) return { user: toPublicUser(user), removed: [] as SecondaryRole[], changed: false };
+
+  const after = { role: input.role, status: user.status };
+  const ruleMayBind = breaksLastManagerRule(actor, user, after, 0);
+  if (ruleMayBind) {
+    const [others] = await otherActiveManagersQuery(deps, user.orgId, user.id);
+    if (breaksLastManagerRule(actor, user, after, others?.n ?? 0)) throw new AppError("CONFLICT", LAST_MANAGER_MESSAGE);
+  }
+
+  const flags = secondaryRolesAfterRoleChange(user, input.role);
+  const was = ROLE_LABELS[user.role];
+  const now_ = ROLE_LABELS[input.role];
+  const detail =
+    `Your role is now ${now_} (it was ${was}).` +
+    (flags.removed.length
+      ? ` ${secondaryNames(flags.removed)} ${flags.removed.length > 1 ? "were" : "was"} removed, because the new role does not allow ${flags.removed.length > 1 ? "them" : "it"}.`
+      : "");
+  const mailId = newId();
+  const t = deps.now();
+  try {
+    const [[updated]] = await deps.db.batch([
+      deps.db
+        .update(users)
+        .set({ role: input.role, purchaser: flags.purchaser, analyticsAdmin: flags.analyticsAdmin, updatedAt: t })
+        .where(and(eq(users.id, user.id), eq(users.role, user.role), eq(users.status, user.status)))
+        .returning(),
+      guardChanged(deps.db),
+      ...(ruleMayBind ? [lastManagerGuard(deps, user.orgId)] : []),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: user.orgId,
+        action: "user.role_changed",
+        targetType: "user",
+        targetId: user.id,
+        before: { role: user.role, purchaser: user.purchaser, analyticsAdmin: user.analyticsAdmin },
+        after: { role: input.role, purchaser: flags.purchaser, analyticsAdmin: flags.analyticsAdmin, removed: flags.removed },
+      }),
+      securityNoticeInsert(deps, user, "role_changed", detail, mailId),
+    ]);
+    deliverSoon(deps, [mailId]);
+    return { user: toPublicUser(updated!), removed: flags.removed, changed: true };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    const [current] = await deps.db.select({ role: users.role, status: users.status }).from(users).where(eq(users.id, user.id));
+    if (ruleMayBind && current?.role === user.role && current.status === user.status) throw new AppError("CONFLICT", LAST_MANAGER_MESSAGE);
+    throw new AppError("CONFLICT", "This user was changed meanwhile. Reload and try again.");
+  }
+}
+
+/**
+ * F-17 "Who is my Analytics Administrator": the organization's Partner
+ * Managers (not deactivated) and which of them hold AAA — for every user.
+ */
+export async function listManagers(deps: Deps, actor: Actor) {
+  const rows = await deps.db
+    .select({ id: users.id, name: users.name, email: users.email, status: users.status, analyticsAdmin: users.analyticsAdmin })
+    .from(users)
+    .where(and(eq(users.orgId, actor.orgId), eq(users.role, "partner_manager"), ne(users.status, "deactivated")))
+    .orderBy(asc(users.name), asc(users.email));
+  return { items: rows };
+}

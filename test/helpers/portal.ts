@@ -1,0 +1,86 @@
+// Helpers for the partner-portal tests (users, invitations, requests): page
+// forms posted as a browser does, error assertions, D1 snapshots.
+import { SELF } from "cloudflare:test";
+import { and, eq } from "drizzle-orm";
+import { expect } from "vitest";
+import { auditEvents, users } from "../../src/db/schema";
+import { db, makeOrg, makeUser, ORIGIN, signIn, type TestUser } from "./fixtures";
+
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: Record<string, string> };
+}
+
+export async function expectError(res: Response, status: number, code: string) {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  const body = JSON.parse(text) as ErrorBody;
+  expect(body.error.code).toBe(code);
+  return body.error;
+}
+
+export async function userRow(id: string) {
+  const [row] = await db().select().from(users).where(eq(users.id, id));
+  return row!;
+}
+
+export async function auditOf(targetId: string, action: string) {
+  return db()
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.targetId, targetId), eq(auditEvents.action, action)));
+}
+
+/** A partner organization with a signed-in Partner Manager. */
+export async function partnerOrg(options: { channelPartner?: boolean } = {}) {
+  const org = await makeOrg({ channelPartner: options.channelPartner ?? true });
+  const manager = await makeUser({ orgId: org.id, role: "partner_manager" });
+  return { org, manager, cookie: await signIn(manager) };
+}
+
+/** A signed-in user of the given role in `orgId`. */
+export async function signedIn(orgId: string, role: TestUser["role"], overrides: Parameters<typeof makeUser>[0] = {}) {
+  const user = await makeUser({ orgId, role, ...overrides });
+  return { user, cookie: await signIn(user) };
+}
+
+/** GET a page with the session cookie. */
+export function page(path: string, cookie: string) {
+  return SELF.fetch(`${ORIGIN}${path}`, { headers: { cookie }, redirect: "manual" });
+}
+
+/** The CSRF token the page embeds in its forms (bound to the session). */
+export async function csrfFrom(path: string, cookie: string) {
+  const res = await page(path, cookie);
+  expect(res.status).toBe(200);
+  const token = (await res.text()).match(/name="_csrf" value="([^"]+)"/)?.[1];
+  expect(token, `a _csrf field on ${path}`).toBeDefined();
+  return token!;
+}
+
+/**
+ * A form post as the browser sends it: urlencoded (or multipart with files),
+ * same-origin, with the page's CSRF token; `htmx` adds the headers htmx sends.
+ */
+export function formPost(
+  path: string,
+  fields: Record<string, string>,
+  options: { cookie: string; token: string; htmx?: boolean; files?: Record<string, File> },
+) {
+  const headers: Record<string, string> = { cookie: options.cookie, origin: ORIGIN };
+  if (options.htmx) {
+    headers["hx-request"] = "true";
+    headers["x-csrf-token"] = options.token;
+  }
+  let body: BodyInit;
+  if (options.files) {
+    const form = new FormData();
+    form.append("_csrf", options.token);
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    for (const [k, f] of Object.entries(options.files)) form.append(k, f);
+    body = form;
+  } else {
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    body = new URLSearchParams(options.htmx ? fields : { _csrf: options.token, ...fields }).toString();
+  }
+  return SELF.fetch(`${ORIGIN}${path}`, { method: "POST", headers, body, redirect: "manual" });
+}
