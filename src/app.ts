@@ -7,6 +7,7 @@ import { csrfMiddleware } from "./middleware/csrf";
 import { depsMiddleware } from "./middleware/deps";
 import { noStore, securityHeaders } from "./middleware/security-headers";
 import { sessionMiddleware } from "./middleware/session";
+import { auditApi } from "./routes/api/audit";
 import { authApi } from "./routes/api/auth";
 import { meApi } from "./routes/api/me";
 import { companiesApi, plansApi } from "./routes/api/companies";
@@ -14,6 +15,7 @@ import { invitationsApi } from "./routes/api/invitations";
 import { orgsApi } from "./routes/api/orgs";
 import { requestsApi } from "./routes/api/requests";
 import { usersApi } from "./routes/api/users";
+import { auditPages } from "./routes/pages/audit";
 import { authPages } from "./routes/pages/auth";
 import { companyPages } from "./routes/pages/companies";
 import { devMailPages } from "./routes/pages/dev-mail";
@@ -41,6 +43,7 @@ export function createApp() {
   api.route("/requests", requestsApi);
   api.route("/companies", companiesApi);
   api.route("/plans", plansApi);
+  api.route("/audit", auditApi);
   app.route("/api/v1", api);
 
   app.route("/", authPages);
@@ -49,6 +52,7 @@ export function createApp() {
   app.route("/invitations", invitationPages);
   app.route("/requests", requestPages);
   app.route("/companies", companyPages);
+  app.route("/audit", auditPages);
   app.route("/dev", devMailPages);
 
   app.notFound((c) => {

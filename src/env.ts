@@ -14,6 +14,8 @@ export interface Bindings {
   PRIVACY_POLICY_VERSION: string;
   SESSION_IDLE_MINUTES: string;
   SESSION_ABSOLUTE_HOURS: string;
+  /** F-96: audit entries older than this many days are deleted by the cron run. */
+  AUDIT_RETENTION_DAYS: string;
   RESEND_API_KEY?: string;
   SETUP_TOKEN?: string;
   PEPPER?: string;

@@ -3,7 +3,7 @@
 import type { Child } from "hono/jsx";
 import { jsxRenderer, useRequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../src/env";
-import { can, isOperator, ROLE_LABELS } from "../src/domain/roles";
+import { can, canReadAuditLog, isOperator, ROLE_LABELS } from "../src/domain/roles";
 import { CsrfField } from "./components";
 
 declare module "hono" {
@@ -36,6 +36,7 @@ function Nav() {
       {!isOperator(actor) && can(actor, "managePortalUsers") && <a href="/invitations">Invitations</a>}
       {actor.orgKind === "partner" && <a href="/companies">Companies</a>}
       {can(actor, "managePortalUsers") && <a href="/requests">Requests</a>}
+      {canReadAuditLog(actor) && <a href="/audit">Audit log</a>}
       <a href="/account">Account</a>
       <span class="who" title={actor.email}>
         {actor.name} · {ROLE_LABELS[actor.role]}

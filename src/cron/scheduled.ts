@@ -1,10 +1,12 @@
 // The daily cron run: invitations about to expire get their one reminder (F-92),
-// mail that failed earlier is retried, stale throttle rows go.
+// mail that failed earlier is retried, stale throttle rows go, and audit
+// entries past the retention setting are deleted (F-96).
 // "Now" is the event's scheduledTime, so a run can be replayed as of any moment.
 import { lt } from "drizzle-orm";
 import { loginThrottles } from "../db/schema";
 import { createDeps, type Deps } from "../deps";
 import type { Bindings } from "../env";
+import { purgeExpiredAuditEvents } from "../services/audit-log";
 import { remindExpiringInvitations } from "../services/invitation-admin";
 import { deliverOutbox, type DeliveryResult } from "../services/outbox";
 
@@ -28,5 +30,6 @@ export async function runScheduled(controller: ScheduledController, env: Binding
   const invitationReminders = await remindExpiringInvitations(deps);
   const mail = await drainOutbox(deps);
   await deps.db.delete(loginThrottles).where(lt(loginThrottles.windowStartedAt, controller.scheduledTime - 24 * 3_600_000));
-  console.log(JSON.stringify({ cron: controller.cron, at: new Date(controller.scheduledTime).toISOString(), invitationReminders, mail }));
+  const auditDeleted = await purgeExpiredAuditEvents(deps);
+  console.log(JSON.stringify({ cron: controller.cron, at: new Date(controller.scheduledTime).toISOString(), invitationReminders, mail, auditDeleted }));
 }

@@ -49,6 +49,9 @@ export function canAdministerUser(actor: Subject, target: Subject): boolean {
   return isOperator(actor) || (actor.orgId === target.orgId && target.role !== "operator");
 }
 
+/** F-50: Partner Managers read their organization's audit log; operators read every organization's. */
+export const canReadAuditLog = (actor: { role: Role }) => actor.role === "partner_manager" || isOperator(actor);
+
 /** F-02: only operators onboard organizations. */
 export const canOnboardOrganizations = isOperator;
 

@@ -22,6 +22,8 @@ export interface Config {
   privacyPolicyVersion: string;
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
+  /** F-96: how long audit entries are kept (default 400 days). */
+  auditRetentionDays: number;
   resendApiKey: string | undefined;
   setupToken: string | undefined;
   secret(name: SecretName): string;
@@ -44,6 +46,7 @@ export function readConfig(env: Bindings): Config {
     privacyPolicyVersion: env.PRIVACY_POLICY_VERSION || "2026-01",
     sessionIdleMs: positive(env.SESSION_IDLE_MINUTES, 60) * 60_000,
     sessionAbsoluteMs: positive(env.SESSION_ABSOLUTE_HOURS, 12) * 3_600_000,
+    auditRetentionDays: positive(env.AUDIT_RETENTION_DAYS, 400),
     resendApiKey: env.RESEND_API_KEY || undefined,
     setupToken: env.SETUP_TOKEN || undefined,
     secret(name) {

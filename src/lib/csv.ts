@@ -14,9 +14,13 @@ const neutralize = (value: Cell) => {
 };
 
 /** RFC 4180: every record, the last one included, ends with CRLF. */
-export const toCsv = (header: string[], rows: Cell[][]) => [header, ...rows.map((r) => r.map(neutralize))].map((r) => csvFormatRow(r) + "\r\n").join("");
+export const toCsv = (header: string[], rows: Cell[][]) => csvFormatRow(header) + "\r\n" + toCsvRows(rows);
 
-export function csvResponse(csv: string, filename: string): Response {
+/** Records only, no header: the chunks of a streamed export after its first. */
+export const toCsvRows = (rows: Cell[][]) => rows.map((r) => csvFormatRow(r.map(neutralize)) + "\r\n").join("");
+
+/** A CSV download: the whole text, or a stream of it (exports with no row limit, F-50). */
+export function csvResponse(csv: string | ReadableStream<Uint8Array>, filename: string): Response {
   return new Response(csv, {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
