@@ -1,12 +1,12 @@
 // Companies fixtures: a partner team (one signed-in user per role, one
 // Purchaser), companies, services and plans written straight to D1, and
 // small readers for asserting what changed.
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { expect } from "vitest";
-import { auditEvents, companyPlans, companyServices, organizations } from "../../src/db/schema";
+import { companyPlans, companyServices, organizations } from "../../src/db/schema";
 import type { ServiceKind } from "../../src/domain/company-services";
 import { newId } from "../../src/lib/ids";
-import { db, makeOperator, makeOrg, makeUser, signIn, uniqueEmail, type TestUser } from "./fixtures";
+import { db, expectError, makeOperator, makeOrg, makeUser, signIn, type TestUser, uniqueEmail } from "./fixtures";
 
 export type TeamRole = "read_only" | "regular" | "partner_manager" | "operator";
 export const TEAM_ROLES: TeamRole[] = ["read_only", "regular", "partner_manager", "operator"];
@@ -96,24 +96,6 @@ export const servicesOf = (companyId: string) => db().select().from(companyServi
 export const planRow = async (id: string) => (await db().select().from(companyPlans).where(eq(companyPlans.id, id)))[0];
 export const plansOf = (companyId: string) => db().select().from(companyPlans).where(eq(companyPlans.companyId, companyId));
 export const companiesManagedBy = (orgId: string) => db().select().from(organizations).where(eq(organizations.managedBy, orgId));
-
-export const auditOf = (targetId: string, action?: string) =>
-  db()
-    .select()
-    .from(auditEvents)
-    .where(and(eq(auditEvents.targetId, targetId), action ? eq(auditEvents.action, action) : undefined));
-
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string> };
-}
-
-export async function expectError(res: Response, status: number, code: string) {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  const body = JSON.parse(text) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  return body.error;
-}
 
 /** A 422 with a message for each named field. */
 export async function expectFields(res: Response, ...fields: string[]) {

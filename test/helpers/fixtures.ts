@@ -1,9 +1,10 @@
 // Test fixtures: accounts made directly in D1 (fast, no mail), sign-in through
 // the real HTTP API with TOTP codes computed by otpauth, and a tiny cookie jar.
 import { env, SELF } from "cloudflare:test";
+import { expect } from "vitest";
 import { createDb } from "../../src/db/client";
-import { organizations, users } from "../../src/db/schema";
-import { eq } from "drizzle-orm";
+import { auditEvents, organizations, users } from "../../src/db/schema";
+import { and, eq } from "drizzle-orm";
 import { DEV_SECRETS } from "../../src/lib/config";
 import { encryptSecret, hashPassword } from "../../src/lib/crypto";
 import { newId } from "../../src/lib/ids";
@@ -140,3 +141,23 @@ export function linkIn(mail: MailMessage, path: string): URL {
   if (!match) throw new Error(`no ${path} link in mail: ${mail.text}`);
   return new URL(match[0]);
 }
+
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: Record<string, string> };
+}
+
+/** Asserts api.md's error shape and code; returns the error for further checks. */
+export async function expectError(res: Response, status: number, code: string) {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  const body = JSON.parse(text) as ErrorBody;
+  expect(body.error.code).toBe(code);
+  return body.error;
+}
+
+/** Audit rows about one target, optionally of one action. */
+export const auditOf = (targetId: string, action?: string) =>
+  db()
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.targetId, targetId), action ? eq(auditEvents.action, action) : undefined));

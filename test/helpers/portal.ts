@@ -1,33 +1,14 @@
 // Helpers for the partner-portal tests (users, invitations, requests): page
 // forms posted as a browser does, error assertions, D1 snapshots.
 import { SELF } from "cloudflare:test";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { expect } from "vitest";
-import { auditEvents, users } from "../../src/db/schema";
+import { users } from "../../src/db/schema";
 import { db, makeOrg, makeUser, ORIGIN, signIn, type TestUser } from "./fixtures";
-
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string> };
-}
-
-export async function expectError(res: Response, status: number, code: string) {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  const body = JSON.parse(text) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  return body.error;
-}
 
 export async function userRow(id: string) {
   const [row] = await db().select().from(users).where(eq(users.id, id));
   return row!;
-}
-
-export async function auditOf(targetId: string, action: string) {
-  return db()
-    .select()
-    .from(auditEvents)
-    .where(and(eq(auditEvents.targetId, targetId), eq(auditEvents.action, action)));
 }
 
 /** A partner organization with a signed-in Partner Manager. */

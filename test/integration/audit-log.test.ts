@@ -10,8 +10,8 @@ import worker from "../../src/index";
 import { auditEvents, users } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { AUDIT_CSV_HEADER, type AuditItem } from "../../src/services/audit-log";
-import { api, db, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
-import { expectError, page, partnerOrg, signedIn } from "../helpers/portal";
+import { api, db, expectError, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
+import { page, partnerOrg, signedIn } from "../helpers/portal";
 
 interface ListAnswer {
   items: AuditItem[];

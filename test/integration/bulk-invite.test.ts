@@ -6,8 +6,8 @@ import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditEvents, invitations, users } from "../../src/db/schema";
 import { MAX_BULK_ROWS } from "../../src/domain/bulk-invite";
-import { api, db, mailTo, makeOperator, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
-import { expectError, partnerOrg, signedIn } from "../helpers/portal";
+import { api, db, expectError, mailTo, makeOperator, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
+import { partnerOrg, signedIn } from "../helpers/portal";
 
 interface Report {
   rows: { line: number; email: string; name: string; role: string; outcome: string; reason?: string; userId?: string }[];

@@ -5,20 +5,8 @@
 // answers are typed out from the seed, not read from PORTAL_PERMISSIONS.
 import { describe, expect, it } from "vitest";
 import { SERVICE_KINDS, type ServiceKind } from "../../src/domain/company-services";
-import { api, uniqueEmail } from "../helpers/fixtures";
-import {
-  auditOf,
-  companiesManagedBy,
-  companyRow,
-  expectError,
-  makeCompany,
-  makeService,
-  serviceRow,
-  servicesOf,
-  sharedTeam,
-  TEAM_ROLES,
-  type TeamRole,
-} from "../helpers/companies";
+import { api, auditOf, expectError, uniqueEmail } from "../helpers/fixtures";
+import { companiesManagedBy, companyRow, makeCompany, makeService, serviceRow, servicesOf, sharedTeam, TEAM_ROLES, type TeamRole } from "../helpers/companies";
 
 const team = sharedTeam();
 const Y = true;

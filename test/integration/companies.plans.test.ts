@@ -5,8 +5,8 @@
 // prices, and an order mails the Purchaser a confirmation.
 import { describe, expect, it } from "vitest";
 import { addMonths, MAX_SEATS } from "../../src/domain/license-plans";
-import { api, mailTo, makeUser, signIn } from "../helpers/fixtures";
-import { auditOf, expectError, expectFields, findPriceFields, makeCompany, makePlan, planRow, plansOf, sharedTeam } from "../helpers/companies";
+import { api, auditOf, expectError, mailTo, makeUser, signIn } from "../helpers/fixtures";
+import { expectFields, findPriceFields, makeCompany, makePlan, planRow, plansOf, sharedTeam } from "../helpers/companies";
 
 const team = sharedTeam();
 

@@ -5,8 +5,8 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SERVICE_KIND_KEYS, SERVICE_KINDS } from "../../src/domain/company-services";
-import { api, makeOrg, makeUser, ORIGIN, signIn, uniqueEmail } from "../helpers/fixtures";
-import { auditOf, companyRow, expectError, makeCompany, makePlan, makeService, planRow, plansOf, servicesOf } from "../helpers/companies";
+import { api, auditOf, expectError, makeOrg, makeUser, ORIGIN, signIn, uniqueEmail } from "../helpers/fixtures";
+import { companyRow, makeCompany, makePlan, makeService, planRow, plansOf, servicesOf } from "../helpers/companies";
 
 async function scenario() {
   const [ours, theirs] = await Promise.all([makeOrg({ kind: "partner" }), makeOrg({ kind: "partner" })]);

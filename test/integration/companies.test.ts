@@ -4,8 +4,8 @@
 // companies refuse changes (409) but keep their services listed; compare-and-
 // swap under concurrent requests.
 import { describe, expect, it } from "vitest";
-import { api, makeOrg, uniqueEmail } from "../helpers/fixtures";
-import { auditOf, companiesManagedBy, companyRow, expectError, expectFields, makeCompany, makeService, serviceRow, servicesOf, sharedTeam } from "../helpers/companies";
+import { api, auditOf, expectError, makeOrg, uniqueEmail } from "../helpers/fixtures";
+import { companiesManagedBy, companyRow, expectFields, makeCompany, makeService, serviceRow, servicesOf, sharedTeam } from "../helpers/companies";
 
 const team = sharedTeam();
 const regular = async () => (await team()).regular.cookie;

@@ -5,23 +5,12 @@ import { env, SELF } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { invitations, passwordResets, users } from "../../src/db/schema";
-import { api, cookieFrom, db, linkIn, login, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, PASSWORD, signIn, uniqueEmail } from "../helpers/fixtures";
+import { api, cookieFrom, db, expectError, linkIn, login, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, PASSWORD, signIn, uniqueEmail } from "../helpers/fixtures";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
-interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string> };
-}
-
 const forgot = (email: string) => api("/api/v1/auth/forgot-password", { body: { email } });
 const reset = (token: string, password = NEW_PASSWORD) => api("/api/v1/auth/reset-password", { body: { token, password } });
-
-async function expectError(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  return body.error;
-}
 
 const resetMails = async (email: string) => (await mailTo(email)).filter((m) => m.text.includes("/reset-password?token="));
 const activationMails = async (email: string) => (await mailTo(email)).filter((m) => m.text.includes("/activate?token="));

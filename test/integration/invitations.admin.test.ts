@@ -9,8 +9,8 @@ import { invitations, outbox, users } from "../../src/db/schema";
 import { insertChunks } from "../../src/lib/batch";
 import { sha256Hex } from "../../src/lib/crypto";
 import { newId } from "../../src/lib/ids";
-import { api, db, linkIn, mailTo, makeUser, ORIGIN, uniqueEmail } from "../helpers/fixtures";
-import { auditOf, expectError, partnerOrg, signedIn, userRow } from "../helpers/portal";
+import { api, auditOf, db, expectError, linkIn, mailTo, makeUser, ORIGIN, uniqueEmail } from "../helpers/fixtures";
+import { partnerOrg, signedIn, userRow } from "../helpers/portal";
 
 const DAY = 24 * 3_600_000;
 

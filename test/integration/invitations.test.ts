@@ -5,11 +5,7 @@ import { env, SELF } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditEvents, invitations, organizations, outbox, users } from "../../src/db/schema";
-import { api, cookieFrom, db, linkIn, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, PASSWORD, signIn, uniqueEmail } from "../helpers/fixtures";
-
-interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string> };
-}
+import { api, cookieFrom, db, type ErrorBody, expectError, linkIn, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, PASSWORD, signIn, uniqueEmail } from "../helpers/fixtures";
 
 let operatorCookie: string;
 
@@ -41,13 +37,6 @@ async function latestToken(email: string, path = "/activate") {
 const OMIT = Symbol("omit");
 const accept = (token: string, password = PASSWORD, acceptPrivacyPolicy: unknown = true) =>
   api("/api/v1/invitations/accept", { body: acceptPrivacyPolicy === OMIT ? { token, password } : { token, password, acceptPrivacyPolicy } });
-
-async function expectError(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as ErrorBody;
-  expect(body.error.code).toBe(code);
-  return body.error;
-}
 
 async function counts() {
   const [o, u, i, m] = await env.DB.batch([

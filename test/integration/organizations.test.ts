@@ -2,10 +2,10 @@
 // partners and managed customers, validation that never ends in a 500, updates
 // and termination, each with its audit entry.
 import { SELF } from "cloudflare:test";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, invitations, organizations, users } from "../../src/db/schema";
-import { api, db, makeOperator, makeOrg, makeUser, mailTo, ORIGIN, signIn, uniqueEmail } from "../helpers/fixtures";
+import { invitations, organizations, users } from "../../src/db/schema";
+import { api, auditOf, db, type ErrorBody, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, signIn, uniqueEmail } from "../helpers/fixtures";
 
 interface PublicOrg {
   id: string;
@@ -23,10 +23,6 @@ interface PublicUser {
   status: string;
   orgId: string;
 }
-interface ErrorBody {
-  error: { code: string; message: string; fields?: Record<string, string> };
-}
-
 let operatorCookie: Promise<string> | undefined;
 /** One signed-in operator for the file; tests only read its identity. */
 const operator = () => (operatorCookie ??= makeOperator().then((op) => signIn(op)));
@@ -34,13 +30,6 @@ const operator = () => (operatorCookie ??= makeOperator().then((op) => signIn(op
 async function orgRow(id: string) {
   const [row] = await db().select().from(organizations).where(eq(organizations.id, id));
   return row;
-}
-
-async function auditOf(targetId: string, action: string) {
-  return db()
-    .select()
-    .from(auditEvents)
-    .where(and(eq(auditEvents.targetId, targetId), eq(auditEvents.action, action)));
 }
 
 const countOrgs = async () => (await db().select({ id: organizations.id }).from(organizations)).length;

@@ -6,8 +6,8 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { roleRequests, users } from "../../src/db/schema";
-import { api, db, mailTo, makeOperator, makeUser, signIn } from "../helpers/fixtures";
-import { auditOf, expectError, partnerOrg, signedIn, userRow } from "../helpers/portal";
+import { api, auditOf, db, expectError, mailTo, makeOperator, makeUser, signIn } from "../helpers/fixtures";
+import { partnerOrg, signedIn, userRow } from "../helpers/portal";
 
 interface Request {
   id: string;

@@ -2,14 +2,14 @@
 // password change, idle and absolute timeouts, and sessions ending at once when
 // the account is deactivated or its organization terminated.
 import { env } from "cloudflare:test";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, organizations, users } from "../../src/db/schema";
+import { organizations, users } from "../../src/db/schema";
 import { createDeps } from "../../src/deps";
 import { DEV_SECRETS } from "../../src/lib/config";
 import { verifyPassword } from "../../src/lib/crypto";
 import { loadSession } from "../../src/services/sessions";
-import { api, cookieFrom, db, login, mailTo, makeOperator, makeOrg, makeUser, PASSWORD, signIn } from "../helpers/fixtures";
+import { api, auditOf, cookieFrom, db, login, mailTo, makeOperator, makeOrg, makeUser, PASSWORD, signIn } from "../helpers/fixtures";
 
 interface SessionItem {
   id: string;
@@ -32,13 +32,6 @@ const meStatus = async (cookie: string) => (await api("/api/v1/me", { cookie }))
 
 /** The cookie's value is the session secret that loadSession takes. */
 const secretOf = (cookie: string) => decodeURIComponent(cookie.slice(cookie.indexOf("=") + 1));
-
-async function auditOf(targetId: string, action: string) {
-  return db()
-    .select()
-    .from(auditEvents)
-    .where(and(eq(auditEvents.targetId, targetId), eq(auditEvents.action, action)));
-}
 
 async function userRow(id: string) {
   const [row] = await db().select().from(users).where(eq(users.id, id));

@@ -4,7 +4,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { totpCodeAt } from "../../src/domain/two-factor";
-import { api, cookieFrom, login, makeUser, ORIGIN, signIn, uniqueEmail, type TestUser } from "../helpers/fixtures";
+import { api, cookieFrom, login, makeUser, ORIGIN, signIn, type TestUser, uniqueEmail } from "../helpers/fixtures";
 
 const randomIp = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
 

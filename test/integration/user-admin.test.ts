@@ -2,9 +2,9 @@
 // re-invite, deactivate, activate, with tenant scope and the last-manager rule.
 import { and, eq, isNull } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, invitations, recoveryCodes, users } from "../../src/db/schema";
+import { invitations, recoveryCodes, users } from "../../src/db/schema";
 import { sha256Hex } from "../../src/lib/crypto";
-import { api, db, linkIn, login, mailTo, makeOperator, makeOrg, makeUser, signIn, type TestUser } from "../helpers/fixtures";
+import { api, auditOf, db, type ErrorBody, expectError, linkIn, login, mailTo, makeOperator, makeOrg, makeUser, signIn, type TestUser } from "../helpers/fixtures";
 
 interface PublicUser {
   id: string;
@@ -13,10 +13,6 @@ interface PublicUser {
   status: string;
   orgId: string;
 }
-interface ErrorBody {
-  error: { code: string; message: string };
-}
-
 const meStatus = async (cookie: string) => (await api("/api/v1/me", { cookie })).status;
 
 async function userRow(id: string) {
@@ -24,20 +20,8 @@ async function userRow(id: string) {
   return row!;
 }
 
-async function auditOf(targetId: string, action: string) {
-  return db()
-    .select()
-    .from(auditEvents)
-    .where(and(eq(auditEvents.targetId, targetId), eq(auditEvents.action, action)));
-}
-
 const act = (cookie: string, userId: string, action: "reset-2fa" | "deactivate" | "activate" | "reinvite") =>
   api(`/api/v1/users/${userId}/${action}`, { method: "POST", cookie });
-
-async function expectError(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(((await res.json()) as ErrorBody).error.code).toBe(code);
-}
 
 /** A partner organization with a signed-in Partner Manager and one Regular member. */
 async function orgWithManager() {

@@ -4,8 +4,8 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { invitations, organizations, users } from "../../src/db/schema";
-import { api, db, linkIn, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, signIn, uniqueEmail } from "../helpers/fixtures";
-import { auditOf, expectError, partnerOrg } from "../helpers/portal";
+import { api, auditOf, db, expectError, linkIn, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, signIn, uniqueEmail } from "../helpers/fixtures";
+import { partnerOrg } from "../helpers/portal";
 
 describe("POST /api/v1/users (F-13)", () => {
   it("invites into the manager's organization: 201, invited account, invitation, mail with a working link, audit", async () => {

@@ -6,8 +6,8 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../../src/db/schema";
-import { api, db, makeOperator, makeUser, signIn } from "../helpers/fixtures";
-import { auditOf, expectError, partnerOrg, userRow } from "../helpers/portal";
+import { api, auditOf, db, expectError, makeOperator, makeUser, signIn } from "../helpers/fixtures";
+import { partnerOrg, userRow } from "../helpers/portal";
 
 const demote = (cookie: string, userId: string, role = "regular") => api(`/api/v1/users/${userId}`, { method: "PATCH", cookie, body: { role } });
 const deactivate = (cookie: string, userId: string) => api(`/api/v1/users/${userId}/deactivate`, { cookie, body: {} });

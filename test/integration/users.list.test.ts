@@ -3,8 +3,8 @@
 // for every user of the organization.
 import { csvParseRows } from "d3-dsv";
 import { describe, expect, it } from "vitest";
-import { api, makeOrg, makeUser, signIn } from "../helpers/fixtures";
-import { expectError, signedIn } from "../helpers/portal";
+import { api, expectError, makeOrg, makeUser, signIn } from "../helpers/fixtures";
+import { signedIn } from "../helpers/portal";
 
 interface ListAnswer {
   items: { id: string; name: string; email: string; role: string; status: string; purchaser: boolean; analyticsAccess: string; analyticsAdmin: boolean; lastLoginAt: string | null }[];

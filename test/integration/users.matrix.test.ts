@@ -6,8 +6,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { invitations, users } from "../../src/db/schema";
 import { can, ROLES, type PortalPermission, type Role } from "../../src/domain/roles";
-import { api, db, mailTo, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
-import { expectError, userRow } from "../helpers/portal";
+import { api, db, expectError, mailTo, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
+import { userRow } from "../helpers/portal";
 
 type Action = "invite" | "reinvite" | "deactivate" | "activate" | "change role";
 

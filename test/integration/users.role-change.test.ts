@@ -2,8 +2,8 @@
 // allows Purchaser or AAA removes them in the same write, says so in the answer
 // and the audit entry, and the user is mailed the role_changed notice.
 import { describe, expect, it } from "vitest";
-import { api, mailTo, makeUser } from "../helpers/fixtures";
-import { auditOf, expectError, partnerOrg, userRow } from "../helpers/portal";
+import { api, auditOf, expectError, mailTo, makeUser } from "../helpers/fixtures";
+import { partnerOrg, userRow } from "../helpers/portal";
 
 interface RoleAnswer {
   user: { id: string; role: string; purchaser: boolean; analyticsAdmin: boolean; analyticsAccess: string };

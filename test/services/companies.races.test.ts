@@ -14,8 +14,8 @@ import { AppError } from "../../src/lib/errors";
 import { addCompany, editCompany, terminateCompany } from "../../src/services/companies";
 import { addService, endService } from "../../src/services/company-services";
 import { orderPlan, renewPlan, updatePlan } from "../../src/services/license-plans";
-import { auditOf, companyRow, makeCompany, makePlan, makeService, planRow, plansOf, servicesOf } from "../helpers/companies";
-import { db, makeOrg, uniqueEmail } from "../helpers/fixtures";
+import { companyRow, makeCompany, makePlan, makeService, planRow, plansOf, servicesOf } from "../helpers/companies";
+import { auditOf, db, makeOrg, uniqueEmail } from "../helpers/fixtures";
 
 /** Deps whose next db.batch() first runs `meanwhile`, as a concurrent request would. */
 function racingDeps(meanwhile: () => Promise<unknown>): Deps {
