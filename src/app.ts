@@ -20,6 +20,7 @@ import { authPages } from "./routes/pages/auth";
 import { companyPages } from "./routes/pages/companies";
 import { devMailPages } from "./routes/pages/dev-mail";
 import { renderErrorPage } from "./routes/pages/errors";
+import { keepAccountPages } from "./routes/pages/keep-account";
 import { portalPages } from "./routes/pages/portal";
 import { invitationPages, requestPages, userPages } from "./routes/pages/users";
 import { layout } from "../views/layout";
@@ -54,6 +55,7 @@ export function createApp() {
   app.route("/companies", companyPages);
   app.route("/audit", auditPages);
   app.route("/dev", devMailPages);
+  app.route("/keep-account", keepAccountPages);
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) return c.json(new AppError("NOT_FOUND", "No such endpoint.").toJSON(), 404);

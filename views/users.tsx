@@ -208,6 +208,11 @@ export function UsersPage(p: {
     <>
       <h1>Users</h1>
       {p.notice && <Notice kind="success">{p.notice}</Notice>}
+      {manage && (
+        <p>
+          <a href="/users/inactivity">Inactive accounts</a>: who will be reminded or deactivated in the next 30 days.
+        </p>
+      )}
       {p.error && <Notice kind="error">{p.error}</Notice>}
 
       <form method="get" action="/users" class="filters" role="search">

@@ -21,6 +21,10 @@ export const organizations = sqliteTable(
   (t) => [index("organizations_kind_idx").on(t.kind, t.name), index("organizations_managed_by_idx").on(t.managedBy, t.name)],
 );
 
+/** F-70: when an account was last active, as SQL over the users columns (indexed in users_activity_idx). */
+export const ACTIVITY_SQL =
+  "(CASE WHEN last_activity_at IS NOT NULL THEN last_activity_at WHEN last_login_at IS NOT NULL THEN last_login_at ELSE created_at END)";
+
 export const users = sqliteTable(
   "users",
   {
@@ -45,12 +49,29 @@ export const users = sqliteTable(
     analyticsAdmin: integer("analytics_admin", { mode: "boolean" }).notNull().default(false),
     analyticsOwner: integer("analytics_owner", { mode: "boolean" }).notNull().default(false),
     lastLoginAt: ms("last_login_at"),
+    /**
+     * F-70/F-94: the last sign-in, "keep my account" click or reactivation.
+     * Inactivity is measured from COALESCE(last_activity_at, last_login_at, created_at).
+     */
+    lastActivityAt: ms("last_activity_at"),
+    /** F-70: when the one inactivity reminder went out; cleared by any activity. */
+    inactivityRemindedAt: ms("inactivity_reminded_at"),
+    /**
+     * F-94: the single-use "keep my account" token of the current reminder
+     * (128 random bits made by the sweep's SQL, so reminders stay set-based).
+     * Cleared when used, on sign-in and on reactivation.
+     */
+    keepToken: text("keep_token"),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
   (t) => [
     uniqueIndex("users_email_unique").on(t.email),
     index("users_org_idx").on(t.orgId, t.status),
+    // The inactivity sweep's predicates (services/inactivity.ts) use exactly these expressions.
+    // Written as CASE, not coalesce(): drizzle-kit splits index expressions at commas.
+    index("users_activity_idx").on(t.status, sql.raw(ACTIVITY_SQL)),
+    index("users_inactivity_reminded_idx").on(t.status, t.inactivityRemindedAt),
   ],
 );
 

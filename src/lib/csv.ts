@@ -8,7 +8,7 @@ type Cell = string | number | boolean | null | undefined;
  * Cells that a spreadsheet would run as a formula are prefixed with a quote
  * (OWASP "CSV injection"), since exports are opened in Excel.
  */
-const neutralize = (value: Cell) => {
+export const neutralize = (value: Cell) => {
   const text = value === null || value === undefined ? "" : String(value);
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 };

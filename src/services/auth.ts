@@ -145,7 +145,7 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
     statements = [
       deps.db
         .update(users)
-        .set({ totpSecretEnc: await encryptSecret(secret, key), totpLastStep: step, status: "active", lastLoginAt: now, updatedAt: now })
+        .set({ totpSecretEnc: await encryptSecret(secret, key), totpLastStep: step, status: "active", ...signInActivity(now), updatedAt: now })
         .where(and(eq(users.id, user.id), eq(users.status, "pending_2fa"))),
       guardChanged(deps.db),
       deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),
@@ -160,7 +160,7 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
     statements = [
       deps.db
         .update(users)
-        .set({ totpLastStep: step, lastLoginAt: now })
+        .set({ totpLastStep: step, ...signInActivity(now) })
         .where(and(eq(users.id, user.id), eq(users.status, "active"), or(isNull(users.totpLastStep), lt(users.totpLastStep, step)))),
       guardChanged(deps.db),
       signInAudit("auth.signed_in"),
@@ -175,7 +175,7 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
         .set({ usedAt: now })
         .where(and(eq(recoveryCodes.userId, user.id), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt))),
       guardChanged(deps.db),
-      deps.db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)),
+      deps.db.update(users).set(signInActivity(now)).where(eq(users.id, user.id)),
       signInAudit("auth.signed_in_with_recovery_code"),
       securityNoticeInsert(deps, user, "recovery_code_used", undefined, noticeId),
     ];
@@ -222,3 +222,6 @@ async function newDeviceStatements(deps: Deps, user: { id: string; email: string
     ],
   };
 }
+
+/** A sign-in is activity (F-70): it resets the inactivity clock and voids an outstanding reminder and its keep link. */
+const signInActivity = (now: number) => ({ lastLoginAt: now, lastActivityAt: now, inactivityRemindedAt: null, keepToken: null });

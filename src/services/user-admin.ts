@@ -118,7 +118,12 @@ export async function activateUser(deps: Deps, actor: Actor, userId: string) {
   const status = !user.passwordHash ? "invited" : user.totpSecretEnc ? "active" : "pending_2fa";
   const now = deps.now();
   const [[after]] = await deps.db.batch([
-    deps.db.update(users).set({ status, updatedAt: now }).where(and(eq(users.id, user.id), eq(users.status, "deactivated"))).returning(),
+    deps.db
+      .update(users)
+      // A reactivated account starts a fresh inactivity clock (F-70).
+      .set({ status, lastActivityAt: now, inactivityRemindedAt: null, keepToken: null, updatedAt: now })
+      .where(and(eq(users.id, user.id), eq(users.status, "deactivated")))
+      .returning(),
     audit(deps, actor, user, "user.activated_by_admin", { status: user.status }, { status }),
   ]);
   if (!after) throw new AppError("CONFLICT", "This user was changed meanwhile. Reload and try again.");

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { auditEvents, users } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
+import { neutralize } from "../../src/lib/csv";
 import { AUDIT_CSV_HEADER, type AuditItem } from "../../src/services/audit-log";
 import { api, db, expectError, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
 import { page, partnerOrg, signedIn } from "../helpers/portal";
@@ -275,10 +276,11 @@ describe("CSV export (F-50)", () => {
     const listed = (await list(cookie, `?${query.slice(1)}`)).items;
     expect(rows[0]).toEqual(AUDIT_CSV_HEADER);
     expect(rows.slice(1)).toEqual(
-      listed.map((i) => [i.at, i.actor?.id ?? "", i.actor?.name ?? "system", i.actor?.email ?? "", i.orgId, i.action, i.targetType, i.targetId ?? "", i.before === null ? "" : JSON.stringify(i.before), i.after === null ? "" : JSON.stringify(i.after), i.ip ?? ""]),
+      // Random ids may start with "-": the export quotes those like any formula-looking cell.
+      listed.map((i) => [i.at, i.actor?.id ?? "", i.actor?.name ?? "system", i.actor?.email ?? "", i.orgId, i.action, i.targetType, i.targetId ?? "", i.before === null ? "" : JSON.stringify(i.before), i.after === null ? "" : JSON.stringify(i.after), i.ip ?? ""].map(neutralize)),
     );
     expect(rows).toHaveLength(4);
-    expect(rows[2]!.slice(1, 4)).toEqual([manager.id, "Mia Manager", manager.email]);
+    expect(rows[2]!.slice(1, 4)).toEqual([neutralize(manager.id), "Mia Manager", manager.email]);
     // A filter matching nothing still answers the header.
     expect(await csvOf(cookie, "&action=nothing.")).toEqual([AUDIT_CSV_HEADER]);
   });

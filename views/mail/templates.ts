@@ -116,3 +116,19 @@ export const roleRequestCreatedMail = (p: { appName: string; roleLabel: string; 
     `${p.requester} of ${p.orgName} asks for ${p.roleLabel} for ${p.userName} (${p.userEmail}).`,
     `Approve or reject it in the requests queue: ${p.origin}/requests`,
   ]);
+
+/**
+ * F-70/F-94: the one inactivity reminder. The sweep renders it once and fills
+ * the per-account parts in SQL (services/inactivity.ts), so `name` and `url`
+ * arrive as placeholders there.
+ */
+export const inactivityReminderMail = (p: { appName: string; name: string; url: string; deactivatesOn: string }) =>
+  compose(
+    `Your ${p.appName} account will be deactivated soon`,
+    [
+      `Hello ${p.name},`,
+      `You have not signed in to the ${p.appName} partner portal for 150 days. Unless you sign in or use the link below, your account will be deactivated on ${p.deactivatesOn}.`,
+      "The link works once and keeps your account without signing in.",
+    ],
+    { label: "Keep my account", url: p.url },
+  );

@@ -8,6 +8,7 @@ import { csvResponse } from "../../lib/csv";
 import { jsonBody, queryParams } from "../../lib/validate";
 import { requireApiSession } from "../../middleware/require-auth";
 import { BulkInviteInput, bulkInvite, previewBulkInvite } from "../../services/bulk-invite";
+import { inactivityForecast } from "../../services/inactivity";
 import { activateUser, deactivateUser, reinviteUser, resetTwoFactor } from "../../services/user-admin";
 import { ChangeRoleInput, changeUserRole, exportUsersCsv, InviteUserInput, inviteUser, listManagers, ListUsersInput, listUsers } from "../../services/users";
 
@@ -20,6 +21,8 @@ usersApi.get("/", queryParams(ListUsersInput), async (c) => {
   if (input.format === "csv") return csvResponse(await exportUsersCsv(c.var.deps, c.var.actor, input), "users.csv");
   return c.json(await listUsers(c.var.deps, c.var.actor, input));
 });
+/** F-94: who in the caller's organization will be reminded or deactivated in the next 30 days. */
+usersApi.get("/inactivity", async (c) => c.json(await inactivityForecast(c.var.deps, c.var.actor)));
 usersApi.get("/managers", async (c) => c.json(await listManagers(c.var.deps, c.var.actor)));
 usersApi.post("/", jsonBody(InviteUserInput), async (c) => c.json(await inviteUser(c.var.deps, c.var.actor, c.req.valid("json")), 201));
 usersApi.post("/bulk-invite/preview", jsonBody(BulkInviteInput), async (c) => c.json(await previewBulkInvite(c.var.deps, c.var.actor, c.req.valid("json"))));

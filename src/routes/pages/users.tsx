@@ -24,12 +24,14 @@ import {
   rejectRoleRequest,
   requestableUsers,
 } from "../../services/role-requests";
+import { inactivityForecast } from "../../services/inactivity";
 import { activateUser, deactivateUser, findAdministrable, reinviteUser, resetTwoFactor } from "../../services/user-admin";
 import { toPublicUser, type PublicUser } from "../../services/user-shape";
 import { ChangeRoleInput, changeUserRole, InviteUserInput, inviteUser, listManagers, ListUsersInput, listUsers } from "../../services/users";
 import { InvitationRow, InvitationsPage, type BulkState } from "../../../views/invitations";
 import { RequestRow, RequestsPage } from "../../../views/requests";
 import { UserRow, UsersPage } from "../../../views/users";
+import { InactivityForecastPage } from "../../../views/inactivity";
 import { formAction, type FormState } from "./form-action";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -91,6 +93,12 @@ userPages.get("/", (c) => {
   // Operators administer accounts from each organization's page.
   if (isOperator(c.var.actor)) return c.redirect("/orgs", 303);
   return renderUsers(c, { notice: USER_NOTICES[c.req.query("notice") ?? ""] });
+});
+
+/** F-94: the inactivity dry run for the Partner Manager's organization. */
+userPages.get("/inactivity", async (c) => {
+  const { items } = await inactivityForecast(c.var.deps, c.var.actor);
+  return c.render(<InactivityForecastPage rows={items} />, { title: "Inactive accounts" });
 });
 
 userPages.post("/", (c) =>

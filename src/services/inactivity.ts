@@ -1,0 +1,221 @@
+// The inactivity sweep (F-70) and "keep my account" (F-94).
+//
+// An account's activity is COALESCE(last_activity_at, last_login_at, created_at)
+// (ACTIVITY_SQL, indexed with status). A sign-in, the keep link and a
+// reactivation set last_activity_at and clear the reminder.
+//
+// The sweep is set-based: every step is an UPDATE / INSERT … SELECT over at
+// most CHUNK accounts, each chunk one atomic D1 batch, so the work per account
+// is done by SQLite and the number of statements grows with accounts / CHUNK.
+// Idempotent: a reminded account is no longer a reminder candidate, a
+// deactivated one no longer a deactivation candidate.
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import { ACTIVITY_SQL, auditEvents, outbox, users } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { AppError } from "../lib/errors";
+import { timingSafeEqual } from "../lib/crypto";
+import { guardChanged, isGuardAbort } from "../lib/batch";
+import { auditInsert } from "./audit";
+import { deactivatedMail, inactivityReminderMail } from "../../views/mail/templates";
+
+export const DAY_MS = 86_400_000;
+export const REMIND_AFTER_MS = 150 * DAY_MS;
+export const DEACTIVATE_AFTER_REMINDER_MS = 30 * DAY_MS;
+/**
+ * Accounts per chunk: one statement writes at most this many rows (D1 caps a
+ * query at 30 s, not rows). At 10,000 a sweep over 100,000 accounts stays
+ * within 3 × (10 + 2) = 36 statements even if every account is due
+ * (reminded + deactivated ≤ accounts; each loop ends with one short chunk).
+ */
+export const SWEEP_CHUNK = 10_000;
+
+const activity = sql.raw(ACTIVITY_SQL);
+/** Transient marker inside one batch: the rows this chunk reminded, still owing their mail. */
+const MARK = "new:";
+
+/** Active, not yet reminded, inactive since `cutoff` or earlier. */
+const remindable = (cutoff: number): SQL =>
+  sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} IS NULL AND ${activity} <= ${cutoff}`;
+
+/** Active, reminded at `cutoff` or earlier, and no activity since the reminder. */
+const deactivatable = (cutoff: number): SQL =>
+  sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} <= ${cutoff} AND ${activity} < ${users.inactivityRemindedAt}`;
+
+/** The SQL equivalent of hono/html's escaping, for text filled into an HTML body. */
+const htmlEscaped = (expr: SQL) =>
+  sql`replace(replace(replace(replace(replace(${expr}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
+
+const NAME = "%%PORTICO_NAME%%";
+const UID = "%%PORTICO_UID%%";
+const TOKEN = "%%PORTICO_TOKEN%%";
+
+/** Fills the placeholders; the name last, so a name cannot inject the others. */
+const fill = (template: string, name: SQL, token: SQL) =>
+  sql`replace(replace(replace(${template}, ${UID}, ${users.id}), ${TOKEN}, ${token}), ${NAME}, ${name})`;
+
+const newSqlId = sql`lower(hex(randomblob(12)))`;
+
+export interface SweepResult {
+  reminded: number;
+  deactivated: number;
+  /** D1 statements the sweep issued (each statement of a batch counts). */
+  statements: number;
+}
+
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export async function sweepInactiveAccounts(deps: Deps): Promise<SweepResult> {
+  const now = deps.now();
+  const { db, config } = deps;
+  const result: SweepResult = { reminded: 0, deactivated: 0, statements: 0 };
+
+  // (a) Reminders. Each chunk: mark up to CHUNK accounts (reminded_at = now and a
+  // fresh random keep token carrying MARK), mail exactly the marked ones, unmark.
+  const reminder = inactivityReminderMail({
+    appName: config.appName,
+    name: NAME,
+    url: `${config.origin}/keep-account?u=${UID}&t=${TOKEN}`,
+    deactivatesOn: utcDay(now + DEACTIVATE_AFTER_REMINDER_MS),
+  });
+  const marked = sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} = ${now} AND ${users.keepToken} LIKE ${MARK + "%"}`;
+  const token = sql`substr(${users.keepToken}, ${MARK.length + 1})`;
+  for (;;) {
+    const [mark] = await db.batch([
+      db
+        .update(users)
+        .set({ inactivityRemindedAt: now, keepToken: sql`${MARK} || lower(hex(randomblob(16)))` })
+        .where(sql`${users.id} IN (SELECT ${users.id} FROM ${users} WHERE ${remindable(now - REMIND_AFTER_MS)} LIMIT ${SWEEP_CHUNK})`),
+      db.insert(outbox).select(
+        sql`SELECT ${newSqlId}, ${users.email}, ${reminder.subject}, ${fill(reminder.text, sql`${users.name}`, token)},
+          ${fill(reminder.html, htmlEscaped(sql`${users.name}`), token)}, 'pending', 0, ${now}, NULL, NULL, ${now}, NULL
+          FROM ${users} WHERE ${marked}`,
+      ),
+      db.update(users).set({ keepToken: token }).where(marked),
+    ]);
+    result.statements += 3;
+    const changed = mark.meta.changes;
+    result.reminded += changed;
+    if (changed < SWEEP_CHUNK) break;
+  }
+
+  // (b) Deactivations. Mail and audit rows are inserted for the first CHUNK
+  // candidates (ordered by id, so the set is exact), then the same subquery is
+  // updated: the batch is one transaction and the inserts do not touch users.
+  const goodbye = deactivatedMail({ appName: config.appName, name: NAME });
+  const chunkIds = sql`SELECT ${users.id} FROM ${users} WHERE ${deactivatable(now - DEACTIVATE_AFTER_REMINDER_MS)} ORDER BY ${users.id} LIMIT ${SWEEP_CHUNK}`;
+  for (;;) {
+    const [, , update] = await db.batch([
+      db.insert(outbox).select(
+        sql`SELECT ${newSqlId}, ${users.email}, ${goodbye.subject}, ${fill(goodbye.text, sql`${users.name}`, sql`''`)},
+          ${fill(goodbye.html, htmlEscaped(sql`${users.name}`), sql`''`)}, 'pending', 0, ${now}, NULL, NULL, ${now}, NULL
+          FROM ${users} WHERE ${users.id} IN (${chunkIds})`,
+      ),
+      db.insert(auditEvents).select(
+        sql`SELECT ${newSqlId}, ${now}, NULL, ${users.orgId}, 'user.deactivated_inactive', 'user', ${users.id},
+          json_object('status', ${users.status}, 'analyticsAccess', ${users.analyticsAccess}, 'inactivityRemindedAt', ${users.inactivityRemindedAt}),
+          '{"status":"deactivated","analyticsAccess":"N"}', NULL
+          FROM ${users} WHERE ${users.id} IN (${chunkIds})`,
+      ),
+      db
+        .update(users)
+        .set({ status: "deactivated", analyticsAccess: "N", sessionsValidAfter: now, keepToken: null, updatedAt: now })
+        .where(sql`${users.id} IN (${chunkIds})`),
+    ]);
+    result.statements += 3;
+    const changed = update.meta.changes;
+    result.deactivated += changed;
+    if (changed < SWEEP_CHUNK) break;
+  }
+  return result;
+}
+
+export interface InactivityForecastRow {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  lastActivityAt: string;
+  /** "reminder": the reminder goes out on `on`; "deactivation": the account is deactivated on `on`. */
+  action: "reminder" | "deactivation";
+  on: string;
+}
+
+/**
+ * F-94 dry run: the sweep's predicates evaluated at now + 30 days, for one
+ * organization. Dates are when each step becomes due (the daily run after).
+ */
+export async function inactivityForecast(deps: Deps, actor: Actor): Promise<{ items: InactivityForecastRow[] }> {
+  if (actor.role !== "partner_manager" && actor.role !== "operator") {
+    throw new AppError("FORBIDDEN", "Only Partner Managers see who will be reminded or deactivated.");
+  }
+  const orgId = actor.orgId;
+  const now = deps.now();
+  const horizon = now + 30 * DAY_MS;
+  const rows = await deps.db
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+      activity: sql<number>`${activity}`.as("activity"),
+      remindedAt: users.inactivityRemindedAt,
+    })
+    .from(users)
+    .where(
+      and(
+        eq(users.orgId, orgId),
+        sql`((${remindable(horizon - REMIND_AFTER_MS)}) OR (${deactivatable(horizon - DEACTIVATE_AFTER_REMINDER_MS)}))`,
+      ),
+    )
+    .orderBy(sql`${activity}`, users.email)
+    .limit(1000);
+  const items = rows.map((r): InactivityForecastRow => {
+    const due = r.remindedAt === null ? r.activity + REMIND_AFTER_MS : r.remindedAt + DEACTIVATE_AFTER_REMINDER_MS;
+    return {
+      id: r.id,
+      email: r.email,
+      name: r.name,
+      role: r.role,
+      lastActivityAt: new Date(r.activity).toISOString(),
+      action: r.remindedAt === null ? "reminder" : "deactivation",
+      on: utcDay(Math.max(due, now)),
+    };
+  });
+  return { items };
+}
+
+/**
+ * F-94: the reminder's link. Counts as activity without a sign-in; single use,
+ * because the compare-and-swap clears the token it matched.
+ */
+export async function keepAccount(deps: Deps, userId: string, token: string) {
+  const refused = new AppError("BAD_REQUEST", "This link is not valid or was already used. Sign in to keep your account.");
+  if (!userId || !token) throw refused;
+  const [user] = await deps.db
+    .select({ id: users.id, orgId: users.orgId, keepToken: users.keepToken, remindedAt: users.inactivityRemindedAt })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.status, "active")));
+  if (!user?.keepToken || !timingSafeEqual(user.keepToken, token)) throw refused;
+  const now = deps.now();
+  try {
+    await deps.db.batch([
+      deps.db
+        .update(users)
+        .set({ keepToken: null, inactivityRemindedAt: null, lastActivityAt: now, updatedAt: now })
+        .where(and(eq(users.id, user.id), eq(users.status, "active"), eq(users.keepToken, user.keepToken))),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: user.id,
+        orgId: user.orgId,
+        action: "user.kept_active",
+        targetType: "user",
+        targetId: user.id,
+        before: { inactivityRemindedAt: user.remindedAt },
+      }),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw refused;
+    throw e;
+  }
+}
