@@ -29,10 +29,12 @@ async function loadSelf(deps: Deps, actor: Actor) {
 }
 
 export async function getMe(deps: Deps, actor: Actor) {
-  const [user, [codes]] = await Promise.all([
-    loadSelf(deps, actor),
+  // One round trip for the account and its unused recovery codes.
+  const [[user], [codes]] = await deps.db.batch([
+    deps.db.select().from(users).where(eq(users.id, actor.id)),
     deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
   ]);
+  if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
   return { user: toPublicUser(user), recoveryCodesLeft: codes?.n ?? 0 };
 }
 

@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { invitations, organizations, users } from "../../src/db/schema";
 import { api, auditOf, db, type ErrorBody, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, signIn, uniqueEmail } from "../helpers/fixtures";
+import type { PublicUser } from "../../src/services/user-shape";
 
 interface PublicOrg {
   id: string;
@@ -15,13 +16,6 @@ interface PublicOrg {
   managedBy: string | null;
   status: string;
   createdAt: string;
-}
-interface PublicUser {
-  id: string;
-  email: string;
-  role: string;
-  status: string;
-  orgId: string;
 }
 let operatorCookie: Promise<string> | undefined;
 /** One signed-in operator for the file; tests only read its identity. */

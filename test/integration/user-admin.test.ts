@@ -5,14 +5,8 @@ import { describe, expect, it } from "vitest";
 import { invitations, recoveryCodes, users } from "../../src/db/schema";
 import { sha256Hex } from "../../src/lib/crypto";
 import { api, auditOf, db, type ErrorBody, expectError, linkIn, login, mailTo, makeOperator, makeOrg, makeUser, signIn, type TestUser } from "../helpers/fixtures";
+import type { PublicUser } from "../../src/services/user-shape";
 
-interface PublicUser {
-  id: string;
-  email: string;
-  role: string;
-  status: string;
-  orgId: string;
-}
 const meStatus = async (cookie: string) => (await api("/api/v1/me", { cookie })).status;
 
 async function userRow(id: string) {
