@@ -24,7 +24,7 @@ export function createDeps(
 ): Deps {
   const config = readConfig(env);
   const mailer = config.resendApiKey
-    ? resendMailer(config.resendApiKey, config.mailFrom)
+    ? resendMailer(config.resendApiKey, config.mailFrom, config.mailRatePerSecond)
     : config.isProduction
       ? noMailer
       : devMailbox;

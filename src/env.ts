@@ -17,6 +17,8 @@ export interface Bindings {
   /** F-96: audit entries older than this many days are deleted by the cron run. */
   AUDIT_RETENTION_DAYS: string;
   RESEND_API_KEY?: string;
+  /** F-10: Resend calls per second (default 2, Resend's default team limit). */
+  MAIL_RATE_PER_SECOND?: string;
   SETUP_TOKEN?: string;
   PEPPER?: string;
   TOTP_ENCRYPTION_KEY?: string;

@@ -35,8 +35,12 @@ function Nav() {
       {!isOperator(actor) && <a href="/users">Users</a>}
       {!isOperator(actor) && can(actor, "managePortalUsers") && <a href="/invitations">Invitations</a>}
       {actor.orgKind === "partner" && <a href="/companies">Companies</a>}
+      {actor.analyticsAccess !== "N" && <a href={actor.analyticsAccess === "I" ? "/analytics/accept" : "/analytics"}>Analytics</a>}
+      {actor.orgKind === "customer" && <a href="/partners">Partners</a>}
+      {actor.orgKind === "partner" && <a href="/partner-dashboard">Partner dashboard</a>}
       {can(actor, "managePortalUsers") && <a href="/requests">Requests</a>}
       {canReadAuditLog(actor) && <a href="/audit">Audit log</a>}
+      {isOperator(actor) && <a href="/jobs">Jobs</a>}
       <a href="/account">Account</a>
       <span class="who" title={actor.email}>
         {actor.name} · {ROLE_LABELS[actor.role]}

@@ -1,6 +1,7 @@
 // The users page (F-11…F-14, F-17): the permission matrix, the organization's
 // users with filters and row actions, the invite form, and who holds AAA.
 import type { Actor } from "../src/domain/actor";
+import { canAdministerAnalyticsAccess } from "../src/domain/analytics";
 import { ACCOUNT_STATUSES, STATUS_LABELS } from "../src/domain/account-state";
 import { can, isOperator, PERMISSION_KEYS, PORTAL_PERMISSIONS, PORTAL_ROLES, ROLE_LABELS, type Role } from "../src/domain/roles";
 import type { FieldErrors } from "../src/lib/errors";
@@ -37,7 +38,66 @@ export const USER_COLUMNS = ["Name", "Email", "Role", "Status", "Last sign-in", 
  * JavaScript; htmx posts them and swaps in the row the server answers with,
  * which shows the result (or the refusal) in `message`.
  */
-export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean; message?: string; error?: boolean }) {
+/**
+ * F-23/F-24: the AA cell. An Analytics Administrator of the user's
+ * organization gets the invite / resend / revoke buttons (htmx row swap);
+ * everyone else sees the letter.
+ */
+function AnalyticsAccessCell(p: { user: PublicUser; aaa?: boolean; rowId: string }) {
+  const u = p.user;
+  const letter = <span title={AA_LABELS[u.analyticsAccess]}>{u.analyticsAccess}</span>;
+  if (!p.aaa) return <td title={AA_LABELS[u.analyticsAccess]}>{u.analyticsAccess}</td>;
+  const action = (path: "invite" | "revoke", label: string, confirm?: string) => (
+    <RowAction action={`/users/${u.id}/analytics/${path}`} target={`#${p.rowId}`} label={label} confirm={confirm} />
+  );
+  const revoke = action("revoke", "Revoke", `Revoke the analytics access of ${u.email}? Their portal account stays as it is.`);
+  const active = u.status === "active";
+  return (
+    <td class="aa-cell">
+      {u.analyticsAccess === "N" && (active ? action("invite", "No access. Click to invite") : letter)}
+      {u.analyticsAccess === "I" && (
+        <>
+          {letter} {active && action("invite", "Invited · resend")} {revoke}
+        </>
+      )}
+      {u.analyticsAccess === "Y" && (
+        <>
+          {letter} {revoke}
+        </>
+      )}
+    </td>
+  );
+}
+
+/**
+ * F-46: "Delete" asks first. With htmx it posts after the browser's
+ * confirmation; without JavaScript the form opens the confirmation page.
+ */
+function DeleteAction(p: { user: PublicUser; rowId: string }) {
+  const path = `/users/${p.user.id}/delete`;
+  return (
+    <form method="get" action={path} class="inline" data-confirm={`Delete the account of ${p.user.email}? This cannot be undone.`}>
+      <button type="submit" class="secondary" hx-post={path} hx-target={`#${p.rowId}`} hx-swap="outerHTML">
+        Delete
+      </button>
+    </form>
+  );
+}
+
+/** What replaces a deleted user's row. */
+export function DeletedUserRow(p: { id: string; email: string }) {
+  return (
+    <tr id={`user-${p.id}`}>
+      <td colspan={USER_COLUMNS.length + 1}>
+        <p class="muted" role="status">
+          {p.email}: account deleted.
+        </p>
+      </td>
+    </tr>
+  );
+}
+
+export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean; aaa?: boolean; message?: string; error?: boolean }) {
   const u = p.user;
   const rowId = `user-${u.id}`;
   const button = (path: string, label: string, style = "secondary") => (
@@ -78,7 +138,7 @@ export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean
         <DateTime at={u.lastLoginAt} />
       </td>
       <td>{yn(u.purchaser)}</td>
-      <td title={AA_LABELS[u.analyticsAccess]}>{u.analyticsAccess}</td>
+      <AnalyticsAccessCell user={u} aaa={p.aaa} rowId={rowId} />
       <td>{yn(u.analyticsAdmin)}</td>
       {p.actions && (
         <td>
@@ -88,6 +148,7 @@ export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean
               action("reset-2fa", "Reset 2FA", `Reset two-factor authentication of ${u.email}? They will set it up again at next sign-in.`)}
             {u.status !== "deactivated" && !p.self && action("deactivate", "Deactivate", `Deactivate ${u.email}? They can no longer sign in and their sessions end at once.`)}
             {u.status === "deactivated" && action("activate", "Activate")}
+            {!p.self && <DeleteAction user={u} rowId={rowId} />}
           </div>
           <RowMessage message={p.message} error={p.error} />
         </td>
@@ -238,7 +299,7 @@ export function UsersPage(p: {
       ) : (
         <DataTable columns={manage ? [...USER_COLUMNS, "Actions"] : USER_COLUMNS} label="Users">
           {p.users.map((u) => (
-            <UserRow user={u} actions={manage} self={u.id === p.actor.id} />
+            <UserRow user={u} actions={manage} self={u.id === p.actor.id} aaa={canAdministerAnalyticsAccess(p.actor, p.actor.orgId, u.orgId)} />
           ))}
         </DataTable>
       )}
@@ -251,6 +312,29 @@ export function UsersPage(p: {
 
       <h2>What each role can do</h2>
       <PermissionMatrix role={p.actor.role} />
+    </>
+  );
+}
+
+/** F-46 without JavaScript: the confirmation step before the account goes. */
+export function DeleteUserPage(p: { user: PublicUser; back: string }) {
+  const u = p.user;
+  return (
+    <>
+      <h1>Delete {u.name}?</h1>
+      <div class="card">
+        <p>
+          The account of <strong>{u.email}</strong> ({ROLE_LABELS[u.role]}, {STATUS_LABELS[u.status]}) is removed for good, together with its analytics
+          access and permissions, API tokens, partner access, pending invitations and open requests. Its sessions end at once.
+        </p>
+        <p class="muted">The audit log keeps its entries; they show the account as “deleted user”. To only stop sign-ins, deactivate instead.</p>
+        <Form action={`/users/${u.id}/delete`}>
+          <button type="submit" class="danger">
+            Delete the account
+          </button>{" "}
+          <a href={p.back}>Cancel</a>
+        </Form>
+      </div>
     </>
   );
 }

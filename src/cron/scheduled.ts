@@ -1,39 +1,62 @@
-// The daily cron run: invitations about to expire get their one reminder (F-92),
-// mail that failed earlier is retried, stale throttle rows go, and audit
-// entries past the retention setting are deleted (F-96), and inactive accounts
-// are reminded, then deactivated (F-70).
+// The cron trigger runs two jobs, each recorded in job_runs for operators (F-10, F-70):
+// - daily (DAILY_CRON): invitation reminders (F-92), the inactivity sweep
+//   (F-70), partner grants that expired or no longer hold (F-64, F-95), a
+//   first mail drain, stale throttle rows, audit retention (F-96);
+// - mail (MAIL_CRON, every 5 minutes): drains the outbox at Resend's rate, so
+//   100,000 reminders queued by one sweep all go out within the day while no
+//   invocation comes near 1,000 D1 queries.
 // "Now" is the event's scheduledTime, so a run can be replayed as of any moment.
 import { lt } from "drizzle-orm";
-import { loginThrottles } from "../db/schema";
+import { loginThrottles, passwordResets } from "../db/schema";
 import { createDeps, type Deps } from "../deps";
 import type { Bindings } from "../env";
 import { purgeExpiredAuditEvents } from "../services/audit-log";
 import { sweepInactiveAccounts } from "../services/inactivity";
 import { remindExpiringInvitations } from "../services/invitation-admin";
-import { deliverOutbox, type DeliveryResult } from "../services/outbox";
+import { sweepPartnerGrants } from "../services/partner-access-sweep";
+import { recordJobRun } from "../services/job-runs";
+import { drainOutbox } from "../services/outbox";
+import { renewOrExpirePlans } from "../services/plan-renewals";
 
-/** Each delivery round costs two D1 queries; this keeps a run far below the 1,000-query limit. */
-const MAX_DELIVERY_ROUNDS = 20;
+export const DAILY_CRON = "0 3 * * *";
+export const MAIL_CRON = "*/5 * * * *";
 
-export async function drainOutbox(deps: Deps): Promise<DeliveryResult> {
-  const total: DeliveryResult = { sent: 0, failed: 0, dead: 0 };
-  for (let round = 0; round < MAX_DELIVERY_ROUNDS; round++) {
-    const r = await deliverOutbox(deps, { limit: 50 });
-    total.sent += r.sent;
-    total.failed += r.failed;
-    total.dead += r.dead;
-    if (r.sent + r.failed + r.dead < 50) break;
-  }
-  return total;
-}
+/**
+ * Delivery rounds per invocation; each costs two D1 queries and sends up to
+ * 100 mails. 300 rounds = 600 queries and 30,000 mails, about 150 s at
+ * Resend's 2 calls per second; the daily job keeps room for its other steps.
+ */
+export const MAIL_ROUNDS = { daily: 150, mail: 300 } as const;
+
+export const JOBS = {
+  async daily(deps: Deps) {
+    const invitationReminders = await remindExpiringInvitations(deps);
+    // Before the drain, so today's reminders and confirmations start going out in this run.
+    const inactivity = await sweepInactiveAccounts(deps);
+    // After the inactivity sweep, so grants of accounts it just deactivated end in the same run (F-64).
+    const partnerAccess = await sweepPartnerGrants(deps);
+    const plans = await renewOrExpirePlans(deps);
+    const mail = await drainOutbox(deps, MAIL_ROUNDS.daily);
+    const day = 24 * 3_600_000;
+    // Spent sign-in state: throttle windows and reset links (used or expired) older than a day.
+    await deps.db.batch([
+      deps.db.delete(loginThrottles).where(lt(loginThrottles.windowStartedAt, deps.now() - day)),
+      deps.db.delete(passwordResets).where(lt(passwordResets.expiresAt, deps.now() - day)),
+    ]);
+    const auditDeleted = await purgeExpiredAuditEvents(deps);
+    return { invitationReminders, inactivity, partnerAccess, plans, mail, auditDeleted };
+  },
+  async mail(deps: Deps) {
+    return { mail: await drainOutbox(deps, MAIL_ROUNDS.mail) };
+  },
+} satisfies Record<string, (deps: Deps) => Promise<Record<string, unknown>>>;
+export type JobName = keyof typeof JOBS;
+
+/** The job a cron expression runs; anything but the mail schedule is the daily job. */
+export const jobFor = (cron: string): JobName => (cron === MAIL_CRON ? "mail" : "daily");
 
 export async function runScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext) {
   const deps = createDeps(env, (p) => ctx.waitUntil(p), { now: () => controller.scheduledTime });
-  const invitationReminders = await remindExpiringInvitations(deps);
-  // Before the drain, so today's reminders and confirmations start going out in this run.
-  const inactivity = await sweepInactiveAccounts(deps);
-  const mail = await drainOutbox(deps);
-  await deps.db.delete(loginThrottles).where(lt(loginThrottles.windowStartedAt, controller.scheduledTime - 24 * 3_600_000));
-  const auditDeleted = await purgeExpiredAuditEvents(deps);
-  console.log(JSON.stringify({ cron: controller.cron, at: new Date(controller.scheduledTime).toISOString(), invitationReminders, inactivity, mail, auditDeleted }));
+  const job = jobFor(controller.cron);
+  await recordJobRun(deps, job, controller.cron, () => JOBS[job](deps));
 }

@@ -56,12 +56,6 @@ export const users = sqliteTable(
     lastActivityAt: ms("last_activity_at"),
     /** F-70: when the one inactivity reminder went out; cleared by any activity. */
     inactivityRemindedAt: ms("inactivity_reminded_at"),
-    /**
-     * F-94: the single-use "keep my account" token of the current reminder
-     * (128 random bits made by the sweep's SQL, so reminders stay set-based).
-     * Cleared when used, on sign-in and on reactivation.
-     */
-    keepToken: text("keep_token"),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },
@@ -167,8 +161,36 @@ export const outbox = sqliteTable(
     providerId: text("provider_id"),
     createdAt: ms("created_at").notNull(),
     sentAt: ms("sent_at"),
+    /**
+     * The Resend batch (and its idempotency key) a row was first sent in. A
+     * batch that failed as a whole is retried with exactly the same rows and
+     * key, so a retry after a lost response never sends a mail twice.
+     */
+    batchKey: text("batch_key"),
   },
-  (t) => [index("outbox_due_idx").on(t.status, t.nextAttemptAt), index("outbox_created_idx").on(t.createdAt)],
+  (t) => [
+    index("outbox_due_idx").on(t.status, t.nextAttemptAt),
+    index("outbox_created_idx").on(t.createdAt),
+    index("outbox_batch_idx").on(t.batchKey),
+  ],
+);
+
+/** F-10/F-70 operator visibility: one row per cron job run, with what it did. */
+export const jobRuns = sqliteTable(
+  "job_runs",
+  {
+    id: text("id").primaryKey(),
+    job: text("job").notNull(),
+    cron: text("cron"),
+    /** The event's scheduledTime: the "now" the run worked as of. */
+    scheduledAt: ms("scheduled_at").notNull(),
+    startedAt: ms("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    status: text("status", { enum: ["ok", "failed"] }).notNull(),
+    summary: text("summary_json"),
+    error: text("error"),
+  },
+  (t) => [index("job_runs_job_idx").on(t.job, t.startedAt)],
 );
 
 /** F-16: a Partner Manager asks operators to grant Purchaser or Analytics Administrator. */
@@ -240,6 +262,244 @@ export const knownDevices = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.fingerprint] })],
 );
+
+// ---------------------------------------------------------------- analytics (F-40…F-46, F-52)
+
+/** F-40: a site or app of an organization's analytics workspace. */
+export const analyticsSites = sqliteTable(
+  "analytics_sites",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["site", "app"] }).notNull(),
+    url: text("url"),
+    /** Public collection key (not a secret: it sits in every tracked page), unique across workspaces. */
+    siteKey: text("site_key").notNull(),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("analytics_sites_key_unique").on(t.siteKey), index("analytics_sites_org_idx").on(t.orgId, t.name)],
+);
+
+/** F-40/F-43: a meta site groups sites of the same workspace; `dashboard` is its saved dashboard layout (JSON). */
+export const analyticsMetaSites = sqliteTable(
+  "analytics_meta_sites",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    dashboard: text("dashboard_json"),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [index("analytics_meta_sites_org_idx").on(t.orgId, t.name)],
+);
+
+export const analyticsMetaSiteMembers = sqliteTable(
+  "analytics_meta_site_members",
+  { metaSiteId: text("meta_site_id").notNull(), siteId: text("site_id").notNull() },
+  (t) => [primaryKey({ columns: [t.metaSiteId, t.siteId] }), index("analytics_meta_site_members_site_idx").on(t.siteId)],
+);
+
+/** F-42: a user's level on a site. No row means "none" (the default). */
+export const analyticsSitePermissions = sqliteTable(
+  "analytics_site_permissions",
+  {
+    siteId: text("site_id").notNull(),
+    userId: text("user_id").notNull(),
+    level: text("level", { enum: ["view", "edit", "edit_publish", "manage"] }).notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.userId] }), index("analytics_site_permissions_user_idx").on(t.userId)],
+);
+
+/** F-43: a user's level on a meta site. No row means "none". */
+export const analyticsMetaSitePermissions = sqliteTable(
+  "analytics_meta_site_permissions",
+  {
+    metaSiteId: text("meta_site_id").notNull(),
+    userId: text("user_id").notNull(),
+    level: text("level", { enum: ["view", "edit", "manage"] }).notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.metaSiteId, t.userId] }), index("analytics_meta_site_permissions_user_idx").on(t.userId)],
+);
+
+/** F-44: a user's level on a module. No row means "none". */
+export const analyticsModulePermissions = sqliteTable(
+  "analytics_module_permissions",
+  {
+    userId: text("user_id").notNull(),
+    module: text("module").notNull(),
+    level: text("level", { enum: ["read_only", "full"] }).notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.module] })],
+);
+
+/** F-42: tag-manager entries of a site. Editing makes a draft; publishing is its own permission. */
+export const analyticsTags = sqliteTable(
+  "analytics_tags",
+  {
+    id: text("id").primaryKey(),
+    siteId: text("site_id").notNull(),
+    name: text("name").notNull(),
+    /** The tag's snippet/config as edited (the draft). */
+    code: text("code").notNull().default(""),
+    /** What visitors get: the code as of the last publish; null until first published. */
+    publishedCode: text("published_code"),
+    status: text("status", { enum: ["draft", "published"] }).notNull().default("draft"),
+    publishedAt: ms("published_at"),
+    publishedBy: text("published_by"),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [index("analytics_tags_site_idx").on(t.siteId, t.name)],
+);
+
+/** F-43: saved segments of a meta site (a subset of its sites and event types). */
+export const analyticsSegments = sqliteTable(
+  "analytics_segments",
+  {
+    id: text("id").primaryKey(),
+    metaSiteId: text("meta_site_id").notNull(),
+    name: text("name").notNull(),
+    definition: text("definition_json").notNull(),
+    createdBy: text("created_by"),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [index("analytics_segments_meta_idx").on(t.metaSiteId, t.name)],
+);
+
+/**
+ * F-45: daily aggregates fed by POST /api/v1/collect (one upsert per hit).
+ * `licenseKey` is the optional dimension License Key Filtering reports on ('' when absent).
+ */
+export const analyticsDailyStats = sqliteTable(
+  "analytics_daily_stats",
+  {
+    siteId: text("site_id").notNull(),
+    /** YYYY-MM-DD, UTC. */
+    day: text("day").notNull(),
+    licenseKey: text("license_key").notNull().default(""),
+    visits: integer("visits").notNull().default(0),
+    events: integer("events").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.day, t.licenseKey] })],
+);
+
+/** F-44 Product Administrator: clients and IP addresses refused by collection, per workspace. */
+export const analyticsBlocks = sqliteTable(
+  "analytics_blocks",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    kind: text("kind", { enum: ["ip", "client"] }).notNull(),
+    value: text("value").notNull(),
+    createdBy: text("created_by"),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("analytics_blocks_unique").on(t.orgId, t.kind, t.value)],
+);
+
+/**
+ * One row per workspace: Developer settings (call-home URL, allowed event
+ * types, AES key), the monthly event quota (Quota Usage) and billing details (Billing).
+ */
+export const analyticsSettings = sqliteTable("analytics_settings", {
+  orgId: text("org_id").primaryKey(),
+  callHomeUrl: text("call_home_url"),
+  /** JSON array of event types collection accepts; null = the defaults in domain/analytics-data.ts. */
+  allowedEvents: text("allowed_events_json"),
+  /** AES-GCM ciphertext (TOTP_ENCRYPTION_KEY) of the product's AES key. */
+  aesKeyEnc: text("aes_key_enc"),
+  aesKeySetAt: ms("aes_key_set_at"),
+  monthlyEventQuota: integer("monthly_event_quota"),
+  billingName: text("billing_name"),
+  billingEmail: text("billing_email"),
+  billingAddress: text("billing_address"),
+  vatId: text("vat_id"),
+  updatedAt: ms("updated_at").notNull(),
+});
+
+/** F-44 License Key Management: the workspace's license key registry. */
+export const analyticsLicenseKeys = sqliteTable(
+  "analytics_license_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    key: text("license_key").notNull(),
+    label: text("label").notNull(),
+    status: text("status", { enum: ["active", "revoked"] }).notNull().default("active"),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("analytics_license_keys_unique").on(t.orgId, t.key)],
+);
+
+/** F-44 ReachOut: in-product message campaigns. */
+export const analyticsCampaigns = sqliteTable(
+  "analytics_campaigns",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    message: text("message").notNull(),
+    status: text("status", { enum: ["draft", "active", "ended"] }).notNull().default("draft"),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [index("analytics_campaigns_org_idx").on(t.orgId, t.createdAt)],
+);
+
+/** F-52: personal Reporting API tokens; only the SHA-256 of the secret is kept. */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    /** The first characters of the token, so a user can tell tokens apart. */
+    prefix: text("prefix").notNull(),
+    createdAt: ms("created_at").notNull(),
+    expiresAt: ms("expires_at"),
+    lastUsedAt: ms("last_used_at"),
+    revokedAt: ms("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_unique").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)],
+);
+
+// ---------------------------------------------------------------- partner access (F-60…F-65, F-95)
+
+/**
+ * F-60: a customer organization lets one partner user see its insights. The
+ * partners table groups these rows by the partner user's organization.
+ */
+export const partnerGrants = sqliteTable(
+  "partner_grants",
+  {
+    id: text("id").primaryKey(),
+    customerOrgId: text("customer_org_id").notNull(),
+    partnerOrgId: text("partner_org_id").notNull(),
+    partnerUserId: text("partner_user_id").notNull(),
+    grantedBy: text("granted_by"),
+    /** F-95: the grant ends at this moment (the cron mails and deletes it; reads ignore it at once). */
+    expiresAt: ms("expires_at"),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("partner_grants_unique").on(t.customerOrgId, t.partnerUserId),
+    index("partner_grants_partner_user_idx").on(t.partnerUserId),
+    index("partner_grants_partner_org_idx").on(t.partnerOrgId),
+    index("partner_grants_expiry_idx").on(t.expiresAt),
+  ],
+);
+
+// ---------------------------------------------------------------- access review (F-93)
 
 /**
  * Never holds a row: a batch inserts into it to abort itself when a

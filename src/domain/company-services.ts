@@ -1,6 +1,6 @@
 // F-31: the four kinds of company services, each with the verb that ends it
 // and the F-11 permission that guards it. Pages, API and handouts read this.
-import { z } from "zod";
+import * as z from "zod";
 import type { PortalPermission } from "./roles";
 import { emailSchema } from "./email";
 

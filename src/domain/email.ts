@@ -1,5 +1,5 @@
 // One account per email address, compared trimmed and case-insensitively.
-import { z } from "zod";
+import * as z from "zod";
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 

@@ -25,6 +25,8 @@ export interface Config {
   /** F-96: how long audit entries are kept (default 400 days). */
   auditRetentionDays: number;
   resendApiKey: string | undefined;
+  /** F-10: Resend calls per second (their default team limit is 2). */
+  mailRatePerSecond: number;
   setupToken: string | undefined;
   secret(name: SecretName): string;
 }
@@ -48,6 +50,7 @@ export function readConfig(env: Bindings): Config {
     sessionAbsoluteMs: positive(env.SESSION_ABSOLUTE_HOURS, 12) * 3_600_000,
     auditRetentionDays: positive(env.AUDIT_RETENTION_DAYS, 400),
     resendApiKey: env.RESEND_API_KEY || undefined,
+    mailRatePerSecond: positive(env.MAIL_RATE_PER_SECOND, 2),
     setupToken: env.SETUP_TOKEN || undefined,
     secret(name) {
       const value = env[name];

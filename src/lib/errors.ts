@@ -6,6 +6,11 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   VALIDATION_FAILED: 422,
+  // F-61: each partner-access check answers with its own code (domain/partner-access.ts).
+  GRANTOR_NOT_VERIFIED: 403,
+  TARGET_IN_OWN_ORGANIZATION: 422,
+  NOT_A_PARTNER_ACCOUNT: 422,
+  NOT_CHANNEL_PARTNER: 422,
   INVALID_TOKEN: 400,
   EXPIRED_TOKEN: 400,
   BAD_REQUEST: 400,

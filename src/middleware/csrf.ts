@@ -18,6 +18,11 @@ export const CSRF_FIELD = "_csrf";
 export const CSRF_HEADER = "x-csrf-token";
 
 const isApi = (path: string) => path.startsWith("/api/");
+/**
+ * F-45: collection is called by tracked sites on other origins, carries no
+ * credentials and changes nothing but counters, so the Origin rule does not apply.
+ */
+export const CROSS_ORIGIN_PATHS = new Set(["/api/v1/collect"]);
 
 export const csrfMiddleware = createMiddleware<AppEnv>(async (c, next) => {
   const api = isApi(c.req.path);
@@ -27,7 +32,7 @@ export const csrfMiddleware = createMiddleware<AppEnv>(async (c, next) => {
     writeCookie(c, CSRF_COOKIE, token);
   }
   c.set("csrfToken", token ?? "");
-  if (SAFE.has(c.req.method)) return next();
+  if (SAFE.has(c.req.method) || CROSS_ORIGIN_PATHS.has(c.req.path)) return next();
 
   const origin = c.req.header("origin");
   if ((origin && origin !== c.var.deps.config.origin) || c.req.header("sec-fetch-site") === "cross-site") {

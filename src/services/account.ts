@@ -1,6 +1,6 @@
 // Self-service for the signed-in account: profile, password, recovery codes.
 import { and, count, eq, isNull } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";

@@ -2,7 +2,7 @@
 // and the streamed CSV export, tenant-scoped in the SQL; and the retention
 // sweep the cron run calls. Rows are written by services/audit.ts.
 import { and, asc, count, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { aliased } from "../db/client";
 import { auditEvents, organizations, users } from "../db/schema";
 import type { Deps } from "../deps";

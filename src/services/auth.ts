@@ -1,6 +1,6 @@
 // Sign-in (F-05…F-08): password step → challenge → TOTP (or recovery code) → session.
 import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { aliased } from "../db/client";
 import { knownDevices, organizations, recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -224,4 +224,4 @@ async function newDeviceStatements(deps: Deps, user: { id: string; email: string
 }
 
 /** A sign-in is activity (F-70): it resets the inactivity clock and voids an outstanding reminder and its keep link. */
-const signInActivity = (now: number) => ({ lastLoginAt: now, lastActivityAt: now, inactivityRemindedAt: null, keepToken: null });
+const signInActivity = (now: number) => ({ lastLoginAt: now, lastActivityAt: now, inactivityRemindedAt: null });

@@ -1,7 +1,7 @@
 // F-92 bulk invite: a preview that writes nothing, then one batch that
 // invites every valid row (accounts, invitations, mails and audit, chunked).
 import { inArray } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { auditEvents, invitations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";

@@ -3,7 +3,7 @@
 // here carries `kind = 'customer' AND managed_by = <actor's org>`: a company of
 // another partner is never loaded, and answers 404 like one that does not exist.
 import { and, asc, count, eq, exists, ne, sql, type AnyColumn, type SQL } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../db/client";
 import { organizations } from "../db/schema";
 import type { Deps } from "../deps";

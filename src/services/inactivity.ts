@@ -9,14 +9,21 @@
 // is done by SQLite and the number of statements grows with accounts / CHUNK.
 // Idempotent: a reminded account is no longer a reminder candidate, a
 // deactivated one no longer a deactivation candidate.
+//
+// The "keep my account" link is signed, not stored: HMAC(PEPPER, user id +
+// reminder time). Using it clears the reminder time, so the same link can
+// never verify again (single use) and nothing secret sits in D1.
 import { and, eq, sql, type SQL } from "drizzle-orm";
-import { ACTIVITY_SQL, auditEvents, outbox, users } from "../db/schema";
+import { ACTIVITY_SQL, auditEvents, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { AppError } from "../lib/errors";
-import { timingSafeEqual } from "../lib/crypto";
+import { hmacSha256, timingSafeEqual } from "../lib/crypto";
+import { toBase64Url } from "../lib/encoding";
 import { guardChanged, isGuardAbort } from "../lib/batch";
 import { auditInsert } from "./audit";
+import { outboxInsertSelect } from "./outbox";
+import { filledMail, slot } from "./sql-mail";
 import { deactivatedMail, inactivityReminderMail } from "../../views/mail/templates";
 
 export const DAY_MS = 86_400_000;
@@ -29,10 +36,14 @@ export const DEACTIVATE_AFTER_REMINDER_MS = 30 * DAY_MS;
  * (reminded + deactivated ≤ accounts; each loop ends with one short chunk).
  */
 export const SWEEP_CHUNK = 10_000;
+/**
+ * Reminders per chunk: each carries its own signed link computed in the
+ * Worker and sent to D1 as one JSON parameter (~70 bytes an account), which
+ * keeps that parameter well under D1's 2 MB value limit.
+ */
+export const REMINDER_CHUNK = 5_000;
 
 const activity = sql.raw(ACTIVITY_SQL);
-/** Transient marker inside one batch: the rows this chunk reminded, still owing their mail. */
-const MARK = "new:";
 
 /** Active, not yet reminded, inactive since `cutoff` or earlier. */
 const remindable = (cutoff: number): SQL =>
@@ -42,19 +53,12 @@ const remindable = (cutoff: number): SQL =>
 const deactivatable = (cutoff: number): SQL =>
   sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} <= ${cutoff} AND ${activity} < ${users.inactivityRemindedAt}`;
 
-/** The SQL equivalent of hono/html's escaping, for text filled into an HTML body. */
-const htmlEscaped = (expr: SQL) =>
-  sql`replace(replace(replace(replace(replace(${expr}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
-
-const NAME = "%%PORTICO_NAME%%";
-const UID = "%%PORTICO_UID%%";
-const TOKEN = "%%PORTICO_TOKEN%%";
-
-/** Fills the placeholders; the name last, so a name cannot inject the others. */
-const fill = (template: string, name: SQL, token: SQL) =>
-  sql`replace(replace(replace(${template}, ${UID}, ${users.id}), ${TOKEN}, ${token}), ${NAME}, ${name})`;
-
 const newSqlId = sql`lower(hex(randomblob(12)))`;
+
+/** F-94: the keep link's signature binds the account to the reminder it answers. */
+export async function keepLinkToken(pepper: string, userId: string, remindedAt: number): Promise<string> {
+  return toBase64Url(await hmacSha256(pepper, `keep-account:${userId}:${remindedAt}`));
+}
 
 export interface SweepResult {
   reminded: number;
@@ -70,46 +74,55 @@ export async function sweepInactiveAccounts(deps: Deps): Promise<SweepResult> {
   const { db, config } = deps;
   const result: SweepResult = { reminded: 0, deactivated: 0, statements: 0 };
 
-  // (a) Reminders. Each chunk: mark up to CHUNK accounts (reminded_at = now and a
-  // fresh random keep token carrying MARK), mail exactly the marked ones, unmark.
+  // (a) Reminders. Each chunk: read up to REMINDER_CHUNK candidate ids, sign
+  // their links here, then one batch marks them (re-checking the predicate, so
+  // a sign-in in between wins) and mails exactly the rows it marked.
   const reminder = inactivityReminderMail({
     appName: config.appName,
-    name: NAME,
-    url: `${config.origin}/keep-account?u=${UID}&t=${TOKEN}`,
+    name: slot("name"),
+    url: `${config.origin}/keep-account?u=${slot("uid")}&t=${slot("token")}`,
     deactivatesOn: utcDay(now + DEACTIVATE_AFTER_REMINDER_MS),
   });
-  const marked = sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} = ${now} AND ${users.keepToken} LIKE ${MARK + "%"}`;
-  const token = sql`substr(${users.keepToken}, ${MARK.length + 1})`;
+  const pepper = config.secret("PEPPER");
+  const cutoff = now - REMIND_AFTER_MS;
   for (;;) {
+    const candidates = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(remindable(cutoff))
+      .orderBy(users.id)
+      .limit(REMINDER_CHUNK);
+    result.statements += 1;
+    if (!candidates.length) break;
+    const links = JSON.stringify(await Promise.all(candidates.map(async ({ id }) => ({ i: id, t: await keepLinkToken(pepper, id, now) }))));
+    const chunk = sql`SELECT json_extract(value, '$.i') FROM json_each(${links})`;
+    // Driven by the JSON (primary-key lookups into users), never a scan of it per account.
+    const token = sql`json_extract(link.value, '$.t')`;
     const [mark] = await db.batch([
-      db
-        .update(users)
-        .set({ inactivityRemindedAt: now, keepToken: sql`${MARK} || lower(hex(randomblob(16)))` })
-        .where(sql`${users.id} IN (SELECT ${users.id} FROM ${users} WHERE ${remindable(now - REMIND_AFTER_MS)} LIMIT ${SWEEP_CHUNK})`),
-      db.insert(outbox).select(
-        sql`SELECT ${newSqlId}, ${users.email}, ${reminder.subject}, ${fill(reminder.text, sql`${users.name}`, token)},
-          ${fill(reminder.html, htmlEscaped(sql`${users.name}`), token)}, 'pending', 0, ${now}, NULL, NULL, ${now}, NULL
-          FROM ${users} WHERE ${marked}`,
+      db.update(users).set({ inactivityRemindedAt: now }).where(sql`${users.id} IN (${chunk}) AND ${remindable(cutoff)}`),
+      outboxInsertSelect(
+        deps,
+        { to: sql`${users.email}`, ...filledMail(reminder, [["uid", sql`${users.id}`], ["token", token], ["name", sql`${users.name}`]]) },
+        sql`FROM json_each(${links}) AS link JOIN ${users} ON ${users.id} = json_extract(link.value, '$.i')
+          WHERE ${users.status} = 'active' AND ${users.inactivityRemindedAt} = ${now}`,
       ),
-      db.update(users).set({ keepToken: token }).where(marked),
     ]);
-    result.statements += 3;
-    const changed = mark.meta.changes;
-    result.reminded += changed;
-    if (changed < SWEEP_CHUNK) break;
+    result.statements += 2;
+    result.reminded += mark.meta.changes;
+    if (candidates.length < REMINDER_CHUNK) break;
   }
 
   // (b) Deactivations. Mail and audit rows are inserted for the first CHUNK
   // candidates (ordered by id, so the set is exact), then the same subquery is
   // updated: the batch is one transaction and the inserts do not touch users.
-  const goodbye = deactivatedMail({ appName: config.appName, name: NAME });
+  const goodbye = deactivatedMail({ appName: config.appName, name: slot("name") });
   const chunkIds = sql`SELECT ${users.id} FROM ${users} WHERE ${deactivatable(now - DEACTIVATE_AFTER_REMINDER_MS)} ORDER BY ${users.id} LIMIT ${SWEEP_CHUNK}`;
   for (;;) {
     const [, , update] = await db.batch([
-      db.insert(outbox).select(
-        sql`SELECT ${newSqlId}, ${users.email}, ${goodbye.subject}, ${fill(goodbye.text, sql`${users.name}`, sql`''`)},
-          ${fill(goodbye.html, htmlEscaped(sql`${users.name}`), sql`''`)}, 'pending', 0, ${now}, NULL, NULL, ${now}, NULL
-          FROM ${users} WHERE ${users.id} IN (${chunkIds})`,
+      outboxInsertSelect(
+        deps,
+        { to: sql`${users.email}`, ...filledMail(goodbye, [["name", sql`${users.name}`]]) },
+        sql`FROM ${users} WHERE ${users.id} IN (${chunkIds})`,
       ),
       db.insert(auditEvents).select(
         sql`SELECT ${newSqlId}, ${now}, NULL, ${users.orgId}, 'user.deactivated_inactive', 'user', ${users.id},
@@ -119,7 +132,7 @@ export async function sweepInactiveAccounts(deps: Deps): Promise<SweepResult> {
       ),
       db
         .update(users)
-        .set({ status: "deactivated", analyticsAccess: "N", sessionsValidAfter: now, keepToken: null, updatedAt: now })
+        .set({ status: "deactivated", analyticsAccess: "N", sessionsValidAfter: now, updatedAt: now })
         .where(sql`${users.id} IN (${chunkIds})`),
     ]);
     result.statements += 3;
@@ -187,23 +200,25 @@ export async function inactivityForecast(deps: Deps, actor: Actor): Promise<{ it
 
 /**
  * F-94: the reminder's link. Counts as activity without a sign-in; single use,
- * because the compare-and-swap clears the token it matched.
+ * because the compare-and-swap clears the reminder time the signature covers.
  */
 export async function keepAccount(deps: Deps, userId: string, token: string) {
   const refused = new AppError("BAD_REQUEST", "This link is not valid or was already used. Sign in to keep your account.");
-  if (!userId || !token) throw refused;
+  if (!userId || !token || token.length > 100) throw refused;
   const [user] = await deps.db
-    .select({ id: users.id, orgId: users.orgId, keepToken: users.keepToken, remindedAt: users.inactivityRemindedAt })
+    .select({ id: users.id, orgId: users.orgId, remindedAt: users.inactivityRemindedAt })
     .from(users)
     .where(and(eq(users.id, userId), eq(users.status, "active")));
-  if (!user?.keepToken || !timingSafeEqual(user.keepToken, token)) throw refused;
+  if (user?.remindedAt == null) throw refused;
+  const expected = await keepLinkToken(deps.config.secret("PEPPER"), user.id, user.remindedAt);
+  if (!timingSafeEqual(expected, token)) throw refused;
   const now = deps.now();
   try {
     await deps.db.batch([
       deps.db
         .update(users)
-        .set({ keepToken: null, inactivityRemindedAt: null, lastActivityAt: now, updatedAt: now })
-        .where(and(eq(users.id, user.id), eq(users.status, "active"), eq(users.keepToken, user.keepToken))),
+        .set({ inactivityRemindedAt: null, lastActivityAt: now, updatedAt: now })
+        .where(and(eq(users.id, user.id), eq(users.status, "active"), eq(users.inactivityRemindedAt, user.remindedAt))),
       guardChanged(deps.db),
       auditInsert(deps, {
         actorId: user.id,

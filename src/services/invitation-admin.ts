@@ -3,7 +3,7 @@
 // reminder before an invitation expires.
 import { and, count, desc, eq, gt, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { z } from "zod";
+import * as z from "zod";
 import { aliased } from "../db/client";
 import { auditEvents, invitations, organizations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";

@@ -1,7 +1,7 @@
 // Invitations and activation (F-03, F-04): a 256-bit token mailed once,
 // stored as its SHA-256, valid 7 days, voided by a re-invite.
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { invitations, organizations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { passwordProblem } from "../domain/password-policy";

@@ -3,7 +3,7 @@
 // Purchasers only (F-15). For anyone else the price fields are left out of the
 // answer itself, not merely hidden by a page.
 import { and, asc, count, eq, inArray, not } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../db/client";
 import { companyPlans, organizations } from "../db/schema";
 import type { Deps } from "../deps";

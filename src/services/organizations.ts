@@ -1,7 +1,7 @@
 // F-02 onboarding and organization upkeep, for operators.
 import { and, asc, count, eq, like, or } from "drizzle-orm";
-import { z } from "zod";
-import { organizations, users } from "../db/schema";
+import * as z from "zod";
+import { organizations, partnerGrants, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { emailSchema, normalizeEmail } from "../domain/email";
@@ -11,6 +11,7 @@ import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { auditInsert } from "./audit";
 import { invitationStatements } from "./invitations";
+import { endGrantsStatements } from "./partner-access-sweep";
 import { deliverSoon } from "./outbox";
 import { toPublicUser } from "./user-shape";
 
@@ -121,6 +122,8 @@ export async function updateOrganization(deps: Deps, actor: Actor, id: string, i
   const now = deps.now();
   const [[after]] = await deps.db.batch([
     deps.db.update(organizations).set({ ...changes, updatedAt: now }).where(eq(organizations.id, id)).returning(),
+    // F-64: leaving the channel program or terminating ends the grants it held (or gave) in this transaction.
+    ...endGrantsStatements(deps, or(eq(partnerGrants.partnerOrgId, id), eq(partnerGrants.customerOrgId, id))!),
     auditInsert(deps, {
       actorId: actor.id,
       orgId: id,

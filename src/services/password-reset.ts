@@ -1,7 +1,7 @@
 // F-90 forgot password: the same answer whether or not the address has an
 // account; an invitee who never activated gets a fresh activation link instead.
 import { and, count, desc, eq, gt, isNull, sql } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { aliased } from "../db/client";
 import { invitations, organizations, passwordResets, users } from "../db/schema";
 import type { Deps } from "../deps";

@@ -4,7 +4,7 @@
 // analytics access by itself (F-22): approving it leaves AA as it is.
 import { and, asc, count, eq, ne, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { z } from "zod";
+import * as z from "zod";
 import { aliased } from "../db/client";
 import { organizations, outbox, roleRequests, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -25,7 +25,7 @@ import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { roleRequestCreatedMail, roleRequestDecisionMail } from "../../views/mail/templates";
 import { auditInsert } from "./audit";
-import { deliverSoon, mailInsert } from "./outbox";
+import { deliverSoon, mailInsert, outboxInsertSelect } from "./outbox";
 
 export const REQUEST_KINDS = ["purchaser", "analytics_admin"] as const;
 export const REQUEST_STATUSES = ["pending", "approved", "rejected"] as const;
@@ -154,12 +154,9 @@ export async function createRoleRequest(deps: Deps, actor: Actor, input: z.infer
         sql`(SELECT count(*) FROM ${roleRequests} WHERE ${and(eq(roleRequests.userId, user.id), eq(roleRequests.kind, input.kind), eq(roleRequests.status, "pending"))}) > 1`,
       ),
       // One mail per active operator ("send an email to bizops"), chosen at commit time.
-      deps.db
-        .insert(outbox)
-        .select(
-          sql`SELECT lower(hex(randomblob(12))), ${users.email}, ${mail.subject}, ${mail.text}, ${mail.html}, 'pending', 0, ${now}, NULL, NULL, ${now}, NULL FROM ${users} WHERE ${users.role} = 'operator' AND ${users.status} = 'active'`,
-        )
-        .returning({ id: outbox.id }),
+      outboxInsertSelect(deps, { to: sql`${users.email}`, ...mail }, sql`FROM ${users} WHERE ${users.role} = 'operator' AND ${users.status} = 'active'`).returning({
+        id: outbox.id,
+      }),
       auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "role_request.created", targetType: "role_request", targetId: request.id, after: { kind: input.kind, userId: user.id } }),
     ]);
     deliverSoon(deps, (mails as { id: string }[]).map((m) => m.id).slice(0, 50));

@@ -1,6 +1,6 @@
 // F-01 first-run setup: the vendor organization and its first operator, once.
 import { sql } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { emailSchema, normalizeEmail } from "../domain/email";

@@ -2,7 +2,7 @@
 // reset 2FA. Tenant scope is part of every lookup: a Partner Manager's query
 // only ever matches users of their own organization.
 import { and, count, eq, ne, sql } from "drizzle-orm";
-import { organizations, recoveryCodes, users } from "../db/schema";
+import { organizations, partnerGrants, recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { breaksLastManagerRule, can, canAdministerUser, isOperator, LAST_MANAGER_MESSAGE, type PortalPermission } from "../domain/roles";
@@ -12,6 +12,7 @@ import { newId } from "../lib/ids";
 import { deactivatedMail } from "../../views/mail/templates";
 import { auditInsert } from "./audit";
 import { invitationStatements } from "./invitations";
+import { endGrantsStatements } from "./partner-access-sweep";
 import { securityNoticeInsert } from "./notifications";
 import { deliverSoon, mailInsert } from "./outbox";
 import { toPublicUser } from "./user-shape";
@@ -97,6 +98,8 @@ export async function deactivateUser(deps: Deps, actor: Actor, userId: string) {
         .returning(),
       guardChanged(deps.db),
       ...(ruleMayBind ? [lastManagerGuard(deps, user.orgId)] : []),
+      // F-64: partner access ends now, not at the next daily run (a reactivation must not bring it back).
+      ...endGrantsStatements(deps, eq(partnerGrants.partnerUserId, user.id)),
       audit(deps, actor, user, "user.deactivated", { status: user.status, analyticsAccess: user.analyticsAccess }, { status: "deactivated", analyticsAccess: "N" }),
       mailInsert(deps, user.email, deactivatedMail({ appName: deps.config.appName, name: user.name }), mailId),
     ]);
@@ -121,7 +124,7 @@ export async function activateUser(deps: Deps, actor: Actor, userId: string) {
     deps.db
       .update(users)
       // A reactivated account starts a fresh inactivity clock (F-70).
-      .set({ status, lastActivityAt: now, inactivityRemindedAt: null, keepToken: null, updatedAt: now })
+      .set({ status, lastActivityAt: now, inactivityRemindedAt: null, updatedAt: now })
       .where(and(eq(users.id, user.id), eq(users.status, "deactivated")))
       .returning(),
     audit(deps, actor, user, "user.activated_by_admin", { status: user.status }, { status }),

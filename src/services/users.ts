@@ -2,7 +2,7 @@
 // the same filter, invite one colleague, change a role, and "who is my
 // Analytics Administrator". Every query is scoped to the actor's organization.
 import { and, asc, count, eq, ne, or, type SQL } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { ACCOUNT_STATUSES } from "../domain/account-state";

@@ -61,7 +61,8 @@ describe("inactivity reminder (F-70)", () => {
     const link = linkIn(mail!, "/keep-account");
     expect(link.origin).toBe(ORIGIN);
     expect(link.searchParams.get("u")).toBe(d150.id);
-    expect(link.searchParams.get("t")).toMatch(/^[0-9a-f]{32}$/);
+    // 256-bit HMAC, base64url.
+    expect(link.searchParams.get("t")).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     // A day later: no second reminder.
     await runCron(now + DAY);
@@ -147,7 +148,6 @@ describe("inactivity deactivation (F-70)", () => {
     await signIn(user);
     const row = await userRow(user.id);
     expect(row.inactivityRemindedAt).toBeNull();
-    expect(row.keepToken).toBeNull();
 
     await runCron(remindAt + 31 * DAY);
     expect((await userRow(user.id)).status).toBe("active");
@@ -225,7 +225,8 @@ describe('"keep my account" link (F-94)', () => {
     expect(await first.text()).toContain("Your account stays active");
     const row = await userRow(user.id);
     expect(row.inactivityRemindedAt).toBeNull();
-    expect(row.keepToken).toBeNull();
+    // Signed, not stored: the token appears nowhere in the account's row.
+    expect(JSON.stringify(row)).not.toContain(link.searchParams.get("t"));
     expect(row.lastLoginAt).toBe(now - 200 * DAY);
     expect(row.lastActivityAt).toBeGreaterThanOrEqual(now);
     expect(await auditFor(user.id, "user.kept_active")).toHaveLength(1);
@@ -238,6 +239,19 @@ describe('"keep my account" link (F-94)', () => {
     await runCron(now + 40 * DAY);
     expect((await userRow(user.id)).status).toBe("active");
     expect(await reminders(user.email)).toHaveLength(1);
+  });
+
+  it("a link from an earlier reminder no longer works once a later reminder went out", async () => {
+    const now = Date.now();
+    const user = await makeUser({ createdAt: now - 600 * DAY, lastLoginAt: now - 400 * DAY });
+    await runCron(now - 200 * DAY);
+    const oldLink = linkIn((await reminders(user.email))[0]!, "/keep-account");
+    // Activity in between (as a sign-in would), then a new reminder much later.
+    await db().update(users).set({ inactivityRemindedAt: null, lastActivityAt: now - 190 * DAY }).where(eq(users.id, user.id));
+    await runCron(now - DAY);
+    expect(await reminders(user.email)).toHaveLength(2);
+    expect((await useKeepLink(oldLink)).status).toBe(400);
+    expect((await userRow(user.id)).inactivityRemindedAt).toBe(now - DAY);
   });
 
   it("refuses a wrong token and another account's id", async () => {

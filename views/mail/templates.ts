@@ -8,7 +8,7 @@ export interface MailContent {
   html: string;
 }
 
-function compose(subject: string, paragraphs: string[], action?: { label: string; url: string }): MailContent {
+export function compose(subject: string, paragraphs: string[], action?: { label: string; url: string }): MailContent {
   const text = [...paragraphs, ...(action ? [`${action.label}: ${action.url}`] : [])].join("\n\n");
   const body = html`<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">
 ${paragraphs.map((p) => html`<p>${p}</p>`)}
@@ -131,4 +131,18 @@ export const inactivityReminderMail = (p: { appName: string; name: string; url: 
       "The link works once and keeps your account without signing in.",
     ],
     { label: "Keep my account", url: p.url },
+  );
+
+/** F-33: the daily run renewed a plan with auto-renew on, or let one without it expire. To the partner's Purchasers. */
+export const planTermEndedMail = (p: { appName: string; companyName: string; planLabel: string; renewed: boolean; until: string; url: string }) =>
+  compose(
+    p.renewed ? `License plan renewed: ${p.planLabel} for ${p.companyName}` : `License plan expired: ${p.planLabel} for ${p.companyName}`,
+    [
+      "Hello,",
+      p.renewed
+        ? `The ${p.planLabel} license plan of ${p.companyName} renewed automatically for another term, until ${p.until}.`
+        : `The ${p.planLabel} license plan of ${p.companyName} reached the end of its term and has expired. Renew it on the ${p.appName} partner portal to keep the service.`,
+      "You receive this as a Purchaser of the partner organization that manages this company.",
+    ],
+    { label: "View the company's plans", url: p.url },
   );

@@ -1,7 +1,7 @@
 // Companies (F-30…F-33): the JSON twins of the companies pages. Handlers only
 // validate and call the service; authorization and tenant scope live there.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
 import { SERVICE_INPUTS, SERVICE_KIND_KEYS, SERVICE_KINDS } from "../../domain/company-services";

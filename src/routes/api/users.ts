@@ -9,7 +9,9 @@ import { jsonBody, queryParams } from "../../lib/validate";
 import { requireApiSession } from "../../middleware/require-auth";
 import { BulkInviteInput, bulkInvite, previewBulkInvite } from "../../services/bulk-invite";
 import { inactivityForecast } from "../../services/inactivity";
+import { inviteToAnalytics, revokeAnalytics } from "../../services/analytics-access";
 import { activateUser, deactivateUser, reinviteUser, resetTwoFactor } from "../../services/user-admin";
+import { deleteUser } from "../../services/user-delete";
 import { ChangeRoleInput, changeUserRole, exportUsersCsv, InviteUserInput, inviteUser, listManagers, ListUsersInput, listUsers } from "../../services/users";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -35,6 +37,21 @@ usersApi.patch("/:id", jsonBody(ChangeRoleInput), async (c) => {
 const ACTIONS = { reinvite: reinviteUser, deactivate: deactivateUser, activate: activateUser, "reset-2fa": resetTwoFactor } as const;
 for (const [path, action] of Object.entries(ACTIONS)) {
   usersApi.post(`/:id/${path}`, async (c) => {
+    const { user } = await action(c.var.deps, c.var.actor, c.req.param("id"));
+    return c.json({ user });
+  });
+}
+
+/** F-46: the account and everything only theirs; the audit entries stay. */
+usersApi.delete("/:id", async (c) => {
+  await deleteUser(c.var.deps, c.var.actor, c.req.param("id"));
+  return c.body(null, 204);
+});
+
+/** F-23/F-24: an Analytics Administrator invites to or revokes Analytics Access. */
+const ANALYTICS_ACTIONS = { invite: inviteToAnalytics, revoke: revokeAnalytics } as const;
+for (const [path, action] of Object.entries(ANALYTICS_ACTIONS)) {
+  usersApi.post(`/:id/analytics/${path}`, async (c) => {
     const { user } = await action(c.var.deps, c.var.actor, c.req.param("id"));
     return c.json({ user });
   });

@@ -1,6 +1,6 @@
 // Pages of setup and sign-in; each calls the same service as its JSON twin in routes/api.
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { AppEnv } from "../../env";
 import { safeNextPath } from "../../domain/redirects";
 import { CHALLENGE_TTL_SECONDS } from "../../domain/tokens";

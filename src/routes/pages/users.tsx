@@ -7,6 +7,7 @@ import type { Child } from "hono/jsx";
 import { RequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
+import { canAdministerAnalyticsAccess } from "../../domain/analytics";
 import { MAX_BULK_CSV_CHARS } from "../../domain/bulk-invite";
 import { isOperator, ROLE_LABELS, SECONDARY_ROLES } from "../../domain/roles";
 import { AppError } from "../../lib/errors";
@@ -25,12 +26,14 @@ import {
   requestableUsers,
 } from "../../services/role-requests";
 import { inactivityForecast } from "../../services/inactivity";
+import { inviteToAnalytics, revokeAnalytics } from "../../services/analytics-access";
 import { activateUser, deactivateUser, findAdministrable, reinviteUser, resetTwoFactor } from "../../services/user-admin";
+import { deleteUser } from "../../services/user-delete";
 import { toPublicUser, type PublicUser } from "../../services/user-shape";
 import { ChangeRoleInput, changeUserRole, InviteUserInput, inviteUser, listManagers, ListUsersInput, listUsers } from "../../services/users";
 import { InvitationRow, InvitationsPage, type BulkState } from "../../../views/invitations";
 import { RequestRow, RequestsPage } from "../../../views/requests";
-import { UserRow, UsersPage } from "../../../views/users";
+import { DeletedUserRow, DeleteUserPage, UserRow, UsersPage } from "../../../views/users";
 import { InactivityForecastPage } from "../../../views/inactivity";
 import { formAction, type FormState } from "./form-action";
 
@@ -66,6 +69,9 @@ const USER_NOTICES: Record<string, string> = {
   activate: "User activated.",
   "reset-2fa": "Two-factor authentication reset; they set it up again at next sign-in.",
   role: "Role changed.",
+  "analytics-invite": "Invited to Analytics; they got a mail explaining how to accept.",
+  "analytics-revoke": "Analytics access revoked; the portal account stays.",
+  deleted: "Account deleted.",
 };
 
 async function renderUsers(c: C, extra: { notice?: string; error?: string; invite?: FormState } = {}) {
@@ -115,31 +121,39 @@ userPages.post("/", (c) =>
 
 type RowResult = { user: PublicUser; message: string };
 
+/** A user's row as `actor` sees it: account actions, and the AA buttons for their Analytics Administrator. */
+const userRowFor = (actor: Actor, user: PublicUser, message?: string, error = false) => (
+  <UserRow user={user} actions self={user.id === actor.id} aaa={canAdministerAnalyticsAccess(actor, actor.orgId, user.orgId)} message={message} error={error} />
+);
+
 /**
  * One user row action. htmx gets the row with the result (or the refusal) in
  * it; a plain form post is redirected back to the page it came from.
  */
 async function userRowAction(c: C, key: string, run: () => Promise<RowResult>) {
-  const { deps, actor } = c.var;
-  const rowOf = (user: PublicUser, message: string, error = false) => (
-    <UserRow user={user} actions self={user.id === actor.id} message={message} error={error} />
-  );
+  const actor = c.var.actor;
   try {
     const { user, message } = await run();
-    if (isHtmx(c)) return fragment(c, rowOf(user, message));
+    if (isHtmx(c)) return fragment(c, userRowFor(actor, user, message));
     return c.redirect(isOperator(actor) ? `/orgs/${user.orgId}` : `/users?notice=${key}`, 303);
   } catch (e) {
-    if (!isShowable(e)) throw e;
-    if (!isHtmx(c)) {
-      if (isOperator(actor)) throw e;
-      c.status(e.status as 400);
-      return renderUsers(c, { error: e.message });
-    }
-    // The row as it is now, with the reason; a user not found or not ours stays an error notice.
-    const current = await findAdministrable(deps, actor, c.req.param("id")!).catch(() => null);
-    if (!current) throw e;
-    return rowRefusal(c, e, rowOf(toPublicUser(current.user), e.message, true));
+    return userRowRefusal(c, e);
   }
+}
+
+/** A refused row action: the users page with the reason, or (htmx) the row as it is now with the reason inside. */
+async function userRowRefusal(c: C, e: unknown) {
+  const { deps, actor } = c.var;
+  if (!isShowable(e)) throw e;
+  if (!isHtmx(c)) {
+    if (isOperator(actor)) throw e;
+    c.status(e.status as 400);
+    return renderUsers(c, { error: e.message });
+  }
+  // A user not found or not ours stays an error notice.
+  const current = await findAdministrable(deps, actor, c.req.param("id")!).catch(() => null);
+  if (!current) throw e;
+  return rowRefusal(c, e, userRowFor(actor, toPublicUser(current.user), e.message, true));
 }
 
 const USER_ACTIONS = {
@@ -167,6 +181,40 @@ userPages.post("/:id/role", (c) =>
     return { user, message };
   }),
 );
+
+/** F-23/F-24: an Analytics Administrator invites (or re-sends) and revokes, from the AA column. */
+userPages.post("/:id/analytics/invite", (c) =>
+  userRowAction(c, "analytics-invite", async () => {
+    const { user, resent } = await inviteToAnalytics(c.var.deps, c.var.actor, c.req.param("id"));
+    return { user, message: resent ? "Analytics invitation sent again." : "Invited to Analytics; a mail explains how to accept." };
+  }),
+);
+userPages.post("/:id/analytics/revoke", (c) =>
+  userRowAction(c, "analytics-revoke", async () => ({
+    user: (await revokeAnalytics(c.var.deps, c.var.actor, c.req.param("id"))).user,
+    message: "Analytics access revoked; the portal account stays.",
+  })),
+);
+
+/** F-46 without JavaScript: the confirmation page (the row's Delete opens it). */
+userPages.get("/:id/delete", async (c) => {
+  const { deps, actor } = c.var;
+  const { user } = await findAdministrable(deps, actor, c.req.param("id"));
+  if (user.id === actor.id) throw new AppError("CONFLICT", "You cannot delete your own account.");
+  const back = isOperator(actor) ? `/orgs/${user.orgId}` : "/users";
+  return c.render(<DeleteUserPage user={toPublicUser(user)} back={back} />, { title: `Delete ${user.name}` });
+});
+
+userPages.post("/:id/delete", async (c) => {
+  const { deps, actor } = c.var;
+  try {
+    const { user } = await deleteUser(deps, actor, c.req.param("id"));
+    if (isHtmx(c)) return fragment(c, <DeletedUserRow id={user.id} email={user.email} />);
+    return c.redirect(isOperator(actor) ? `/orgs/${user.orgId}` : "/users?notice=deleted", 303);
+  } catch (e) {
+    return userRowRefusal(c, e);
+  }
+});
 
 // ---------------------------------------------------------------- invitations
 

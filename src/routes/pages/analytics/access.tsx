@@ -1,0 +1,81 @@
+// /analytics pages of analytics access: the invitation (acceptPages, before
+// the AA = Y guard; the index applies requirePageSession to /accept) and the
+// personal API tokens (accessPages, behind the guard). Each form calls the
+// same service as its JSON twin.
+import { Hono, type Context } from "hono";
+import { RequestContext } from "hono/jsx-renderer";
+import type { AppEnv } from "../../../env";
+import type { Actor } from "../../../domain/actor";
+import { AppError } from "../../../lib/errors";
+import { acceptAnalyticsInvitation, invitationOverview } from "../../../services/analytics-access";
+import { CreateTokenInput, createApiToken, listApiTokens, MAX_LIVE_TOKENS, revokeApiToken, type PublicToken } from "../../../services/api-tokens";
+import { AcceptInvitationPage, InvitationAcceptedPage, NoAnalyticsAccessPage } from "../../../../views/analytics/access";
+import { TokenRow, TokensPage, type CreateTokenState } from "../../../../views/analytics/tokens";
+import { formAction } from "../form-action";
+
+type Authed = AppEnv & { Variables: { actor: Actor } };
+type C = Context<Authed>;
+export const accessPages = new Hono<Authed>();
+export const acceptPages = new Hono<Authed>();
+
+const isHtmx = (c: C) => Boolean(c.req.header("hx-request"));
+
+// ---------------------------------------------------------------- invitation (F-23)
+
+async function renderInvitation(c: C, error?: string) {
+  const view = await invitationOverview(c.var.deps, c.var.actor);
+  if (view.orgName !== null) return c.render(<AcceptInvitationPage orgName={view.orgName} error={error} />, { title: "Analytics invitation" });
+  return c.render(<NoAnalyticsAccessPage admins={view.admins} error={error} />, { title: "Analytics" });
+}
+
+acceptPages.get("/accept", (c) => {
+  if (c.var.actor.analyticsAccess === "Y") return c.redirect("/analytics", 303);
+  return renderInvitation(c);
+});
+
+acceptPages.post("/accept", async (c) => {
+  try {
+    const { message, becameOwner } = await acceptAnalyticsInvitation(c.var.deps, c.var.actor);
+    return c.render(<InvitationAcceptedPage message={message} becameOwner={becameOwner} />, { title: "Analytics access activated" });
+  } catch (e) {
+    if (!(e instanceof AppError) || e.status !== 409) throw e;
+    // Accepted meanwhile (another tab): nothing left to do here.
+    if (c.var.actor.analyticsAccess === "Y") return c.redirect("/analytics", 303);
+    c.status(409);
+    return renderInvitation(c, e.message);
+  }
+});
+
+// ---------------------------------------------------------------- API tokens (F-52)
+
+const TOKEN_NOTICES: Record<string, string> = { revoked: "Token revoked: it no longer works." };
+
+async function renderTokens(c: C, extra: { notice?: string; created?: { token: PublicToken; secret: string }; form?: CreateTokenState } = {}) {
+  const { items, page } = await listApiTokens(c.var.deps, c.var.actor, { page: 1, pageSize: 100 });
+  return c.render(
+    <TokensPage tokens={items} total={page.total} now={c.var.deps.now()} maxLive={MAX_LIVE_TOKENS} notice={extra.notice} created={extra.created} form={extra.form} />,
+    { title: "API tokens" },
+  );
+}
+
+accessPages.get("/tokens", (c) => renderTokens(c, { notice: TOKEN_NOTICES[c.req.query("notice") ?? ""] }));
+
+/** The secret is rendered into this answer (never a redirect URL) and nowhere else. */
+accessPages.post("/tokens", (c) =>
+  formAction(c, {
+    schema: CreateTokenInput,
+    shape: (v) => ({ name: v.name, expiresInDays: v.expiresInDays }),
+    run: async (data) => {
+      return renderTokens(c, { created: await createApiToken(c.var.deps, c.var.actor, data) });
+    },
+    render: (form) => renderTokens(c, { form }),
+  }),
+);
+
+accessPages.post("/tokens/:id/revoke", async (c) => {
+  const { deps, actor } = c.var;
+  const { token, changed } = await revokeApiToken(deps, actor, c.req.param("id"));
+  if (!isHtmx(c)) return c.redirect("/analytics/tokens?notice=revoked", 303);
+  const row = <TokenRow token={token} now={deps.now()} message={changed ? "Revoked: it no longer works." : "Already revoked."} />;
+  return c.html(<RequestContext.Provider value={c}>{row}</RequestContext.Provider>);
+});

@@ -1,0 +1,355 @@
+// F-44 module pages (relative to /analytics): the same services as the JSON
+// API in routes/api/analytics/modules.ts, rendered. Forms appear only for the
+// module in full; the services refuse writes without it either way. Forms work
+// without JavaScript (303 back with a notice, or the page again with errors
+// and the typed values); htmx row actions answer the row to swap.
+import { Hono, type Context } from "hono";
+import type { Child } from "hono/jsx";
+import { RequestContext } from "hono/jsx-renderer";
+import type { z } from "zod";
+import type { AppEnv } from "../../../env";
+import type { Actor } from "../../../domain/actor";
+import { canUseModule, type Module } from "../../../domain/analytics";
+import { AppError, validationError } from "../../../lib/errors";
+import { fieldsFromZod } from "../../../lib/validate";
+import { addBlock, BlockInput, deleteSiteData, DeleteSiteDataForm, listBlocks, ListBlocksInput, removeBlock, sitesForDataDeletion } from "../../../services/analytics-blocks";
+import { BillingInput, getBilling, updateBilling } from "../../../services/analytics-billing";
+import { addCampaign, CampaignInput, deleteCampaign, getCampaign, listCampaigns, ListCampaignsInput, updateCampaign, UpdateCampaignInput } from "../../../services/analytics-campaigns";
+import { moduleGrantsOf } from "../../../services/analytics-context";
+import { DeveloperSettingsInput, generateAesKey, getDeveloperSettings, updateDeveloperSettings } from "../../../services/analytics-developer";
+import {
+  addLicenseKey,
+  deleteLicenseKey,
+  getLicenseKey,
+  LicenseKeyInput,
+  listLicenseKeys,
+  ListLicenseKeysInput,
+  updateLicenseKey,
+  UpdateLicenseKeyInput,
+} from "../../../services/analytics-license-keys";
+import { getQuota } from "../../../services/analytics-quota";
+import { BillingPage } from "../../../../views/analytics/modules/billing";
+import { BlocksPage, RemovedBlockRow } from "../../../../views/analytics/modules/blocks";
+import { CampaignRow, CampaignsPage, DeletedCampaignRow } from "../../../../views/analytics/modules/campaigns";
+import { DeveloperSettingsPage } from "../../../../views/analytics/modules/developer";
+import { DeletedLicenseKeyRow, LicenseKeyRow, LicenseKeysPage } from "../../../../views/analytics/modules/license-keys";
+import { QuotaPage } from "../../../../views/analytics/modules/quota";
+import { formAction, type FormState } from "../form-action";
+
+type Authed = AppEnv & { Variables: { actor: Actor } };
+type C = Context<Authed>;
+export const modulePages = new Hono<Authed>();
+
+// ---------------------------------------------------------------- shared
+
+const isHx = (c: C) => Boolean(c.req.header("hx-request"));
+
+/** An htmx fragment: outside c.render, so the request context (CSRF fields) is provided here. */
+const fragment = (c: C, node: Child, status?: number) => {
+  if (status) c.status(status as 200);
+  return c.html(<RequestContext.Provider value={c}>{node}</RequestContext.Provider>);
+};
+
+/** An expected refusal (403, 404, 409, 422 …) that a page can show in place. */
+const isShowable = (e: unknown): e is AppError => e instanceof AppError && e.status < 500 && e.code !== "UNAUTHENTICATED";
+
+/** Whether the page shows its forms: the module in full (owners and Product Administrators always). */
+const canWrite = async (c: C, module: Module) => canUseModule(c.var.actor, await moduleGrantsOf(c.var.deps, c.var.actor.id), module, "write");
+
+/** The list query of a page; an empty filter field means no filter, a malformed one falls back to the defaults. */
+function listQuery<T extends z.ZodType>(c: C, schema: T): z.infer<T> {
+  const sent = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ""));
+  const parsed = schema.safeParse(sent);
+  return parsed.success ? parsed.data : schema.parse({});
+}
+
+const notice = (c: C, notices: Record<string, string>) => notices[c.req.query("notice") ?? ""];
+
+/**
+ * One row action. htmx gets the row to swap in — the result, or the refusal
+ * inside the current row (marked X-Swap-Error so public/js/app.js swaps it);
+ * without JavaScript the browser is sent back to the page with a notice, or
+ * shown the page again with the refusal.
+ */
+async function rowAction(
+  c: C,
+  o: { run: () => Promise<Child>; back: string; refusedRow?: (message: string) => Promise<Child>; page: (error: string) => Promise<Response> },
+) {
+  try {
+    const row = await o.run();
+    return isHx(c) ? fragment(c, row) : c.redirect(o.back, 303);
+  } catch (e) {
+    if (!isShowable(e)) throw e;
+    if (!isHx(c)) {
+      c.status(e.status as 400);
+      return o.page(e.message);
+    }
+    const row = o.refusedRow ? await o.refusedRow(e.message).catch(() => null) : null;
+    if (!row) throw e;
+    c.header("X-Swap-Error", "row");
+    return fragment(c, row, e.status);
+  }
+}
+
+/** A row action's body field, validated with the service's schema (422 with fields when wrong). */
+async function bodyField<T extends z.ZodType>(c: C, schema: T, field: string): Promise<z.infer<T>> {
+  const body = await c.req.parseBody();
+  const value = typeof body[field] === "string" ? body[field] : undefined;
+  const parsed = schema.safeParse({ [field]: value });
+  if (!parsed.success) throw validationError(fieldsFromZod(parsed.error));
+  return parsed.data;
+}
+
+const fromPath = (c: C) => c.req.param("id")!;
+
+// ---------------------------------------------------------------- Product Administrator: blocks and data deletion
+
+const BLOCK_NOTICES: Record<string, string> = {
+  "block-added": "Blocked. Collection refuses it from now on.",
+  "block-removed": "Unblocked.",
+};
+
+async function renderBlocks(c: C, extra: { error?: string; add?: FormState; deleteData?: FormState; notice?: string } = {}) {
+  const { deps, actor } = c.var;
+  const query = listQuery(c, ListBlocksInput);
+  const [list, sites] = await Promise.all([listBlocks(deps, actor, query), sitesForDataDeletion(deps, actor)]);
+  const deleted = c.req.query("notice") === "data-deleted" ? Number(c.req.query("deleted") ?? 0) : null;
+  const done = deleted !== null ? `Deleted ${deleted} daily ${deleted === 1 ? "record" : "records"} of collected data.` : notice(c, BLOCK_NOTICES);
+  return c.render(
+    <BlocksPage
+      items={list.items}
+      page={list.page}
+      q={query.q}
+      sites={sites.items}
+      notice={extra.notice ?? done}
+      error={extra.error}
+      forms={{ add: extra.add, deleteData: extra.deleteData }}
+    />,
+    { title: "Blocked clients and data" },
+  );
+}
+
+modulePages.get("/blocks", (c) => renderBlocks(c));
+
+modulePages.post("/blocks", (c) =>
+  formAction(c, {
+    schema: BlockInput,
+    shape: (v) => ({ kind: v.kind, value: v.value }),
+    run: async (data) => {
+      await addBlock(c.var.deps, c.var.actor, data);
+      return c.redirect("/analytics/blocks?notice=block-added", 303);
+    },
+    render: (s) => renderBlocks(c, { add: s }),
+  }),
+);
+
+modulePages.post("/blocks/delete-data", (c) =>
+  formAction(c, {
+    schema: DeleteSiteDataForm,
+    shape: (v) => ({ siteId: v.siteId ?? "", from: v.from, to: v.to }),
+    run: async ({ siteId, from, to }) => {
+      const { deleted } = await deleteSiteData(c.var.deps, c.var.actor, siteId, { from, to });
+      return c.redirect(`/analytics/blocks?notice=data-deleted&deleted=${deleted}`, 303);
+    },
+    render: (s) => renderBlocks(c, { deleteData: s }),
+  }),
+);
+
+modulePages.post("/blocks/:id/remove", (c) =>
+  rowAction(c, {
+    run: async () => <RemovedBlockRow block={(await removeBlock(c.var.deps, c.var.actor, fromPath(c))).block} />,
+    back: "/analytics/blocks?notice=block-removed",
+    page: (error) => renderBlocks(c, { error }),
+  }),
+);
+
+// ---------------------------------------------------------------- Developer
+
+async function renderDeveloper(c: C, extra: { notice?: string; form?: FormState; newAesKey?: string } = {}) {
+  const [{ developer }, writable] = await Promise.all([getDeveloperSettings(c.var.deps, c.var.actor), canWrite(c, "developer")]);
+  return c.render(<DeveloperSettingsPage settings={developer} canWrite={writable} {...extra} />, { title: "Developer settings" });
+}
+
+modulePages.get("/settings", (c) => renderDeveloper(c, { notice: notice(c, { saved: "Settings saved." }) }));
+
+modulePages.post("/settings", (c) =>
+  formAction(c, {
+    schema: DeveloperSettingsInput,
+    shape: (v) => ({
+      callHomeUrl: v.callHomeUrl ?? "",
+      // One per line or comma-separated; an empty field means the defaults.
+      allowedEvents: v.allowedEvents?.trim() ? v.allowedEvents.split(/[\s,]+/).filter(Boolean) : null,
+    }),
+    run: async (data) => {
+      await updateDeveloperSettings(c.var.deps, c.var.actor, data);
+      return c.redirect("/analytics/settings?notice=saved", 303);
+    },
+    render: (s) => renderDeveloper(c, { form: s }),
+  }),
+);
+
+// The key is in this one response and nowhere else (pages are sent no-store).
+modulePages.post("/settings/aes-key", async (c) => {
+  const { aesKey } = await generateAesKey(c.var.deps, c.var.actor);
+  return renderDeveloper(c, { newAesKey: aesKey });
+});
+
+// ---------------------------------------------------------------- Quota Usage
+
+modulePages.get("/quota", async (c) => c.render(<QuotaPage quota={await getQuota(c.var.deps, c.var.actor)} />, { title: "Quota usage" }));
+
+// ---------------------------------------------------------------- Billing
+
+async function renderBilling(c: C, extra: { notice?: string; form?: FormState } = {}) {
+  const [{ billing }, writable] = await Promise.all([getBilling(c.var.deps, c.var.actor), canWrite(c, "billing")]);
+  return c.render(<BillingPage billing={billing} canWrite={writable} {...extra} />, { title: "Billing" });
+}
+
+modulePages.get("/billing", (c) => renderBilling(c, { notice: notice(c, { saved: "Billing details saved." }) }));
+
+modulePages.post("/billing", (c) =>
+  formAction(c, {
+    schema: BillingInput,
+    shape: (v) => ({ billingName: v.billingName, billingEmail: v.billingEmail, billingAddress: v.billingAddress, vatId: v.vatId ?? "" }),
+    run: async (data) => {
+      await updateBilling(c.var.deps, c.var.actor, data);
+      return c.redirect("/analytics/billing?notice=saved", 303);
+    },
+    render: (s) => renderBilling(c, { form: s }),
+  }),
+);
+
+// ---------------------------------------------------------------- License Key Management
+
+const KEY_NOTICES: Record<string, string> = {
+  added: "License key added.",
+  updated: "License key saved.",
+  deleted: "License key deleted.",
+};
+
+async function renderLicenseKeys(c: C, extra: { error?: string; form?: FormState } = {}) {
+  const query = listQuery(c, ListLicenseKeysInput);
+  const [list, writable] = await Promise.all([listLicenseKeys(c.var.deps, c.var.actor, query), canWrite(c, "license_key_management")]);
+  return c.render(
+    <LicenseKeysPage items={list.items} page={list.page} query={{ q: query.q, status: query.status }} canWrite={writable} notice={notice(c, KEY_NOTICES)} {...extra} />,
+    { title: "License keys" },
+  );
+}
+
+const licenseKeyRow = async (c: C, extra: { message?: string; error?: boolean; form?: FormState } = {}) => {
+  const { licenseKey } = await getLicenseKey(c.var.deps, c.var.actor, fromPath(c));
+  return <LicenseKeyRow licenseKey={licenseKey} canWrite={await canWrite(c, "license_key_management")} {...extra} />;
+};
+
+modulePages.get("/license-keys", (c) => renderLicenseKeys(c));
+
+modulePages.post("/license-keys", (c) =>
+  formAction(c, {
+    schema: LicenseKeyInput,
+    shape: (v) => ({ key: v.key, label: v.label }),
+    run: async (data) => {
+      await addLicenseKey(c.var.deps, c.var.actor, data);
+      return c.redirect("/analytics/license-keys?notice=added", 303);
+    },
+    render: (s) => renderLicenseKeys(c, { form: s }),
+  }),
+);
+
+// Relabel (label field) or revoke / reactivate (status field), from the row.
+modulePages.post("/license-keys/:id", (c) =>
+  formAction(c, {
+    schema: UpdateLicenseKeyInput,
+    shape: (v) => ({ label: v.label, status: v.status }),
+    run: async (data) => {
+      const { licenseKey } = await updateLicenseKey(c.var.deps, c.var.actor, fromPath(c), data);
+      if (!isHx(c)) return c.redirect("/analytics/license-keys?notice=updated", 303);
+      const message = data.status === "revoked" ? "Revoked." : data.status === "active" ? "Active." : "Saved.";
+      return fragment(c, <LicenseKeyRow licenseKey={licenseKey} canWrite message={message} />);
+    },
+    render: async (s) => {
+      if (!isHx(c)) return renderLicenseKeys(c, { error: s.message ?? Object.values(s.errors ?? {}).join(" ") });
+      c.header("X-Swap-Error", "row");
+      return fragment(c, await licenseKeyRow(c, { form: s, message: s.message, error: true }));
+    },
+  }),
+);
+
+modulePages.post("/license-keys/:id/delete", (c) =>
+  rowAction(c, {
+    run: async () => <DeletedLicenseKeyRow licenseKey={(await deleteLicenseKey(c.var.deps, c.var.actor, fromPath(c))).licenseKey} />,
+    back: "/analytics/license-keys?notice=deleted",
+    refusedRow: (message) => licenseKeyRow(c, { message, error: true }),
+    page: (error) => renderLicenseKeys(c, { error }),
+  }),
+);
+
+// ---------------------------------------------------------------- ReachOut
+
+const CAMPAIGN_NOTICES: Record<string, string> = {
+  added: "Campaign added as a draft.",
+  updated: "Campaign saved.",
+  deleted: "Draft deleted.",
+};
+
+async function renderCampaigns(c: C, extra: { error?: string; add?: FormState; edit?: { id: string; form: FormState } } = {}) {
+  const query = listQuery(c, ListCampaignsInput);
+  const [list, writable] = await Promise.all([listCampaigns(c.var.deps, c.var.actor, query), canWrite(c, "reachout")]);
+  return c.render(
+    <CampaignsPage items={list.items} page={list.page} query={{ q: query.q, status: query.status }} canWrite={writable} notice={notice(c, CAMPAIGN_NOTICES)} {...extra} />,
+    { title: "ReachOut campaigns" },
+  );
+}
+
+const campaignRow = async (c: C, extra: { message?: string; error?: boolean } = {}) => {
+  const { campaign } = await getCampaign(c.var.deps, c.var.actor, fromPath(c));
+  return <CampaignRow campaign={campaign} canWrite={await canWrite(c, "reachout")} {...extra} />;
+};
+
+modulePages.get("/campaigns", (c) => renderCampaigns(c));
+
+modulePages.post("/campaigns", (c) =>
+  formAction(c, {
+    schema: CampaignInput,
+    shape: (v) => ({ name: v.name, message: v.message }),
+    run: async (data) => {
+      await addCampaign(c.var.deps, c.var.actor, data);
+      return c.redirect("/analytics/campaigns?notice=added", 303);
+    },
+    render: (s) => renderCampaigns(c, { add: s }),
+  }),
+);
+
+// The edit form (name and message) is a plain form inside the row.
+modulePages.post("/campaigns/:id", (c) =>
+  formAction(c, {
+    schema: UpdateCampaignInput,
+    shape: (v) => ({ name: v.name, message: v.message }),
+    run: async (data) => {
+      await updateCampaign(c.var.deps, c.var.actor, fromPath(c), data);
+      return c.redirect("/analytics/campaigns?notice=updated", 303);
+    },
+    render: (s) => renderCampaigns(c, { edit: { id: fromPath(c), form: s }, error: s.message }),
+  }),
+);
+
+modulePages.post("/campaigns/:id/status", (c) =>
+  rowAction(c, {
+    run: async () => {
+      const { status } = await bodyField(c, UpdateCampaignInput, "status");
+      const { campaign } = await updateCampaign(c.var.deps, c.var.actor, fromPath(c), { status });
+      return <CampaignRow campaign={campaign} canWrite message={campaign.status === "active" ? "Started." : "Ended."} />;
+    },
+    back: "/analytics/campaigns?notice=updated",
+    refusedRow: (message) => campaignRow(c, { message, error: true }),
+    page: (error) => renderCampaigns(c, { error }),
+  }),
+);
+
+modulePages.post("/campaigns/:id/delete", (c) =>
+  rowAction(c, {
+    run: async () => <DeletedCampaignRow campaign={(await deleteCampaign(c.var.deps, c.var.actor, fromPath(c))).campaign} />,
+    back: "/analytics/campaigns?notice=deleted",
+    refusedRow: (message) => campaignRow(c, { message, error: true }),
+    page: (error) => renderCampaigns(c, { error }),
+  }),
+);

@@ -1,0 +1,462 @@
+// /analytics workspace pages (F-40…F-44; AA = Y, guarded in index.tsx): the
+// overview, one site, one meta site, the analytics users and a user's module
+// grid. Every form calls the same service as its JSON twin; without
+// JavaScript a post redirects back (or re-renders with its errors, typed
+// values kept); htmx row actions swap in the row the server answers with.
+import { Hono, type Context } from "hono";
+import type { Child } from "hono/jsx";
+import { RequestContext } from "hono/jsx-renderer";
+import type { ZodError } from "zod";
+import type { AppEnv } from "../../../env";
+import type { Actor } from "../../../domain/actor";
+import {
+  canUseModule,
+  META_SITE_LEVEL_LABELS,
+  META_SITE_LEVELS,
+  metaSiteLevelAllows,
+  MODULE_KEYS,
+  SITE_LEVEL_LABELS,
+  SITE_LEVELS,
+  siteLevelAllows,
+  type Module,
+} from "../../../domain/analytics";
+import { AppError } from "../../../lib/errors";
+import { fieldsFromZod, type FormValues } from "../../../lib/validate";
+import { moduleGrantsOf } from "../../../services/analytics-context";
+import {
+  createMetaSite,
+  CreateMetaSiteInput,
+  createSegment,
+  DashboardInput,
+  deleteMetaSite,
+  deleteSegment,
+  getMetaSite,
+  getSegment,
+  listMetaSites,
+  listSegments,
+  saveDashboard,
+  SegmentInput,
+  updateMetaSite,
+  UpdateMetaSiteInput,
+  updateSegment,
+  UpdateSegmentInput,
+} from "../../../services/analytics-meta-sites";
+import { getUserModules, listAnalyticsUsers, ModuleGridInput, setUserModules } from "../../../services/analytics-modules";
+import {
+  listMetaSitePermissions,
+  listSitePermissions,
+  MetaSiteLevelInput,
+  setMetaSitePermission,
+  setSitePermission,
+  SiteLevelInput,
+} from "../../../services/analytics-permissions";
+import { createSite, CreateSiteInput, deleteSite, getSite, ListWorkspaceInput, listSites, updateSite, UpdateSiteInput } from "../../../services/analytics-sites";
+import { createTag, CreateTagInput, getTag, listTags, publishTag, updateTag, UpdateTagInput } from "../../../services/analytics-tags";
+import { MetaSitePage, type MetaSitePageProps } from "../../../../views/analytics/meta-site";
+import { SitePage, TagRow, type SitePageProps } from "../../../../views/analytics/site";
+import { AnalyticsUsersPage, ModuleGridPage } from "../../../../views/analytics/users";
+import { MODULE_PAGES, WorkspacePage, type WorkspacePageProps } from "../../../../views/analytics/workspace";
+import { PermissionRow, siteIdsFromForm, type FormState, type PermissionEntryView } from "../../../../views/analytics/workspace-parts";
+import { formAction } from "../form-action";
+
+type Authed = AppEnv & { Variables: { actor: Actor } };
+type C = Context<Authed>;
+export const workspacePages = new Hono<Authed>();
+
+const isHtmx = (c: C) => Boolean(c.req.header("hx-request"));
+
+/** An htmx fragment: outside c.render, so the request context (CSRF fields) is provided here. */
+const fragment = (c: C, node: Child, status = 200) => c.html(<RequestContext.Provider value={c}>{node}</RequestContext.Provider>, status as 200);
+
+/** An expected refusal (403, 404, 409, 422 …) a page can show in place; anything else goes to app.onError. */
+const isShowable = (e: unknown): e is AppError => e instanceof AppError && e.status < 500 && e.code !== "UNAUTHENTICATED";
+
+/** A refused htmx row action answers with its row and the reason, keeping the real status (public/js/app.js swaps it). */
+function rowRefusal(c: C, e: AppError, row: Child) {
+  c.header("X-Swap-Error", "row");
+  return fragment(c, row, e.status);
+}
+
+const NOTICES: Record<string, string> = {
+  "site-created": "Site added. Add tags and give people a level below.",
+  "site-saved": "Site saved.",
+  "site-deleted": "Site deleted.",
+  "tag-added": "Tag added as a draft.",
+  "tag-saved": "Tag saved as a draft: publish it to make it live.",
+  "tag-published": "Tag published.",
+  permission: "Permission saved; the user was told by email.",
+  "permission-same": "That was already the user's level; nothing changed.",
+  "meta-created": "Meta site added.",
+  "meta-saved": "Meta site saved.",
+  "meta-deleted": "Meta site deleted.",
+  dashboard: "Dashboard saved.",
+  "segment-added": "Segment added.",
+  "segment-saved": "Segment saved.",
+  "segment-deleted": "Segment deleted.",
+  modules: "Module permissions saved; the user was told by email.",
+};
+const noticeOf = (c: C) => NOTICES[c.req.query("notice") ?? ""];
+
+/** Blank optional text fields mean "not given". */
+const optional = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v);
+
+// ---------------------------------------------------------------- overview (F-40, F-41)
+
+const OVERVIEW_LIMIT = 100;
+
+async function renderOverview(c: C, extra: Pick<WorkspacePageProps, "notice" | "forms"> = {}) {
+  const { deps, actor } = c.var;
+  const parsed = ListWorkspaceInput.safeParse({ q: c.req.query("q"), pageSize: OVERVIEW_LIMIT });
+  const query = parsed.success ? parsed.data : ListWorkspaceInput.parse({ pageSize: OVERVIEW_LIMIT });
+  const [sites, metaSites, grants, allSites] = await Promise.all([
+    listSites(deps, actor, query),
+    listMetaSites(deps, actor, query),
+    moduleGrantsOf(deps, actor.id),
+    query.q && actor.analyticsOwner ? listSites(deps, actor, { ...query, q: undefined }) : null,
+  ]);
+  const moduleLinks = MODULE_KEYS.filter((m) => MODULE_PAGES[m] && canUseModule(actor, grants, m, "read")).map((m) => MODULE_PAGES[m]!);
+  return c.render(
+    <WorkspacePage
+      owner={actor.analyticsOwner}
+      sites={sites.items}
+      sitesTotal={sites.page.total}
+      metaSites={metaSites.items}
+      metaSitesTotal={metaSites.page.total}
+      allSites={(allSites ?? sites).items}
+      q={query.q}
+      moduleLinks={moduleLinks}
+      selfId={actor.id}
+      {...extra}
+    />,
+    { title: "Analytics" },
+  );
+}
+
+workspacePages.get("/", (c) => renderOverview(c, { notice: noticeOf(c) }));
+
+workspacePages.post("/sites", (c) =>
+  formAction(c, {
+    schema: CreateSiteInput,
+    shape: (v) => ({ name: v.name, kind: v.kind, url: optional(v.url) }),
+    run: async (data) => {
+      const { site } = await createSite(c.var.deps, c.var.actor, data);
+      return c.redirect(`/analytics/sites/${site.id}?notice=site-created`, 303);
+    },
+    render: (s) => renderOverview(c, { forms: { site: s } }),
+  }),
+);
+
+workspacePages.post("/meta-sites", (c) =>
+  formAction(c, {
+    schema: CreateMetaSiteInput,
+    shape: (v) => ({ name: v.name, siteIds: siteIdsFromForm(v) }),
+    run: async (data) => {
+      const { metaSite } = await createMetaSite(c.var.deps, c.var.actor, data);
+      return c.redirect(`/analytics/meta-sites/${metaSite.id}?notice=meta-created`, 303);
+    },
+    render: (s) => renderOverview(c, { forms: { metaSite: s } }),
+  }),
+);
+
+// ---------------------------------------------------------------- one site (F-42)
+
+async function renderSite(c: C, siteId: string, extra: Pick<SitePageProps, "notice" | "error" | "forms"> = {}) {
+  const { deps, actor } = c.var;
+  const { site } = await getSite(deps, actor, siteId);
+  const [tags, permissions] = await Promise.all([
+    listTags(deps, actor, siteId),
+    siteLevelAllows(site.level, "managePermissions") ? listSitePermissions(deps, actor, siteId) : null,
+  ]);
+  return c.render(
+    <SitePage site={site} owner={actor.analyticsOwner} tags={tags.items} permissions={permissions?.items} origin={deps.config.origin} {...extra} />,
+    { title: site.name },
+  );
+}
+
+/** A refusal outside any form (delete, publish without htmx): the page again with the reason. */
+async function pageWithError(c: C, e: unknown, render: (error: string) => Promise<Response>) {
+  if (!isShowable(e)) throw e;
+  c.status(e.status as 400);
+  return render(e.message);
+}
+
+workspacePages.get("/sites/:id", (c) => renderSite(c, c.req.param("id"), { notice: noticeOf(c) }));
+
+workspacePages.post("/sites/:id", (c) =>
+  formAction(c, {
+    schema: UpdateSiteInput,
+    // An emptied address field removes the address.
+    shape: (v) => ({ name: v.name, kind: v.kind, url: optional(v.url) ?? null }),
+    run: async (data) => {
+      await updateSite(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/analytics/sites/${c.req.param("id")}?notice=site-saved`, 303);
+    },
+    render: (s) => renderSite(c, c.req.param("id"), { forms: { edit: s } }),
+  }),
+);
+
+workspacePages.post("/sites/:id/delete", async (c) => {
+  try {
+    await deleteSite(c.var.deps, c.var.actor, c.req.param("id"));
+  } catch (e) {
+    return pageWithError(c, e, (error) => renderSite(c, c.req.param("id"), { error }));
+  }
+  return c.redirect("/analytics?notice=site-deleted", 303);
+});
+
+workspacePages.post("/sites/:id/tags", (c) =>
+  formAction(c, {
+    schema: CreateTagInput,
+    shape: (v) => ({ name: v.name, code: v.code ?? "" }),
+    run: async (data) => {
+      await createTag(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/analytics/sites/${c.req.param("id")}?notice=tag-added#tags`, 303);
+    },
+    render: (s) => renderSite(c, c.req.param("id"), { forms: { tag: s } }),
+  }),
+);
+
+workspacePages.post("/tags/:id", async (c) => {
+  const tagId = c.req.param("id");
+  // The tag's site, with the caller's view of it; a tag they cannot see is 404 before anything else.
+  const { tag } = await getTag(c.var.deps, c.var.actor, tagId);
+  return formAction(c, {
+    schema: UpdateTagInput,
+    shape: (v) => ({ name: v.name, code: v.code ?? "" }),
+    run: async (data) => {
+      await updateTag(c.var.deps, c.var.actor, tagId, data);
+      return c.redirect(`/analytics/sites/${tag.siteId}?notice=tag-saved#tag-${tagId}`, 303);
+    },
+    render: (s) => renderSite(c, tag.siteId, { forms: { tags: { [tagId]: s } } }),
+  });
+});
+
+workspacePages.post("/tags/:id/publish", async (c) => {
+  const { deps, actor } = c.var;
+  const tagId = c.req.param("id");
+  const { tag: current } = await getTag(deps, actor, tagId);
+  const { site } = await getSite(deps, actor, current.siteId);
+  const row = (tag: typeof current, message: string, error = false) => (
+    <TagRow tag={tag} canEdit={siteLevelAllows(site.level, "editTags")} canPublish={siteLevelAllows(site.level, "publishTags")} message={message} error={error} />
+  );
+  try {
+    const { tag } = await publishTag(deps, actor, tagId);
+    if (isHtmx(c)) return fragment(c, row(tag, "Published."));
+    return c.redirect(`/analytics/sites/${tag.siteId}?notice=tag-published#tag-${tagId}`, 303);
+  } catch (e) {
+    if (!isShowable(e)) throw e;
+    if (!isHtmx(c)) return pageWithError(c, e, (error) => renderSite(c, current.siteId, { error }));
+    const { tag } = await getTag(deps, actor, tagId);
+    return rowRefusal(c, e, row(tag, e.message, true));
+  }
+});
+
+// ---------------------------------------------------------------- permission rows (F-42, F-43)
+
+/**
+ * One row's level change. htmx gets the row with the outcome inside it; a
+ * plain post is redirected to the permissions section, or sees the page again
+ * with the reason.
+ */
+async function permissionRowAction<L extends string>(
+  c: C,
+  o: {
+    base: string;
+    levels: readonly L[];
+    labels: Record<L, string>;
+    parse: (level: unknown) => { success: true; data: { level: L } } | { success: false; error: ZodError };
+    run: (level: L) => Promise<{ permission: PermissionEntryView<L>; changed: boolean }>;
+    current: () => Promise<{ items: PermissionEntryView<L>[] }>;
+    page: (error: string) => Promise<Response>;
+  },
+) {
+  const userId = c.req.param("userId")!;
+  const rowOf = (entry: PermissionEntryView<L>, message: string, error = false) => (
+    <PermissionRow action={`${o.base}/${userId}`} entry={entry} levels={o.levels} labels={o.labels} message={message} error={error} />
+  );
+  try {
+    const body = await c.req.parseBody();
+    const parsed = o.parse(body.level);
+    if (!parsed.success) throw new AppError("VALIDATION_FAILED", `Choose one of: ${o.levels.map((l) => o.labels[l]).join(", ")}.`, fieldsFromZod(parsed.error));
+    const { permission, changed } = await o.run(parsed.data.level);
+    if (isHtmx(c)) return fragment(c, rowOf(permission, changed ? `Saved: ${o.labels[permission.level]}. ${permission.user.name} was told by email.` : `Already ${o.labels[permission.level]}.`));
+    return c.redirect(`${o.base.replace(/\/permissions$/, "")}?notice=${changed ? "permission" : "permission-same"}#perm-${userId}`, 303);
+  } catch (e) {
+    if (!isShowable(e)) throw e;
+    if (!isHtmx(c)) return pageWithError(c, e, o.page);
+    const entry = (await o.current().catch(() => null))?.items.find((i) => i.user.id === userId);
+    if (!entry) throw e;
+    return rowRefusal(c, e, rowOf(entry, e.message, true));
+  }
+}
+
+workspacePages.post("/sites/:id/permissions/:userId", (c) => {
+  const { deps, actor } = c.var;
+  const siteId = c.req.param("id");
+  return permissionRowAction(c, {
+    base: `/analytics/sites/${siteId}/permissions`,
+    levels: SITE_LEVELS,
+    labels: SITE_LEVEL_LABELS,
+    parse: (level) => SiteLevelInput.safeParse({ level }),
+    run: (level) => setSitePermission(deps, actor, siteId, c.req.param("userId"), { level }),
+    current: () => listSitePermissions(deps, actor, siteId),
+    page: (error) => renderSite(c, siteId, { error }),
+  });
+});
+
+// ---------------------------------------------------------------- one meta site (F-43)
+
+async function renderMetaSite(c: C, metaSiteId: string, extra: Pick<MetaSitePageProps, "notice" | "error" | "forms"> = {}) {
+  const { deps, actor } = c.var;
+  const { metaSite } = await getMetaSite(deps, actor, metaSiteId);
+  const [segments, permissions, allSites] = await Promise.all([
+    listSegments(deps, actor, metaSiteId),
+    metaSiteLevelAllows(metaSite.level, "managePermissions") ? listMetaSitePermissions(deps, actor, metaSiteId) : null,
+    actor.analyticsOwner ? listSites(deps, actor, { page: 1, pageSize: OVERVIEW_LIMIT }) : null,
+  ]);
+  return c.render(
+    <MetaSitePage
+      metaSite={metaSite}
+      owner={actor.analyticsOwner}
+      allSites={allSites?.items ?? metaSite.sites}
+      segments={segments.items}
+      permissions={permissions?.items}
+      {...extra}
+    />,
+    { title: metaSite.name },
+  );
+}
+
+workspacePages.get("/meta-sites/:id", (c) => renderMetaSite(c, c.req.param("id"), { notice: noticeOf(c) }));
+
+workspacePages.post("/meta-sites/:id", (c) =>
+  formAction(c, {
+    schema: UpdateMetaSiteInput,
+    // Only owners see the site checkboxes; anyone else's form renames only.
+    shape: (v) => ({ name: v.name, ...(c.var.actor.analyticsOwner ? { siteIds: siteIdsFromForm(v) } : {}) }),
+    run: async (data) => {
+      await updateMetaSite(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/analytics/meta-sites/${c.req.param("id")}?notice=meta-saved`, 303);
+    },
+    render: (s) => renderMetaSite(c, c.req.param("id"), { forms: { settings: s } }),
+  }),
+);
+
+workspacePages.post("/meta-sites/:id/delete", async (c) => {
+  try {
+    await deleteMetaSite(c.var.deps, c.var.actor, c.req.param("id"));
+  } catch (e) {
+    return pageWithError(c, e, (error) => renderMetaSite(c, c.req.param("id"), { error }));
+  }
+  return c.redirect("/analytics?notice=meta-deleted", 303);
+});
+
+workspacePages.post("/meta-sites/:id/dashboard", (c) =>
+  formAction(c, {
+    schema: DashboardInput,
+    shape: (v) => ({ siteIds: siteIdsFromForm(v), days: v.days === undefined ? undefined : Number(v.days) }),
+    run: async (data) => {
+      await saveDashboard(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/analytics/meta-sites/${c.req.param("id")}?notice=dashboard#dashboard`, 303);
+    },
+    render: (s) => renderMetaSite(c, c.req.param("id"), { forms: { dashboard: s } }),
+  }),
+);
+
+workspacePages.post("/meta-sites/:id/segments", (c) =>
+  formAction(c, {
+    schema: SegmentInput,
+    shape: (v) => ({ name: v.name, siteIds: siteIdsFromForm(v) }),
+    run: async (data) => {
+      await createSegment(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/analytics/meta-sites/${c.req.param("id")}?notice=segment-added#segments`, 303);
+    },
+    render: (s) => renderMetaSite(c, c.req.param("id"), { forms: { segment: s } }),
+  }),
+);
+
+/** The meta site a segment belongs to, as the caller may see it (404 otherwise). */
+const segmentMetaSite = async (c: C, segmentId: string) => (await getSegment(c.var.deps, c.var.actor, segmentId)).segment.metaSiteId;
+
+workspacePages.post("/segments/:id", async (c) => {
+  const segmentId = c.req.param("id");
+  const metaSiteId = await segmentMetaSite(c, segmentId);
+  return formAction(c, {
+    schema: UpdateSegmentInput,
+    shape: (v) => ({ name: v.name, siteIds: siteIdsFromForm(v) }),
+    run: async (data) => {
+      await updateSegment(c.var.deps, c.var.actor, segmentId, data);
+      return c.redirect(`/analytics/meta-sites/${metaSiteId}?notice=segment-saved#segment-${segmentId}`, 303);
+    },
+    render: (s) => renderMetaSite(c, metaSiteId, { forms: { segments: { [segmentId]: s } } }),
+  });
+});
+
+workspacePages.post("/segments/:id/delete", async (c) => {
+  const segmentId = c.req.param("id");
+  const metaSiteId = await segmentMetaSite(c, segmentId);
+  try {
+    await deleteSegment(c.var.deps, c.var.actor, segmentId);
+  } catch (e) {
+    return pageWithError(c, e, (error) => renderMetaSite(c, metaSiteId, { error }));
+  }
+  return c.redirect(`/analytics/meta-sites/${metaSiteId}?notice=segment-deleted#segments`, 303);
+});
+
+workspacePages.post("/meta-sites/:id/permissions/:userId", (c) => {
+  const { deps, actor } = c.var;
+  const metaSiteId = c.req.param("id");
+  return permissionRowAction(c, {
+    base: `/analytics/meta-sites/${metaSiteId}/permissions`,
+    levels: META_SITE_LEVELS,
+    labels: META_SITE_LEVEL_LABELS,
+    parse: (level) => MetaSiteLevelInput.safeParse({ level }),
+    run: (level) => setMetaSitePermission(deps, actor, metaSiteId, c.req.param("userId"), { level }),
+    current: () => listMetaSitePermissions(deps, actor, metaSiteId),
+    page: (error) => renderMetaSite(c, metaSiteId, { error }),
+  });
+});
+
+// ---------------------------------------------------------------- users and module grid (F-44)
+
+workspacePages.get("/users", async (c) => {
+  const { deps, actor } = c.var;
+  const parsed = ListWorkspaceInput.safeParse({ q: c.req.query("q"), pageSize: OVERVIEW_LIMIT });
+  const query = parsed.success ? parsed.data : ListWorkspaceInput.parse({ pageSize: OVERVIEW_LIMIT });
+  const [list, grants] = await Promise.all([listAnalyticsUsers(deps, actor, query), moduleGrantsOf(deps, actor.id)]);
+  return c.render(
+    <AnalyticsUsersPage users={list.items} total={list.page.total} q={query.q} canChange={canUseModule(actor, grants, "user_management", "write")} selfId={actor.id} />,
+    { title: "Analytics users" },
+  );
+});
+
+async function renderGrid(c: C, extra: { notice?: string; form?: FormState } = {}) {
+  const { deps, actor } = c.var;
+  const [data, grants] = await Promise.all([getUserModules(deps, actor, c.req.param("id")!), moduleGrantsOf(deps, actor.id)]);
+  return c.render(
+    <ModuleGridPage
+      data={data}
+      canChange={canUseModule(actor, grants, "user_management", "write")}
+      canListUsers={canUseModule(actor, grants, "user_management", "read")}
+      {...extra}
+    />,
+    { title: `Module permissions: ${data.user.name}` },
+  );
+}
+
+workspacePages.get("/users/:id", (c) => renderGrid(c, { notice: noticeOf(c) }));
+
+/** The grid's radio groups; a row whose cells are all disabled posts nothing and stays as it is. */
+const gridFromForm = (v: FormValues) => Object.fromEntries(MODULE_KEYS.filter((m: Module) => v[m] !== undefined).map((m) => [m, v[m]]));
+
+workspacePages.post("/users/:id", (c) =>
+  formAction(c, {
+    schema: ModuleGridInput,
+    shape: gridFromForm,
+    run: async (data) => {
+      await setUserModules(c.var.deps, c.var.actor, c.req.param("id"), data);
+      return c.redirect(`/analytics/users/${c.req.param("id")}?notice=modules`, 303);
+    },
+    render: (form) => renderGrid(c, { form }),
+  }),
+);

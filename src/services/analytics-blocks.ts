@@ -1,0 +1,191 @@
+// F-44 Product Administrator: "permission to delete data and block clients /
+// IP addresses". Blocks are read by collection; data deletion removes a site's
+// daily aggregates in a day range. Everything is scoped to the caller's
+// workspace (organization) in the WHERE clause, and needs the module in full.
+import { and, asc, count, desc, eq, gte, lte, sql } from "drizzle-orm";
+import * as z from "zod";
+import { aliased } from "../db/client";
+import { analyticsBlocks, analyticsDailyStats, analyticsSites, users } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { BLOCK_KINDS, BLOCK_KIND_LABELS, canonicalIp, CLIENT_ID_PATTERN, isDay } from "../domain/analytics-features";
+import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { contains } from "../lib/search";
+import { requireModule } from "./analytics-context";
+import { auditInsert } from "./audit";
+
+// ---------------------------------------------------------------- inputs
+
+export const BlockInput = z
+  .strictObject({
+    kind: z.enum(BLOCK_KINDS, { error: "Choose IP address or client." }),
+    value: z.string({ error: "Enter what to block." }).trim().min(1, "Enter what to block.").max(128, "Use at most 128 characters."),
+  })
+  .transform((input, ctx) => {
+    if (input.kind === "client") {
+      if (!CLIENT_ID_PATTERN.test(input.value)) ctx.addIssue({ code: "custom", path: ["value"], message: "A client id has no spaces or special characters." });
+      return input;
+    }
+    const ip = canonicalIp(input.value);
+    if (!ip) ctx.addIssue({ code: "custom", path: ["value"], message: "Enter a valid IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::1." });
+    return { ...input, value: ip ?? input.value };
+  });
+export type BlockInput = z.infer<typeof BlockInput>;
+
+export const ListBlocksInput = z.object({
+  q: z.string().trim().max(128, "Use at most 128 characters.").optional(),
+  kind: z.enum(BLOCK_KINDS, { error: "Use kind=ip or kind=client." }).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type ListBlocksInput = z.infer<typeof ListBlocksInput>;
+
+const day = (label: string) => z.string({ error: `Enter the ${label} day.` }).trim().refine(isDay, `Enter the ${label} day as YYYY-MM-DD.`);
+
+const range = { from: day("first"), to: day("last") };
+const inOrder = [(r: { from: string; to: string }) => r.from <= r.to, { path: ["to"], message: "The last day is before the first day." }] as [
+  (r: { from: string; to: string }) => boolean,
+  { path: string[]; message: string },
+];
+
+/** The query of DELETE /sites/:id/data: a day range, both ends included. */
+export const DeleteDataInput = z.strictObject(range).refine(...inOrder);
+export type DeleteDataInput = z.infer<typeof DeleteDataInput>;
+
+/** The page's form, where the site is one of the fields. */
+export const DeleteSiteDataForm = z
+  .strictObject({ siteId: z.string({ error: "Choose a site or app." }).min(1, "Choose a site or app."), ...range })
+  .refine(...inOrder);
+
+// ---------------------------------------------------------------- shapes
+
+type BlockRow = typeof analyticsBlocks.$inferSelect;
+
+const toPublicBlock = (b: Pick<BlockRow, "id" | "kind" | "value" | "createdBy" | "createdAt">, createdByName: string | null = null) => ({
+  id: b.id,
+  kind: b.kind,
+  value: b.value,
+  createdBy: b.createdBy ? { id: b.createdBy, name: createdByName } : null,
+  createdAt: new Date(b.createdAt).toISOString(),
+});
+export type PublicBlock = ReturnType<typeof toPublicBlock>;
+
+const ownBlock = (actor: Actor, id: string) => and(eq(analyticsBlocks.id, id), eq(analyticsBlocks.orgId, actor.orgId));
+const blockNotFound = () => new AppError("NOT_FOUND", "Block not found.");
+
+// ---------------------------------------------------------------- use cases
+
+export async function listBlocks(deps: Deps, actor: Actor, input: ListBlocksInput) {
+  await requireModule(deps, actor, "product_admin", "read");
+  const where = and(
+    eq(analyticsBlocks.orgId, actor.orgId),
+    input.kind ? eq(analyticsBlocks.kind, input.kind) : undefined,
+    input.q ? contains(analyticsBlocks.value, input.q) : undefined,
+  );
+  const [rows, [total]] = await deps.db.batch([
+    deps.db
+      .select({
+        id: analyticsBlocks.id,
+        kind: analyticsBlocks.kind,
+        value: analyticsBlocks.value,
+        createdBy: analyticsBlocks.createdBy,
+        createdAt: analyticsBlocks.createdAt,
+        createdByName: aliased<string | null>(users.name, "created_by_name"),
+      })
+      .from(analyticsBlocks)
+      // The adder's name only when they are still of this organization.
+      .leftJoin(users, and(eq(users.id, analyticsBlocks.createdBy), eq(users.orgId, actor.orgId)))
+      .where(where)
+      .orderBy(desc(analyticsBlocks.createdAt), asc(analyticsBlocks.id))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    deps.db.select({ n: count() }).from(analyticsBlocks).where(where),
+  ]);
+  return { items: rows.map((r) => toPublicBlock(r, r.createdByName)), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+}
+
+export async function addBlock(deps: Deps, actor: Actor, input: BlockInput) {
+  await requireModule(deps, actor, "product_admin", "write");
+  const row = { id: newId(), orgId: actor.orgId, kind: input.kind, value: input.value, createdBy: actor.id, createdAt: deps.now() };
+  const block = toPublicBlock(row, actor.name);
+  try {
+    await deps.db.batch([
+      deps.db.insert(analyticsBlocks).values(row),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.block.created", targetType: "analytics_block", targetId: row.id, after: { kind: row.kind, value: row.value } }),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new AppError("CONFLICT", `This ${BLOCK_KIND_LABELS[input.kind].toLowerCase()} is already blocked.`, { value: "Already blocked." });
+    throw e;
+  }
+  return { block };
+}
+
+export async function removeBlock(deps: Deps, actor: Actor, id: string) {
+  await requireModule(deps, actor, "product_admin", "write");
+  const [before] = await deps.db.select().from(analyticsBlocks).where(ownBlock(actor, id)).limit(1);
+  if (!before) throw blockNotFound();
+  try {
+    await deps.db.batch([
+      deps.db.delete(analyticsBlocks).where(ownBlock(actor, id)),
+      guardChanged(deps.db),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.block.removed", targetType: "analytics_block", targetId: id, before: { kind: before.kind, value: before.value } }),
+    ]);
+  } catch (e) {
+    // Removed concurrently: the same answer as a second request.
+    if (isGuardAbort(e)) throw blockNotFound();
+    throw e;
+  }
+  return { block: toPublicBlock(before) };
+}
+
+/** Every site and app of the workspace: a Product Administrator may delete any site's data, whatever their site levels. */
+export async function sitesForDataDeletion(deps: Deps, actor: Actor) {
+  await requireModule(deps, actor, "product_admin", "read");
+  const rows = await deps.db
+    .select({ id: analyticsSites.id, name: analyticsSites.name, kind: analyticsSites.kind })
+    .from(analyticsSites)
+    .where(eq(analyticsSites.orgId, actor.orgId))
+    .orderBy(sql`lower(${analyticsSites.name})`, asc(analyticsSites.id));
+  return { items: rows };
+}
+
+/**
+ * Deletes a site's daily aggregates from `from` to `to` (both included) and
+ * answers how many day rows went. The count is taken first and the batch
+ * aborts unless the delete removed exactly that many, so the audited count is
+ * the deleted one even while collection keeps writing; a lost race is retried.
+ */
+export async function deleteSiteData(deps: Deps, actor: Actor, siteId: string, input: DeleteDataInput) {
+  await requireModule(deps, actor, "product_admin", "write");
+  const [site] = await deps.db
+    .select({ id: analyticsSites.id, name: analyticsSites.name })
+    .from(analyticsSites)
+    .where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId)))
+    .limit(1);
+  if (!site) throw new AppError("NOT_FOUND", "Site or app not found.");
+  const inRange = and(eq(analyticsDailyStats.siteId, site.id), gte(analyticsDailyStats.day, input.from), lte(analyticsDailyStats.day, input.to));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [counted] = await deps.db.select({ n: count() }).from(analyticsDailyStats).where(inRange);
+    const deleted = counted?.n ?? 0;
+    try {
+      await deps.db.batch([
+        deps.db.delete(analyticsDailyStats).where(inRange),
+        guardNot(deps.db, sql`changes() <> ${deleted}`),
+        auditInsert(deps, {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.data.deleted",
+          targetType: "analytics_site",
+          targetId: site.id,
+          after: { site: site.name, from: input.from, to: input.to, deleted },
+        }),
+      ]);
+      return { deleted };
+    } catch (e) {
+      if (!isGuardAbort(e)) throw e;
+    }
+  }
+  throw new AppError("CONFLICT", "Data for this site kept arriving while deleting. Try again.");
+}

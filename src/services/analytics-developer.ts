@@ -1,0 +1,134 @@
+// F-44 Developer: the product's configuration — call-home URL, the event types
+// collection accepts, and the AES key. Read-only sees the settings; Full
+// changes them. The AES key is stored encrypted and shown once, when made.
+import * as z from "zod";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { DEFAULT_EVENT_TYPES, EVENT_TYPE_PATTERN, VISIT_EVENT } from "../domain/analytics-data";
+import { encryptSecret } from "../lib/crypto";
+import { toHex } from "../lib/encoding";
+import { randomBytes } from "../lib/ids";
+import { requireModule } from "./analytics-context";
+import { settingsQuery, upsertSettings, type SettingsRow } from "./analytics-settings";
+import { auditInsert } from "./audit";
+
+export const MAX_ALLOWED_EVENTS = 30;
+export const AES_KEY_ACTION = "analytics.settings.developer.aes_key.generated";
+
+const callHomeUrl = z
+  .string({ error: "Enter a URL." })
+  .trim()
+  .max(2048, "Use at most 2048 characters.")
+  .refine((v) => v === "" || /^https?:\/\//i.test(v), "Use an http:// or https:// address.")
+  .refine((v) => v === "" || URL.canParse(v), "Enter a valid URL, e.g. https://example.com/callhome.")
+  // An empty field clears the URL.
+  .transform((v) => (v === "" ? null : v));
+
+/** 1–30 distinct event types, "visit" among them (visits are what reports count first). */
+const allowedEvents = z
+  .array(z.string({ error: "Each event type is text." }).trim(), { error: "Send a list of event types." })
+  .transform((list, ctx) => {
+    const unique = [...new Set(list.filter((e) => e !== ""))];
+    const bad = unique.find((e) => !EVENT_TYPE_PATTERN.test(e));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: "custom", message: `"${bad.slice(0, 40)}" is not an event type: use lower-case letters, digits and underscores, starting with a letter (at most 40).` });
+    } else if (unique.length === 0) {
+      ctx.addIssue({ code: "custom", message: `List at least one event type, including "${VISIT_EVENT}".` });
+    } else if (unique.length > MAX_ALLOWED_EVENTS) {
+      ctx.addIssue({ code: "custom", message: `List at most ${MAX_ALLOWED_EVENTS} event types.` });
+    } else if (!unique.includes(VISIT_EVENT)) {
+      ctx.addIssue({ code: "custom", message: `The list must include "${VISIT_EVENT}": visits are counted from it.` });
+    }
+    return unique;
+  });
+
+/** PUT semantics: an absent or null field is reset (no call-home URL; the default event types). */
+export const DeveloperSettingsInput = z.strictObject({
+  callHomeUrl: callHomeUrl.nullable().optional(),
+  allowedEvents: allowedEvents.nullable().optional(),
+});
+export type DeveloperSettingsInput = z.infer<typeof DeveloperSettingsInput>;
+
+/** The stored list, or null when the workspace uses the defaults (also when the stored JSON is unreadable). */
+function storedEvents(row: Pick<SettingsRow, "allowedEvents"> | null): string[] | null {
+  if (!row?.allowedEvents) return null;
+  try {
+    const parsed: unknown = JSON.parse(row.allowedEvents);
+    return Array.isArray(parsed) && parsed.every((e) => typeof e === "string") ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+function toDeveloperSettings(row: SettingsRow | null, aesKeySetAt: number | null) {
+  const events = storedEvents(row);
+  return {
+    callHomeUrl: row?.callHomeUrl ?? null,
+    allowedEvents: events ?? [...DEFAULT_EVENT_TYPES],
+    usesDefaultEvents: events === null,
+    // Whether a key exists and when it was made, never the key.
+    aesKey: { set: Boolean(row?.aesKeyEnc), setAt: row?.aesKeyEnc && aesKeySetAt ? new Date(aesKeySetAt).toISOString() : null },
+    updatedAt: row ? new Date(row.updatedAt).toISOString() : null,
+  };
+}
+export type DeveloperSettings = ReturnType<typeof toDeveloperSettings>;
+
+/** What the audit log shows of a change: the settings without any key material. */
+const auditView = (s: DeveloperSettings) => ({ callHomeUrl: s.callHomeUrl, allowedEvents: s.usesDefaultEvents ? null : s.allowedEvents });
+
+async function load(deps: Deps, actor: Actor) {
+  const [row] = await settingsQuery(deps.db, actor.orgId);
+  return toDeveloperSettings(row ?? null, row?.aesKeySetAt ?? null);
+}
+
+export async function getDeveloperSettings(deps: Deps, actor: Actor) {
+  await requireModule(deps, actor, "developer", "read");
+  return { developer: await load(deps, actor) };
+}
+
+export async function updateDeveloperSettings(deps: Deps, actor: Actor, input: DeveloperSettingsInput) {
+  await requireModule(deps, actor, "developer", "write");
+  const before = await load(deps, actor);
+  const patch = { callHomeUrl: input.callHomeUrl ?? null, allowedEvents: input.allowedEvents ? JSON.stringify(input.allowedEvents) : null };
+  const after = { callHomeUrl: patch.callHomeUrl, allowedEvents: input.allowedEvents ?? null };
+  if (JSON.stringify(after) === JSON.stringify(auditView(before))) return { developer: before };
+  await deps.db.batch([
+    upsertSettings(deps.db, actor.orgId, patch, deps.now()),
+    auditInsert(deps, {
+      actorId: actor.id,
+      orgId: actor.orgId,
+      action: "analytics.settings.developer.changed",
+      targetType: "analytics_settings",
+      targetId: actor.orgId,
+      before: auditView(before),
+      after,
+    }),
+  ]);
+  return { developer: await load(deps, actor) };
+}
+
+/**
+ * A new random 256-bit AES key (64 hex digits) replaces the old one. It is
+ * answered this once; D1 keeps only its AES-GCM ciphertext under the
+ * portal's secret-encryption key, and the audit entry says only that it changed.
+ */
+export async function generateAesKey(deps: Deps, actor: Actor) {
+  await requireModule(deps, actor, "developer", "write");
+  const before = await load(deps, actor);
+  const aesKey = toHex(randomBytes(32));
+  const sealed = await encryptSecret(aesKey, deps.config.secret("TOTP_ENCRYPTION_KEY"));
+  const now = deps.now();
+  await deps.db.batch([
+    upsertSettings(deps.db, actor.orgId, { aesKeyEnc: sealed, aesKeySetAt: now }, now),
+    auditInsert(deps, {
+      actorId: actor.id,
+      orgId: actor.orgId,
+      action: AES_KEY_ACTION,
+      targetType: "analytics_settings",
+      targetId: actor.orgId,
+      before: { aesKeySet: before.aesKey.set },
+      after: { aesKeySet: true },
+    }),
+  ]);
+  return { aesKey, setAt: new Date(now).toISOString() };
+}

@@ -1,0 +1,159 @@
+// F-44 License Key Management: the workspace's license key registry. Read-only
+// lists the keys; Full adds, relabels, revokes and deletes them. A key is
+// unique within its workspace (the unique index decides, so a race cannot
+// add it twice).
+import { and, asc, count, desc, eq, or } from "drizzle-orm";
+import * as z from "zod";
+import { analyticsLicenseKeys } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { LICENSE_KEY_PATTERN, LICENSE_KEY_STATUSES } from "../domain/analytics-features";
+import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { contains } from "../lib/search";
+import { requireModule } from "./analytics-context";
+import { auditInsert } from "./audit";
+
+const label = z.string({ error: "Enter a label." }).trim().min(1, "Enter a label.").max(120, "Use at most 120 characters.");
+const status = z.enum(LICENSE_KEY_STATUSES, { error: "Choose active or revoked." });
+
+export const LicenseKeyInput = z.strictObject({
+  key: z
+    .string({ error: "Enter the license key." })
+    .trim()
+    .regex(LICENSE_KEY_PATTERN, "Use 8–64 letters, digits and dashes."),
+  label,
+});
+export type LicenseKeyInput = z.infer<typeof LicenseKeyInput>;
+
+export const UpdateLicenseKeyInput = z
+  .strictObject({ label: label.optional(), status: status.optional() })
+  .refine((v) => v.label !== undefined || v.status !== undefined, { error: "Send label, status or both." });
+export type UpdateLicenseKeyInput = z.infer<typeof UpdateLicenseKeyInput>;
+
+export const ListLicenseKeysInput = z.object({
+  q: z.string().trim().max(120, "Use at most 120 characters.").optional(),
+  status: status.optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type ListLicenseKeysInput = z.infer<typeof ListLicenseKeysInput>;
+
+type LicenseKeyRow = typeof analyticsLicenseKeys.$inferSelect;
+
+export const toPublicLicenseKey = (k: LicenseKeyRow) => ({
+  id: k.id,
+  key: k.key,
+  label: k.label,
+  status: k.status,
+  createdAt: new Date(k.createdAt).toISOString(),
+  updatedAt: new Date(k.updatedAt).toISOString(),
+});
+export type PublicLicenseKey = ReturnType<typeof toPublicLicenseKey>;
+
+const ownKey = (actor: Actor, id: string) => and(eq(analyticsLicenseKeys.id, id), eq(analyticsLicenseKeys.orgId, actor.orgId));
+const keyNotFound = () => new AppError("NOT_FOUND", "License key not found.");
+const keyTaken = () => new AppError("CONFLICT", "This license key is already in the registry.", { key: "This license key is already in the registry." });
+
+async function findOwnKey(deps: Deps, actor: Actor, id: string) {
+  const [row] = await deps.db.select().from(analyticsLicenseKeys).where(ownKey(actor, id)).limit(1);
+  if (!row) throw keyNotFound();
+  return row;
+}
+
+export async function listLicenseKeys(deps: Deps, actor: Actor, input: ListLicenseKeysInput) {
+  await requireModule(deps, actor, "license_key_management", "read");
+  const where = and(
+    eq(analyticsLicenseKeys.orgId, actor.orgId),
+    input.status ? eq(analyticsLicenseKeys.status, input.status) : undefined,
+    input.q ? or(contains(analyticsLicenseKeys.key, input.q), contains(analyticsLicenseKeys.label, input.q)) : undefined,
+  );
+  const [rows, [total]] = await deps.db.batch([
+    deps.db
+      .select()
+      .from(analyticsLicenseKeys)
+      .where(where)
+      .orderBy(asc(analyticsLicenseKeys.status), desc(analyticsLicenseKeys.createdAt), asc(analyticsLicenseKeys.id))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    deps.db.select({ n: count() }).from(analyticsLicenseKeys).where(where),
+  ]);
+  return { items: rows.map(toPublicLicenseKey), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+}
+
+export async function getLicenseKey(deps: Deps, actor: Actor, id: string) {
+  await requireModule(deps, actor, "license_key_management", "read");
+  return { licenseKey: toPublicLicenseKey(await findOwnKey(deps, actor, id)) };
+}
+
+export async function addLicenseKey(deps: Deps, actor: Actor, input: LicenseKeyInput) {
+  await requireModule(deps, actor, "license_key_management", "write");
+  const now = deps.now();
+  const row: LicenseKeyRow = { id: newId(), orgId: actor.orgId, key: input.key, label: input.label, status: "active", createdAt: now, updatedAt: now };
+  try {
+    await deps.db.batch([
+      deps.db.insert(analyticsLicenseKeys).values(row),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.license_key.created", targetType: "analytics_license_key", targetId: row.id, after: { key: row.key, label: row.label } }),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw keyTaken();
+    throw e;
+  }
+  return { licenseKey: toPublicLicenseKey(row) };
+}
+
+/** Relabel, revoke or reactivate. Compare-and-swap on the state read, so the audited "before" is what was replaced. */
+export async function updateLicenseKey(deps: Deps, actor: Actor, id: string, input: UpdateLicenseKeyInput) {
+  await requireModule(deps, actor, "license_key_management", "write");
+  const before = await findOwnKey(deps, actor, id);
+  const next = { label: input.label ?? before.label, status: input.status ?? before.status };
+  if (next.label === before.label && next.status === before.status) return { licenseKey: toPublicLicenseKey(before) };
+  try {
+    const [[after]] = await deps.db.batch([
+      deps.db
+        .update(analyticsLicenseKeys)
+        .set({ ...next, updatedAt: deps.now() })
+        .where(and(ownKey(actor, id), eq(analyticsLicenseKeys.label, before.label), eq(analyticsLicenseKeys.status, before.status)))
+        .returning(),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "analytics.license_key.changed",
+        targetType: "analytics_license_key",
+        targetId: id,
+        before: { key: before.key, label: before.label, status: before.status },
+        after: { key: before.key, ...next },
+      }),
+    ]);
+    return { licenseKey: toPublicLicenseKey(after!) };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    await findOwnKey(deps, actor, id);
+    throw new AppError("CONFLICT", "This license key was changed meanwhile. Reload and try again.");
+  }
+}
+
+export async function deleteLicenseKey(deps: Deps, actor: Actor, id: string) {
+  await requireModule(deps, actor, "license_key_management", "write");
+  const before = await findOwnKey(deps, actor, id);
+  try {
+    await deps.db.batch([
+      deps.db.delete(analyticsLicenseKeys).where(ownKey(actor, id)),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "analytics.license_key.deleted",
+        targetType: "analytics_license_key",
+        targetId: id,
+        before: { key: before.key, label: before.label, status: before.status },
+      }),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw keyNotFound();
+    throw e;
+  }
+  return { licenseKey: toPublicLicenseKey(before) };
+}

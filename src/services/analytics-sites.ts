@@ -1,0 +1,179 @@
+// F-40/F-42: the sites and apps of an organization's analytics workspace. The
+// workspace is the organization: every query carries the actor's orgId, and a
+// site the caller cannot see answers 404 exactly like one that does not exist.
+import { and, asc, count, eq, isNotNull, sql } from "drizzle-orm";
+import * as z from "zod";
+import {
+  analyticsDailyStats,
+  analyticsMetaSiteMembers,
+  analyticsSitePermissions,
+  analyticsSites,
+  analyticsTags,
+} from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { effectiveSiteLevel, type SiteLevel } from "../domain/analytics";
+import { toBase64Url } from "../lib/encoding";
+import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { AppError } from "../lib/errors";
+import { newId, randomBytes } from "../lib/ids";
+import { contains } from "../lib/search";
+import { requireOwner, requireSite, siteAccess } from "./analytics-context";
+import { auditInsert } from "./audit";
+
+// ---------------------------------------------------------------- inputs
+
+export const analyticsName = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
+
+export const SITE_KINDS = ["site", "app"] as const;
+export type SiteKind = (typeof SITE_KINDS)[number];
+export const SITE_KIND_LABELS: Record<SiteKind, string> = { site: "Website", app: "App" };
+
+const siteKind = z.enum(SITE_KINDS, { error: 'Choose "site" or "app".' });
+
+function isHttpUrl(value: string) {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+const siteUrl = z
+  .string({ error: "Enter a URL." })
+  .trim()
+  .max(2000, "Use at most 2,000 characters.")
+  .refine(isHttpUrl, "Enter an address starting with http:// or https://.");
+
+export const CreateSiteInput = z.strictObject({ name: analyticsName, kind: siteKind, url: siteUrl.optional() });
+export type CreateSiteInput = z.infer<typeof CreateSiteInput>;
+
+/** `url: null` removes the address. */
+export const UpdateSiteInput = z
+  .strictObject({ name: analyticsName.optional(), kind: siteKind.optional(), url: siteUrl.nullable().optional() })
+  .refine((v) => v.name !== undefined || v.kind !== undefined || v.url !== undefined, "Send at least one of name, kind or url.");
+export type UpdateSiteInput = z.infer<typeof UpdateSiteInput>;
+
+export const ListWorkspaceInput = z.object({
+  q: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().max(120, "Use at most 120 characters.").optional()),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type ListWorkspaceInput = z.infer<typeof ListWorkspaceInput>;
+
+// ---------------------------------------------------------------- shape
+
+type SiteRow = typeof analyticsSites.$inferSelect;
+
+export const toPublicSite = (s: SiteRow, level: SiteLevel) => ({
+  id: s.id,
+  name: s.name,
+  kind: s.kind,
+  url: s.url,
+  siteKey: s.siteKey,
+  /** The caller's effective level (owners: manage). */
+  level,
+  createdAt: new Date(s.createdAt).toISOString(),
+  updatedAt: new Date(s.updatedAt).toISOString(),
+});
+export type PublicSite = ReturnType<typeof toPublicSite>;
+
+/** Public collection key: unguessable only so that keys cannot be enumerated, not a secret. */
+const newSiteKey = () => `sk_${toBase64Url(randomBytes(16))}`;
+
+const auditSite = (s: Pick<SiteRow, "name" | "kind" | "url">) => ({ name: s.name, kind: s.kind, url: s.url });
+
+// ---------------------------------------------------------------- use cases
+
+/** F-41/F-42: owners see every site; everyone else the sites where they hold at least View. */
+export async function listSites(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
+  const where = and(
+    eq(analyticsSites.orgId, actor.orgId),
+    actor.analyticsOwner ? undefined : isNotNull(analyticsSitePermissions.level),
+    input.q ? contains(analyticsSites.name, input.q) : undefined,
+  );
+  const joined = and(eq(analyticsSitePermissions.siteId, analyticsSites.id), eq(analyticsSitePermissions.userId, actor.id));
+  const [rows, [total]] = await deps.db.batch([
+    deps.db
+      .select({ site: analyticsSites, granted: analyticsSitePermissions.level })
+      .from(analyticsSites)
+      .leftJoin(analyticsSitePermissions, joined)
+      .where(where)
+      .orderBy(sql`lower(${analyticsSites.name})`, asc(analyticsSites.id))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    deps.db.select({ n: count() }).from(analyticsSites).leftJoin(analyticsSitePermissions, joined).where(where),
+  ]);
+  return {
+    items: rows.map((r) => toPublicSite(r.site, effectiveSiteLevel(actor, r.granted))),
+    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  };
+}
+
+export async function getSite(deps: Deps, actor: Actor, siteId: string) {
+  const { site, level } = await requireSite(deps, actor, siteId, "view");
+  return { site: toPublicSite(site, level) };
+}
+
+/** F-41: only owners add sites ("Manage … can't add a site/app"). The key is unique across workspaces. */
+export async function createSite(deps: Deps, actor: Actor, input: CreateSiteInput) {
+  requireOwner(actor, "add a site or app");
+  const now = deps.now();
+  // A key collision is practically impossible (128 random bits); one retry covers it without a loop.
+  for (let attempt = 0; ; attempt++) {
+    const row = { id: newId(), orgId: actor.orgId, name: input.name, kind: input.kind, url: input.url ?? null, siteKey: newSiteKey(), createdAt: now, updatedAt: now };
+    try {
+      await deps.db.batch([
+        deps.db.insert(analyticsSites).values(row),
+        auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.site.created", targetType: "analytics_site", targetId: row.id, after: { ...auditSite(row), siteKey: row.siteKey } }),
+      ]);
+      return { site: toPublicSite(row, "manage") };
+    } catch (e) {
+      if (attempt === 0 && isUniqueViolation(e)) continue;
+      throw e;
+    }
+  }
+}
+
+/** F-42: Edit and above change the site's settings. */
+export async function updateSite(deps: Deps, actor: Actor, siteId: string, input: UpdateSiteInput) {
+  const { site: before, level } = await requireSite(deps, actor, siteId, "edit");
+  const after = { name: input.name ?? before.name, kind: input.kind ?? before.kind, url: input.url === undefined ? before.url : input.url };
+  if (after.name === before.name && after.kind === before.kind && after.url === before.url) return { site: toPublicSite(before, level), changed: false };
+  const [[updated]] = await deps.db.batch([
+    deps.db
+      .update(analyticsSites)
+      .set({ ...after, updatedAt: deps.now() })
+      .where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId)))
+      .returning(),
+    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.site.updated", targetType: "analytics_site", targetId: siteId, before: auditSite(before), after }),
+  ]);
+  if (!updated) throw new AppError("NOT_FOUND", "Site or app not found.");
+  return { site: toPublicSite(updated, level), changed: true };
+}
+
+/**
+ * F-41: only owners delete a site. One batch removes it with everything that
+ * hangs off it: permissions, tags, meta-site memberships and daily stats.
+ * Saved dashboards and segments keep the id and drop it when read.
+ */
+export async function deleteSite(deps: Deps, actor: Actor, siteId: string) {
+  requireOwner(actor, "delete a site or app");
+  const { site } = await siteAccess(deps, actor, siteId);
+  try {
+    await deps.db.batch([
+      deps.db.delete(analyticsSites).where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId))),
+      guardChanged(deps.db),
+      deps.db.delete(analyticsSitePermissions).where(eq(analyticsSitePermissions.siteId, siteId)),
+      deps.db.delete(analyticsTags).where(eq(analyticsTags.siteId, siteId)),
+      deps.db.delete(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.siteId, siteId)),
+      deps.db.delete(analyticsDailyStats).where(eq(analyticsDailyStats.siteId, siteId)),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.site.deleted", targetType: "analytics_site", targetId: siteId, before: { ...auditSite(site), siteKey: site.siteKey } }),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw new AppError("NOT_FOUND", "Site or app not found.");
+    throw e;
+  }
+  return { site: toPublicSite(site, "manage") };
+}

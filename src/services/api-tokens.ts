@@ -1,0 +1,169 @@
+// F-52: personal Reporting API tokens — create (the secret is shown once and
+// only its SHA-256 is kept), list own, revoke own. Authentication with a token
+// lives in api-token-auth.ts and works on /api/v1/reports only.
+import { and, count, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import * as z from "zod";
+import { apiTokens } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Actor } from "../domain/actor";
+import { hasAnalyticsAccess } from "../domain/analytics";
+import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
+import { AppError } from "../lib/errors";
+import { newId, newSecret } from "../lib/ids";
+import { requireModule } from "./analytics-context";
+import { API_TOKEN_PREFIX, hashApiToken } from "./api-token-auth";
+import { auditInsert } from "./audit";
+import { securityNoticeInsert } from "./notifications";
+import { deliverSoon } from "./outbox";
+
+/** Live (not revoked, not expired) tokens one user may hold at once. */
+export const MAX_LIVE_TOKENS = 20;
+/** How much of the secret is kept in clear, so the user can tell tokens apart ("ptk_" + 8). */
+const SHOWN_PREFIX_LENGTH = API_TOKEN_PREFIX.length + 8;
+const DAY_MS = 86_400_000;
+
+/** A form's empty field arrives as an empty string: no expiry. */
+const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+export const CreateTokenInput = z.strictObject({
+  name: z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(80, "Use at most 80 characters."),
+  expiresInDays: z.preprocess(
+    blank,
+    z.coerce
+      .number({ error: "Enter a number of days." })
+      .int("Enter whole days.")
+      .min(1, "Choose between 1 and 365 days, or leave empty for no expiry.")
+      .max(365, "Choose between 1 and 365 days, or leave empty for no expiry.")
+      .optional(),
+  ),
+});
+
+export const ListTokensInput = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+type TokenRow = typeof apiTokens.$inferSelect;
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The token as the API and pages show it: never the secret or its hash. */
+export function toPublicToken(t: TokenRow) {
+  return { id: t.id, name: t.name, prefix: t.prefix, createdAt: iso(t.createdAt)!, expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt) };
+}
+export type PublicToken = ReturnType<typeof toPublicToken>;
+
+/** F-25 + F-44: tokens belong to users with analytics access and the Reporting API module in full. */
+async function requireTokenRights(deps: Deps, actor: Actor) {
+  if (!hasAnalyticsAccess(actor)) throw new AppError("FORBIDDEN", "You have no analytics access.");
+  await requireModule(deps, actor, "reporting_api", "write");
+}
+
+const liveTokensOf = (userId: string, now: number) =>
+  and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)));
+
+const TOO_MANY = () =>
+  new AppError("CONFLICT", `You already have ${MAX_LIVE_TOKENS} active API tokens. Revoke one you no longer use, then create a new one.`);
+
+/**
+ * Creates a token; the answer carries the secret, which is never stored and
+ * never shown again. The limit holds at commit time too (a guard counts the
+ * live tokens after the insert), and the F-91 notice goes in the same batch.
+ */
+export async function createApiToken(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>) {
+  await requireTokenRights(deps, actor);
+  const now = deps.now();
+  const [live] = await deps.db.select({ n: count() }).from(apiTokens).where(liveTokensOf(actor.id, now));
+  if ((live?.n ?? 0) >= MAX_LIVE_TOKENS) throw TOO_MANY();
+
+  const secret = `${API_TOKEN_PREFIX}${newSecret()}`;
+  const row: TokenRow = {
+    id: newId(),
+    userId: actor.id,
+    name: input.name,
+    tokenHash: await hashApiToken(secret),
+    prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
+    createdAt: now,
+    expiresAt: input.expiresInDays ? now + input.expiresInDays * DAY_MS : null,
+    lastUsedAt: null,
+    revokedAt: null,
+  };
+  const expiry = row.expiresAt ? `It expires on ${new Date(row.expiresAt).toISOString().slice(0, 10)}.` : "It does not expire.";
+  const mailId = newId();
+  try {
+    await deps.db.batch([
+      deps.db.insert(apiTokens).values(row),
+      guardNot(
+        deps.db,
+        sql`(SELECT count(*) FROM ${apiTokens} WHERE ${apiTokens.userId} = ${actor.id} AND ${apiTokens.revokedAt} IS NULL AND (${apiTokens.expiresAt} IS NULL OR ${apiTokens.expiresAt} > ${now})) > ${MAX_LIVE_TOKENS}`,
+      ),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "api_token.created",
+        targetType: "api_token",
+        targetId: row.id,
+        after: { name: row.name, prefix: row.prefix, expiresAt: iso(row.expiresAt) },
+      }),
+      securityNoticeInsert(deps, actor, "api_token_created", `Token "${row.name}" (${row.prefix}…). ${expiry} You can revoke it on the API tokens page.`, mailId),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw TOO_MANY();
+    throw e;
+  }
+  deliverSoon(deps, [mailId]);
+  return { token: toPublicToken(row), secret };
+}
+
+/** Own tokens, newest first: live, expired and revoked ones alike (never a secret). */
+export async function listApiTokens(deps: Deps, actor: Actor, input: z.infer<typeof ListTokensInput>) {
+  await requireTokenRights(deps, actor);
+  const mine = eq(apiTokens.userId, actor.id);
+  const [rows, [total]] = await deps.db.batch([
+    deps.db
+      .select()
+      .from(apiTokens)
+      .where(mine)
+      .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    deps.db.select({ n: count() }).from(apiTokens).where(mine),
+  ]);
+  return { items: rows.map(toPublicToken), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+}
+
+/**
+ * Revokes an own token at once (the next request with it is refused). Another
+ * user's token is not found; revoking a revoked token changes nothing.
+ */
+export async function revokeApiToken(deps: Deps, actor: Actor, tokenId: string) {
+  await requireTokenRights(deps, actor);
+  const [token] = await deps.db.select().from(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, actor.id)));
+  if (!token) throw new AppError("NOT_FOUND", "API token not found.");
+  if (token.revokedAt !== null) return { token: toPublicToken(token), changed: false };
+  const now = deps.now();
+  try {
+    const [[updated]] = await deps.db.batch([
+      deps.db
+        .update(apiTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(apiTokens.id, token.id), eq(apiTokens.userId, actor.id), isNull(apiTokens.revokedAt)))
+        .returning(),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "api_token.revoked",
+        targetType: "api_token",
+        targetId: token.id,
+        before: { name: token.name, prefix: token.prefix },
+        after: { revokedAt: iso(now) },
+      }),
+    ]);
+    return { token: toPublicToken(updated!), changed: true };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    // Revoked by a concurrent request: the outcome the caller wanted.
+    const [now_] = await deps.db.select().from(apiTokens).where(eq(apiTokens.id, token.id));
+    return { token: toPublicToken(now_ ?? token), changed: false };
+  }
+}
