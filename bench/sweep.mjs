@@ -72,7 +72,7 @@ async function run(n) {
     }
     if (!line) throw new Error(`no cron log line:\n${log.slice(-2000)}`);
     const entry = JSON.parse(line.slice(line.indexOf("{")));
-    return { accounts: n, wallMs: Math.round(ms), ...entry.inactivity, mail: entry.mail };
+    return { accounts: n, wallMs: Math.round(ms), ...entry.inactivity, mail: entry.mail, stepMs: entry.stepMs };
   } finally {
     try { process.kill(-worker.pid, "SIGTERM"); } catch {}
     await new Promise((r) => setTimeout(r, 500));
@@ -85,6 +85,8 @@ console.log(JSON.stringify(small));
 const large = await run(100_000);
 console.log(JSON.stringify(large));
 console.log(
-  `sweep: 10k ${small.wallMs} ms (${small.statements} statements), 100k ${large.wallMs} ms (${large.statements} statements), ratio ${(large.wallMs / small.wallMs).toFixed(2)}`,
+  `daily run: 10k ${small.wallMs} ms, 100k ${large.wallMs} ms, ratio ${(large.wallMs / small.wallMs).toFixed(2)}\n` +
+    `sweep step: 10k ${small.stepMs.inactivity} ms (${small.statements} statements), 100k ${large.stepMs.inactivity} ms (${large.statements} statements), ` +
+    `ratio ${(large.stepMs.inactivity / small.stepMs.inactivity).toFixed(2)}`,
 );
 process.exit(0);

@@ -3,6 +3,7 @@
 import type { Child } from "hono/jsx";
 import { jsxRenderer, useRequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../src/env";
+import { canRunAccessReview } from "../src/domain/access-review";
 import { can, canReadAuditLog, isOperator, ROLE_LABELS } from "../src/domain/roles";
 import { CsrfField } from "./components";
 
@@ -39,6 +40,7 @@ function Nav() {
       {actor.orgKind === "customer" && <a href="/partners">Partners</a>}
       {actor.orgKind === "partner" && <a href="/partner-dashboard">Partner dashboard</a>}
       {can(actor, "managePortalUsers") && <a href="/requests">Requests</a>}
+      {(canRunAccessReview(actor) || isOperator(actor)) && <a href={isOperator(actor) ? "/access-review/status" : "/access-review"}>{isOperator(actor) ? "Access reviews" : "Access review"}</a>}
       {canReadAuditLog(actor) && <a href="/audit">Audit log</a>}
       {isOperator(actor) && <a href="/jobs">Jobs</a>}
       <a href="/account">Account</a>

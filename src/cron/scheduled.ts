@@ -10,6 +10,7 @@ import { lt } from "drizzle-orm";
 import { loginThrottles, passwordResets } from "../db/schema";
 import { createDeps, type Deps } from "../deps";
 import type { Bindings } from "../env";
+import { remindOpenReviews, startQuarterlyReviews } from "../services/access-reviews";
 import { purgeExpiredAuditEvents } from "../services/audit-log";
 import { sweepInactiveAccounts } from "../services/inactivity";
 import { remindExpiringInvitations } from "../services/invitation-admin";
@@ -28,23 +29,45 @@ export const MAIL_CRON = "*/5 * * * *";
  */
 export const MAIL_ROUNDS = { daily: 150, mail: 300 } as const;
 
+/** Runs the steps in order and records how long each took (shown on /jobs as stepMs). */
+function stepTimer() {
+  const stepMs: Record<string, number> = {};
+  return {
+    stepMs,
+    async step<T>(name: string, work: () => Promise<T>): Promise<T> {
+      const started = Date.now();
+      try {
+        return await work();
+      } finally {
+        stepMs[name] = Date.now() - started;
+      }
+    },
+  };
+}
+
 export const JOBS = {
   async daily(deps: Deps) {
-    const invitationReminders = await remindExpiringInvitations(deps);
+    const { step, stepMs } = stepTimer();
+    const invitationReminders = await step("invitationReminders", () => remindExpiringInvitations(deps));
     // Before the drain, so today's reminders and confirmations start going out in this run.
-    const inactivity = await sweepInactiveAccounts(deps);
+    const inactivity = await step("inactivity", () => sweepInactiveAccounts(deps));
     // After the inactivity sweep, so grants of accounts it just deactivated end in the same run (F-64).
-    const partnerAccess = await sweepPartnerGrants(deps);
-    const plans = await renewOrExpirePlans(deps);
-    const mail = await drainOutbox(deps, MAIL_ROUNDS.daily);
+    const partnerAccess = await step("partnerAccess", () => sweepPartnerGrants(deps));
+    const plans = await step("plans", () => renewOrExpirePlans(deps));
+    // F-93, before the drain so the review mails go out in this run.
+    const accessReviewsStarted = await step("accessReviewsStarted", () => startQuarterlyReviews(deps));
+    const accessReviewReminders = await step("accessReviewReminders", () => remindOpenReviews(deps));
+    const mail = await step("mail", () => drainOutbox(deps, MAIL_ROUNDS.daily));
     const day = 24 * 3_600_000;
     // Spent sign-in state: throttle windows and reset links (used or expired) older than a day.
-    await deps.db.batch([
-      deps.db.delete(loginThrottles).where(lt(loginThrottles.windowStartedAt, deps.now() - day)),
-      deps.db.delete(passwordResets).where(lt(passwordResets.expiresAt, deps.now() - day)),
-    ]);
-    const auditDeleted = await purgeExpiredAuditEvents(deps);
-    return { invitationReminders, inactivity, partnerAccess, plans, mail, auditDeleted };
+    await step("cleanup", () =>
+      deps.db.batch([
+        deps.db.delete(loginThrottles).where(lt(loginThrottles.windowStartedAt, deps.now() - day)),
+        deps.db.delete(passwordResets).where(lt(passwordResets.expiresAt, deps.now() - day)),
+      ]),
+    );
+    const auditDeleted = await step("auditRetention", () => purgeExpiredAuditEvents(deps));
+    return { invitationReminders, inactivity, partnerAccess, plans, accessReviewsStarted, accessReviewReminders, mail, auditDeleted, stepMs };
   },
   async mail(deps: Deps) {
     return { mail: await drainOutbox(deps, MAIL_ROUNDS.mail) };

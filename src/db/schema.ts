@@ -65,6 +65,8 @@ export const users = sqliteTable(
     // The inactivity sweep's predicates (services/inactivity.ts) use exactly these expressions.
     // Written as CASE, not coalesce(): drizzle-kit splits index expressions at commas.
     index("users_activity_idx").on(t.status, sql.raw(ACTIVITY_SQL)),
+    // Reminder candidates: active, not yet reminded, inactive since the cutoff — a range scan, no filtering.
+    index("users_reminder_idx").on(t.status, t.inactivityRemindedAt, sql.raw(ACTIVITY_SQL)),
     index("users_inactivity_reminded_idx").on(t.status, t.inactivityRemindedAt),
   ],
 );
@@ -171,7 +173,8 @@ export const outbox = sqliteTable(
   (t) => [
     index("outbox_due_idx").on(t.status, t.nextAttemptAt),
     index("outbox_created_idx").on(t.createdAt),
-    index("outbox_batch_idx").on(t.batchKey),
+    // Only rows waiting to be retried as a batch: delivery looks for one before any new mail, on every round.
+    index("outbox_retry_idx").on(t.nextAttemptAt).where(sql`status = 'pending' AND batch_key IS NOT NULL`),
   ],
 );
 
@@ -500,6 +503,52 @@ export const partnerGrants = sqliteTable(
 );
 
 // ---------------------------------------------------------------- access review (F-93)
+
+/**
+ * F-93: a Partner Manager's review of every user of the organization, started
+ * by the quarterly cron (started_by null) or on demand. At most one open review
+ * per organization: the partial unique index refuses a second one even when
+ * two starts race.
+ */
+export const accessReviews = sqliteTable(
+  "access_reviews",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    /** The Partner Manager who started it; null when the quarterly schedule did. */
+    startedBy: text("started_by"),
+    startedAt: ms("started_at").notNull(),
+    dueAt: ms("due_at").notNull(),
+    completedAt: ms("completed_at"),
+    completedBy: text("completed_by"),
+    /** When the one "still open" reminder went out. */
+    remindedAt: ms("reminded_at"),
+    status: text("status", { enum: ["open", "completed"] }).notNull().default("open"),
+  },
+  (t) => [
+    uniqueIndex("access_reviews_one_open_per_org").on(t.orgId).where(sql`status = 'open'`),
+    index("access_reviews_org_idx").on(t.orgId, t.startedAt),
+    index("access_reviews_status_idx").on(t.status, t.startedAt),
+  ],
+);
+
+/**
+ * One row per user of the organization (not deactivated) when the review
+ * started, with what they held then (role, P/AA/AAA, partner grants) as JSON,
+ * so the review shows what changed and the audit can name it.
+ */
+export const accessReviewItems = sqliteTable(
+  "access_review_items",
+  {
+    reviewId: text("review_id").notNull(),
+    userId: text("user_id").notNull(),
+    decision: text("decision", { enum: ["pending", "confirmed", "changed", "deactivated"] }).notNull().default("pending"),
+    decidedBy: text("decided_by"),
+    decidedAt: ms("decided_at"),
+    snapshot: text("snapshot_json").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.reviewId, t.userId] })],
+);
 
 /**
  * Never holds a row: a batch inserts into it to abort itself when a

@@ -5,6 +5,7 @@
 // without an entry here, or an entry outlives its endpoint.
 import type * as z from "zod";
 import { SERVICE_INPUTS, SERVICE_KIND_KEYS, SERVICE_KINDS } from "../domain/company-services";
+import { DecideInput, ListReviewStatusInput } from "../services/access-reviews";
 import { ChangePasswordInput, RegenerateCodesInput } from "../services/account";
 import { SetOwnerInput } from "../services/analytics-access";
 import { BillingInput } from "../services/analytics-billing";
@@ -314,4 +315,20 @@ export const API_ROUTES: readonly ApiRoute[] = [
     { method: "get", path: "/partner-dashboard", summary: "Every customer that granted the caller access, with statistics", responses: { 200: "`{window,customers:[{org,stats}]}`." } },
     { method: "get", path: "/partner-dashboard/{orgId}", summary: "One customer's insights", responses: { 200: "`{window,customer,sites}`." } },
   ]),
+
+  ...section("Access review", "session", [
+    { method: "post", path: "/access-reviews", summary: "Start an access review of the organization (Partner Managers)", responses: { 201: "`{review,counts,items,partnerAccess}`: one item per user who is not deactivated.", 409: "A review is already open, or the organization is terminated." } },
+    { method: "get", path: "/access-reviews/current", summary: "The organization's open review, and when the last one was completed", responses: { 200: "`{open:{review,counts,items,partnerAccess}|null,lastCompleted:{id,completedAt}|null}`." } },
+    { method: "get", path: "/access-reviews/status", summary: "Every organization's review state (operators)", query: ListReviewStatusInput, responses: { 200: "A page of `{org,state,open,lastCompleted}`.", 403: "Operators only." } },
+    { method: "get", path: "/access-reviews/{id}", summary: "One review with every user: role, P/AA/AAA, partner grants, decision (operators: any organization)", responses: { 200: "`{review,counts,items,partnerAccess}`." } },
+    {
+      method: "post",
+      path: "/access-reviews/{id}/items/{userId}",
+      summary: "Confirm, change (role, revoke AA, request P/AAA) or deactivate one user",
+      body: DecideInput,
+      responses: { 200: "`{review,item,counts,removed,requested}`.", 409: "The review is completed, the last active Partner Manager would be lost, or the user changed meanwhile." },
+    },
+    { method: "post", path: "/access-reviews/{id}/confirm-remaining", summary: "Confirm every user still without a decision", responses: { 200: "`{confirmed,counts}`.", 409: "The review is completed." } },
+    { method: "post", path: "/access-reviews/{id}/complete", summary: "Complete the review once every user has a decision", responses: { 200: "`{review,counts,items,partnerAccess}`; the outcome counts are audited.", 409: "Users still need a decision, or the review is already completed." } },
+  ], { 403: "Partner Managers of the organization only (operators may read)." }),
 ];

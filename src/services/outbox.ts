@@ -95,7 +95,10 @@ export async function deliverOutbox(
   const now = deps.now();
   const limit = Math.min(options.limit ?? deps.mailer.maxBatch, deps.mailer.maxBatch);
   const isDue = due(now, options.ids);
-  const retryBatch = sql`SELECT ${outbox.batchKey} FROM ${outbox} WHERE ${isDue} AND ${outbox.batchKey} IS NOT NULL ORDER BY ${outbox.nextAttemptAt} LIMIT 1`;
+  // Written with literals so SQLite can use the partial index outbox_retry_idx (a bound 'pending' cannot match it).
+  const retryBatch = sql`SELECT ${outbox.batchKey} FROM ${outbox}
+    WHERE ${outbox.status} = 'pending' AND ${outbox.batchKey} IS NOT NULL AND ${outbox.nextAttemptAt} <= ${now}${options.ids ? sql` AND ${inArray(outbox.id, options.ids)}` : sql``}
+    ORDER BY ${outbox.nextAttemptAt} LIMIT 1`;
   const claimed = await deps.db
     .update(outbox)
     .set({ nextAttemptAt: now + CLAIM_MS, batchKey: sql`coalesce(${outbox.batchKey}, ${newId()})` })

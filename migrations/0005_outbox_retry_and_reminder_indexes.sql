@@ -1,0 +1,3 @@
+DROP INDEX `outbox_batch_idx`;--> statement-breakpoint
+CREATE INDEX `outbox_retry_idx` ON `outbox` (`next_attempt_at`) WHERE status = 'pending' AND batch_key IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `users_reminder_idx` ON `users` (`status`,`inactivity_reminded_at`,(CASE WHEN last_activity_at IS NOT NULL THEN last_activity_at WHEN last_login_at IS NOT NULL THEN last_login_at ELSE created_at END));

@@ -1,0 +1,761 @@
+// F-93 access review: a Partner Manager goes through every user of the
+// organization once — role, P/AA/AAA, partner grants — and confirms, changes
+// or deactivates each; then completes the review. Changes go through the
+// services that own them (changeUserRole, deactivateUser, revokeAnalytics,
+// createRoleRequest), so their rules, audit entries and mails stay in one
+// place; this module records the decision. The daily cron starts the
+// quarterly reviews and reminds unfinished ones, set-based.
+import { and, asc, count, desc, eq, isNull, lte, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import * as z from "zod";
+import { aliased } from "../db/client";
+import { accessReviewItems, accessReviews, auditEvents, organizations, partnerGrants, users } from "../db/schema";
+import type { Deps } from "../deps";
+import {
+  canReadAccessReview,
+  canReadReviewStatus,
+  canRunAccessReview,
+  completionProblem,
+  countDecisions,
+  dueAt,
+  isOverdue,
+  isQuarterStart,
+  planChange,
+  reminderCutoff,
+  REVIEWED_ORG_KINDS,
+  type Decision,
+  type DecisionCounts,
+  type ReviewStatus,
+} from "../domain/access-review";
+import type { Actor } from "../domain/actor";
+import type { AnalyticsAccess } from "../domain/analytics";
+import { grantHoldsSql } from "../domain/partner-access";
+import { isOperator, PORTAL_ROLES, type Role, type SecondaryRole } from "../domain/roles";
+import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { AppError, validationError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { contains } from "../lib/search";
+import { accessReviewReminderMail, accessReviewStartedMail } from "../../views/mail/access-review";
+import { revokeAnalytics } from "./analytics-access";
+import { auditInsert } from "./audit";
+import { outboxInsertSelect } from "./outbox";
+import { createRoleRequest } from "./role-requests";
+import { filledMail, slot } from "./sql-mail";
+import { deactivateUser } from "./user-admin";
+import { changeUserRole } from "./users";
+
+// ---------------------------------------------------------------- input
+
+const CHANGE_FIELDS = ["role", "analyticsAccess", "purchaser", "analyticsAdmin"] as const;
+
+/**
+ * One decision on one user: `{decision:"confirm"}`, `{decision:"deactivate"}`,
+ * or `{decision:"change", role?, analyticsAccess?:"N", purchaser?:true, analyticsAdmin?:true}`.
+ * P and AAA are granted by operators (F-15, F-16): `true` files the request.
+ */
+export const DecideInput = z
+  .strictObject({
+    decision: z.enum(["confirm", "change", "deactivate"], { error: "Choose confirm, change or deactivate." }),
+    role: z.enum(PORTAL_ROLES, { error: "Choose Read-only User, Regular User or Partner Manager." }).optional(),
+    analyticsAccess: z.literal("N", { error: 'Only "N" (revoke analytics access) can be set here; access is granted by an invitation (F-23).' }).optional(),
+    purchaser: z
+      .literal(true, { error: "Send true to ask an operator for Purchaser (P). P ends with a role that does not allow it." })
+      .optional(),
+    analyticsAdmin: z
+      .literal(true, { error: "Send true to ask an operator for Analytics Administrator (AAA). AAA ends with a role that does not allow it." })
+      .optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.decision === "change") return;
+    for (const field of CHANGE_FIELDS) {
+      if (input[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: "Only a change decision carries new values." });
+    }
+  });
+export type DecideInput = z.infer<typeof DecideInput>;
+
+const blank = (v: unknown) => (v === "" ? undefined : v);
+export const REVIEW_STATES = ["open", "overdue", "never"] as const;
+
+export const ListReviewStatusInput = z.object({
+  q: z.preprocess(blank, z.string().trim().max(120, "Use at most 120 characters.").optional()),
+  /** open: a review is under way; overdue: under way and past its due date; never: no review was ever started. */
+  state: z.preprocess(blank, z.enum(REVIEW_STATES, { error: "Choose open, overdue or never." }).optional()),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type ListReviewStatusInput = z.infer<typeof ListReviewStatusInput>;
+
+// ---------------------------------------------------------------- shapes
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+type ReviewRow = typeof accessReviews.$inferSelect;
+
+export interface ReviewGrant {
+  id: string;
+  customer: { id: string; name: string };
+  partnerOrg: { id: string; name: string };
+  partnerUser: { id: string; name: string; email: string };
+  grantedBy: string | null;
+  expiresAt: string | null;
+}
+
+/** What a user held when the review started (access_review_items.snapshot_json). */
+export interface ReviewSnapshot {
+  role: Role;
+  status: string;
+  purchaser: boolean;
+  analyticsAccess: AnalyticsAccess;
+  analyticsAdmin: boolean;
+  grants: { customerOrgId: string; partnerOrgId: string; partnerUserId: string; expiresAt: string | null }[];
+}
+
+export interface ReviewItem {
+  userId: string;
+  /** The account as it is now; null once it was deleted (F-46). */
+  user: {
+    id: string;
+    name: string;
+    email: string;
+    role: Role;
+    status: string;
+    purchaser: boolean;
+    analyticsAccess: AnalyticsAccess;
+    analyticsAdmin: boolean;
+  } | null;
+  snapshot: ReviewSnapshot;
+  /**
+   * Partner access tied to this user: in a partner organization, the
+   * customers who let this user see their insights; in a customer
+   * organization, the partner users this user let in.
+   */
+  grants: ReviewGrant[];
+  decision: Decision;
+  decidedBy: { id: string; name: string | null } | null;
+  decidedAt: string | null;
+}
+
+export interface ReviewSummary {
+  id: string;
+  org: { id: string; name: string; kind: string };
+  status: ReviewStatus;
+  startedAt: string;
+  /** null when the quarterly schedule started it. */
+  startedBy: { id: string; name: string | null } | null;
+  dueAt: string;
+  overdue: boolean;
+  remindedAt: string | null;
+  completedAt: string | null;
+  completedBy: { id: string; name: string | null } | null;
+}
+
+export interface ReviewDetail {
+  review: ReviewSummary;
+  counts: DecisionCounts;
+  items: ReviewItem[];
+  /** Customer organizations: every partner user who can see this organization's insights now (F-60). */
+  partnerAccess: ReviewGrant[];
+}
+
+function parseSnapshot(json: string): ReviewSnapshot {
+  const raw = JSON.parse(json) as Omit<ReviewSnapshot, "purchaser" | "analyticsAdmin" | "grants"> & {
+    purchaser: number;
+    analyticsAdmin: number;
+    grants: { customerOrgId: string; partnerOrgId: string; partnerUserId: string; expiresAt: number | null }[] | null;
+  };
+  return {
+    role: raw.role,
+    status: raw.status,
+    purchaser: Boolean(raw.purchaser),
+    analyticsAccess: raw.analyticsAccess,
+    analyticsAdmin: Boolean(raw.analyticsAdmin),
+    grants: (raw.grants ?? []).map((g) => ({ ...g, expiresAt: iso(g.expiresAt) })),
+  };
+}
+
+// ---------------------------------------------------------------- errors and scope
+
+const REVIEW_NOT_FOUND = () => new AppError("NOT_FOUND", "Access review not found.");
+const ITEM_NOT_FOUND = () => new AppError("NOT_FOUND", "This user is not part of the access review.");
+const NOT_OPEN = () => new AppError("CONFLICT", "This access review is completed. Start a new one to review again.");
+
+function assertCanRun(actor: Actor) {
+  if (canRunAccessReview(actor)) return;
+  throw new AppError(
+    "FORBIDDEN",
+    isOperator(actor)
+      ? "Operators can read access reviews; a Partner Manager of the organization runs them."
+      : "Only a Partner Manager can run the access review of the organization.",
+  );
+}
+
+/**
+ * The review for an actor who may read (operators: any organization) or act
+ * (its organization's Partner Managers). Authorization first; the tenant
+ * scope is in the query, so another organization's review is not found.
+ */
+async function findReview(deps: Deps, actor: Actor, reviewId: string, mode: "read" | "act"): Promise<ReviewRow> {
+  if (mode === "act") assertCanRun(actor);
+  else if (!isOperator(actor) && !canRunAccessReview(actor)) {
+    throw new AppError("FORBIDDEN", "Only Partner Managers and operators can see access reviews.");
+  }
+  const scope = isOperator(actor) ? eq(accessReviews.id, reviewId) : and(eq(accessReviews.id, reviewId), eq(accessReviews.orgId, actor.orgId));
+  const [review] = await deps.db.select().from(accessReviews).where(scope);
+  if (!review || !canReadAccessReview(actor, review.orgId)) throw REVIEW_NOT_FOUND();
+  return review;
+}
+
+// ---------------------------------------------------------------- SQL pieces
+
+/** The user rows a review covers: everyone of the organization but deactivated accounts. */
+const REVIEWED_USER = sql.raw(`u.status <> 'deactivated' AND u.role <> 'operator'`);
+
+/** A user's role, flags and partner grants as JSON, over `users AS u`. */
+const snapshotSql = (now: number) => sql`json_object(
+  'role', u.role, 'status', u.status, 'purchaser', u.purchaser, 'analyticsAccess', u.analytics_access, 'analyticsAdmin', u.analytics_admin,
+  'grants', json((SELECT json_group_array(json_object(
+      'customerOrgId', ${partnerGrants.customerOrgId}, 'partnerOrgId', ${partnerGrants.partnerOrgId},
+      'partnerUserId', ${partnerGrants.partnerUserId}, 'expiresAt', ${partnerGrants.expiresAt}))
+    FROM ${partnerGrants}
+    WHERE (${partnerGrants.partnerUserId} = u.id OR (${partnerGrants.customerOrgId} = u.org_id AND ${partnerGrants.grantedBy} = u.id))
+      AND ${grantHoldsSql(now)})))`;
+
+/**
+ * The statements that fill reviews just opened (`fresh`, SQL over
+ * `access_reviews AS r`): the audit entry, then one item per reviewed user,
+ * set-based. The item insert comes last: callers may key `fresh` on "no items yet".
+ */
+function openedReviewStatements(deps: Deps, now: number, fresh: SQL) {
+  const userCount = sql`(SELECT count(*) FROM ${users} AS u WHERE u.org_id = r.org_id AND ${REVIEWED_USER})`;
+  return [
+    deps.db.insert(auditEvents).select(
+      sql`SELECT lower(hex(randomblob(12))), ${now}, r.started_by, r.org_id, 'access_review.started', 'access_review', r.id, NULL,
+        json_object('startedBy', CASE WHEN r.started_by IS NULL THEN 'schedule' ELSE 'partner_manager' END,
+          'dueAt', strftime('%Y-%m-%dT%H:%M:%fZ', r.due_at / 1000.0, 'unixepoch'), 'users', ${userCount}),
+        ${deps.ip}
+        FROM ${accessReviews} AS r WHERE ${fresh}`,
+    ),
+    deps.db.insert(accessReviewItems).select(
+      sql`SELECT r.id, u.id, 'pending', NULL, NULL, ${snapshotSql(now)}
+        FROM ${accessReviews} AS r JOIN ${users} AS u ON u.org_id = r.org_id AND ${REVIEWED_USER}
+        WHERE ${fresh}`,
+    ),
+  ] as const;
+}
+
+/** Items still waiting for a decision: an account deleted meanwhile (F-46) has nothing left to decide. */
+const pendingItems = (reviewId: string) =>
+  sql`${accessReviewItems.reviewId} = ${reviewId} AND ${accessReviewItems.decision} = 'pending'
+    AND EXISTS (SELECT 1 FROM ${users} AS pending_user WHERE pending_user.id = ${accessReviewItems.userId})`;
+
+const reviewIsOpen = (reviewId: string) => sql`EXISTS (SELECT 1 FROM ${accessReviews} AS open_review WHERE open_review.id = ${reviewId} AND open_review.status = 'open')`;
+
+/** An audit row whose `after` is computed in SQL at commit, written only when `where` holds. */
+const auditInsertSelect = (deps: Deps, e: { actorId: string; orgId: string; action: string; targetId: string; after: SQL }, where: SQL) =>
+  deps.db
+    .insert(auditEvents)
+    .select(sql`SELECT ${newId()}, ${deps.now()}, ${e.actorId}, ${e.orgId}, ${e.action}, 'access_review', ${e.targetId}, NULL, ${e.after}, ${deps.ip} WHERE ${where}`);
+
+const countWhere = (where: SQL) => sql`(SELECT count(*) FROM ${accessReviewItems} WHERE ${where})`;
+const decisionCount = (reviewId: string, decision: Decision) => countWhere(sql`${accessReviewItems.reviewId} = ${reviewId} AND ${accessReviewItems.decision} = ${decision}`);
+
+// ---------------------------------------------------------------- reading
+
+const starter = alias(users, "starter");
+const completer = alias(users, "completer");
+const decider = alias(users, "decider");
+const customerOrg = alias(organizations, "customer_org");
+const partnerOrg = alias(organizations, "partner_org");
+const partnerUser = alias(users, "partner_user");
+
+const summaryQuery = (deps: Deps, reviewId: string) =>
+  deps.db
+    .select({
+      review: accessReviews,
+      orgName: aliased<string>(organizations.name, "org_name"),
+      orgKind: aliased<string>(organizations.kind, "org_kind"),
+      starterName: aliased<string | null>(starter.name, "starter_name"),
+      completerName: aliased<string | null>(completer.name, "completer_name"),
+    })
+    .from(accessReviews)
+    .innerJoin(organizations, eq(organizations.id, accessReviews.orgId))
+    .leftJoin(starter, eq(starter.id, accessReviews.startedBy))
+    .leftJoin(completer, eq(completer.id, accessReviews.completedBy))
+    .where(eq(accessReviews.id, reviewId));
+
+const itemsQuery = (deps: Deps, review: ReviewRow, userId?: string) =>
+  deps.db
+    .select({
+      userId: accessReviewItems.userId,
+      decision: accessReviewItems.decision,
+      decidedBy: accessReviewItems.decidedBy,
+      decidedAt: accessReviewItems.decidedAt,
+      snapshot: accessReviewItems.snapshot,
+      deciderName: aliased<string | null>(decider.name, "decider_name"),
+      name: aliased<string | null>(users.name, "user_name"),
+      email: users.email,
+      role: users.role,
+      status: users.status,
+      purchaser: users.purchaser,
+      analyticsAccess: users.analyticsAccess,
+      analyticsAdmin: users.analyticsAdmin,
+    })
+    .from(accessReviewItems)
+    // The organization in the join: an account is only ever shown to its own organization's review.
+    .leftJoin(users, and(eq(users.id, accessReviewItems.userId), eq(users.orgId, review.orgId)))
+    .leftJoin(decider, eq(decider.id, accessReviewItems.decidedBy))
+    .where(and(eq(accessReviewItems.reviewId, review.id), userId === undefined ? undefined : eq(accessReviewItems.userId, userId)))
+    .orderBy(asc(sql`lower(coalesce(${users.name}, ''))`), asc(users.email), asc(accessReviewItems.userId));
+
+/** Grants that hold now where the organization is the customer or the partner. */
+const grantsQuery = (deps: Deps, orgId: string, now: number) =>
+  deps.db
+    .select({
+      id: partnerGrants.id,
+      customerId: partnerGrants.customerOrgId,
+      customerName: aliased<string>(customerOrg.name, "customer_name"),
+      partnerOrgId: partnerGrants.partnerOrgId,
+      partnerOrgName: aliased<string>(partnerOrg.name, "partner_org_name"),
+      partnerUserId: partnerGrants.partnerUserId,
+      partnerUserName: aliased<string>(partnerUser.name, "partner_user_name"),
+      partnerUserEmail: aliased<string>(partnerUser.email, "partner_user_email"),
+      grantedBy: partnerGrants.grantedBy,
+      expiresAt: partnerGrants.expiresAt,
+    })
+    .from(partnerGrants)
+    .innerJoin(customerOrg, eq(customerOrg.id, partnerGrants.customerOrgId))
+    .innerJoin(partnerOrg, eq(partnerOrg.id, partnerGrants.partnerOrgId))
+    .innerJoin(partnerUser, eq(partnerUser.id, partnerGrants.partnerUserId))
+    .where(and(sql`(${partnerGrants.customerOrgId} = ${orgId} OR ${partnerGrants.partnerOrgId} = ${orgId})`, grantHoldsSql(now)))
+    .orderBy(asc(sql`lower(${customerOrg.name})`), asc(sql`lower(${partnerOrg.name})`), asc(sql`lower(${partnerUser.email})`));
+
+const countsQuery = (deps: Deps, reviewId: string) =>
+  deps.db
+    .select({ decision: accessReviewItems.decision, deleted: sql<number>`${users.id} IS NULL`.as("deleted"), n: count() })
+    .from(accessReviewItems)
+    .leftJoin(users, eq(users.id, accessReviewItems.userId))
+    .where(eq(accessReviewItems.reviewId, reviewId))
+    .groupBy(accessReviewItems.decision, sql`${users.id} IS NULL`);
+
+type SummaryRow = Awaited<ReturnType<typeof summaryQuery>>[number];
+type ItemRow = Awaited<ReturnType<typeof itemsQuery>>[number];
+type GrantRow = Awaited<ReturnType<typeof grantsQuery>>[number];
+type CountRow = Awaited<ReturnType<typeof countsQuery>>[number];
+
+function toSummary(row: SummaryRow, now: number): ReviewSummary {
+  const r = row.review;
+  return {
+    id: r.id,
+    org: { id: r.orgId, name: row.orgName, kind: row.orgKind },
+    status: r.status,
+    startedAt: iso(r.startedAt)!,
+    startedBy: r.startedBy ? { id: r.startedBy, name: row.starterName } : null,
+    dueAt: iso(r.dueAt)!,
+    overdue: isOverdue(r, now),
+    remindedAt: iso(r.remindedAt),
+    completedAt: iso(r.completedAt),
+    completedBy: r.completedBy ? { id: r.completedBy, name: row.completerName } : null,
+  };
+}
+
+const toGrant = (g: GrantRow): ReviewGrant => ({
+  id: g.id,
+  customer: { id: g.customerId, name: g.customerName },
+  partnerOrg: { id: g.partnerOrgId, name: g.partnerOrgName },
+  partnerUser: { id: g.partnerUserId, name: g.partnerUserName, email: g.partnerUserEmail },
+  grantedBy: g.grantedBy,
+  expiresAt: iso(g.expiresAt),
+});
+
+/** Which grants belong on a user's row: received (partner organization) or given (customer organization). */
+const grantsOfUser = (org: { id: string; kind: string }, grants: ReviewGrant[], userId: string) =>
+  grants.filter((g) => (org.kind === "customer" ? g.customer.id === org.id && g.grantedBy === userId : g.partnerUser.id === userId));
+
+function toItem(row: ItemRow, org: { id: string; kind: string }, grants: ReviewGrant[]): ReviewItem {
+  const exists = row.email !== null;
+  return {
+    userId: row.userId,
+    user: exists
+      ? {
+          id: row.userId,
+          name: row.name!,
+          email: row.email!,
+          role: row.role!,
+          status: row.status!,
+          purchaser: row.purchaser!,
+          analyticsAccess: row.analyticsAccess!,
+          analyticsAdmin: row.analyticsAdmin!,
+        }
+      : null,
+    snapshot: parseSnapshot(row.snapshot),
+    grants: exists ? grantsOfUser(org, grants, row.userId) : [],
+    decision: row.decision,
+    decidedBy: row.decidedBy ? { id: row.decidedBy, name: row.deciderName } : null,
+    decidedAt: iso(row.decidedAt),
+  };
+}
+
+const toCounts = (rows: CountRow[]) =>
+  countDecisions(rows.flatMap((r) => Array.from({ length: r.n }, () => ({ decision: r.decision, deleted: Boolean(r.deleted) }))));
+
+/** The review page's data, or one row of it (`userId`) with the review's counts. */
+async function loadDetail(deps: Deps, review: ReviewRow, userId?: string): Promise<ReviewDetail> {
+  const now = deps.now();
+  const [[summary], items, grants, counts] = await deps.db.batch([
+    summaryQuery(deps, review.id),
+    itemsQuery(deps, review, userId),
+    grantsQuery(deps, review.orgId, now),
+    countsQuery(deps, review.id),
+  ]);
+  if (!summary) throw REVIEW_NOT_FOUND();
+  const orgGrants = grants.map(toGrant);
+  const org = { id: review.orgId, kind: summary.orgKind };
+  return {
+    review: toSummary(summary, now),
+    counts: toCounts(counts),
+    items: items.map((row) => toItem(row, org, orgGrants)),
+    partnerAccess: org.kind === "customer" ? orgGrants.filter((g) => g.customer.id === org.id) : [],
+  };
+}
+
+/** F-93: one review with every user, as the review page shows it. Operators read any organization's. */
+export async function getReview(deps: Deps, actor: Actor, reviewId: string): Promise<ReviewDetail> {
+  return loadDetail(deps, await findReview(deps, actor, reviewId, "read"));
+}
+
+/** One user's row of a review (as getReview shows it), with the review's counts: what a page swaps in after a refusal. */
+export async function getReviewItem(deps: Deps, actor: Actor, reviewId: string, userId: string) {
+  const detail = await loadDetail(deps, await findReview(deps, actor, reviewId, "read"), userId);
+  const item = detail.items[0];
+  if (!item) throw ITEM_NOT_FOUND();
+  return { review: detail.review, counts: detail.counts, item };
+}
+
+/** The open review of the actor's organization (null when none) and when the last one was completed. */
+export async function getCurrentReview(deps: Deps, actor: Actor) {
+  assertCanRun(actor);
+  const [[open], [last]] = await deps.db.batch([
+    deps.db.select().from(accessReviews).where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "open"))),
+    deps.db
+      .select({ id: accessReviews.id, completedAt: accessReviews.completedAt })
+      .from(accessReviews)
+      .where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "completed")))
+      .orderBy(desc(accessReviews.completedAt))
+      .limit(1),
+  ]);
+  return {
+    open: open ? await loadDetail(deps, open) : null,
+    lastCompleted: last ? { id: last.id, completedAt: iso(last.completedAt) } : null,
+  };
+}
+
+// ---------------------------------------------------------------- starting
+
+/**
+ * F-93 on demand: a Partner Manager opens a review of their organization. The
+ * review, one item per user (not deactivated) with what they hold now, and
+ * the audit entry are one batch; a second open review is refused (409), also
+ * when two starts race (the partial unique index).
+ */
+export async function startReview(deps: Deps, actor: Actor): Promise<ReviewDetail> {
+  assertCanRun(actor);
+  const [[org], [open]] = await deps.db.batch([
+    deps.db.select({ status: organizations.status }).from(organizations).where(eq(organizations.id, actor.orgId)),
+    deps.db.select({ id: accessReviews.id }).from(accessReviews).where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "open"))),
+  ]);
+  if (!org || org.status !== "active") throw new AppError("CONFLICT", "This organization is terminated; its access can no longer be reviewed.");
+  if (open) throw alreadyOpen();
+  const now = deps.now();
+  const review = { id: newId(), orgId: actor.orgId, startedBy: actor.id, startedAt: now, dueAt: dueAt(now), status: "open" as const };
+  try {
+    await deps.db.batch([deps.db.insert(accessReviews).values(review), ...openedReviewStatements(deps, now, sql`r.id = ${review.id}`)]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw alreadyOpen();
+    throw e;
+  }
+  return loadDetail(deps, { ...review, completedAt: null, completedBy: null, remindedAt: null });
+}
+
+const alreadyOpen = () => new AppError("CONFLICT", "An access review of your organization is already open. Finish it before starting another.");
+
+// ---------------------------------------------------------------- deciding
+
+export interface DecideResult {
+  review: ReviewSummary;
+  item: ReviewItem;
+  counts: DecisionCounts;
+  /** Secondary roles the role change removed (F-15, F-22). */
+  removed: SecondaryRole[];
+  /** Requests filed with the operators (F-16). */
+  requested: SecondaryRole[];
+}
+
+const STORED_DECISION = { confirm: "confirmed", change: "changed", deactivate: "deactivated" } as const;
+
+/**
+ * F-93: confirms, changes or deactivates one user of an open review. A change
+ * or deactivation runs the owning service first — a refusal there (the last
+ * active Partner Manager, F-14; deactivating oneself …) leaves the item as it
+ * was — and only then is the decision recorded with its audit entry.
+ */
+export async function decide(deps: Deps, actor: Actor, reviewId: string, userId: string, input: DecideInput): Promise<DecideResult> {
+  const review = await findReview(deps, actor, reviewId, "act");
+  if (review.status !== "open") throw NOT_OPEN();
+  const [row] = await itemsQuery(deps, review, userId);
+  if (!row) throw ITEM_NOT_FOUND();
+  if (row.email === null) throw new AppError("NOT_FOUND", "This account was deleted since the review started; there is nothing left to decide.");
+  const user = { name: row.name!, role: row.role!, purchaser: row.purchaser!, analyticsAccess: row.analyticsAccess!, analyticsAdmin: row.analyticsAdmin!, orgId: review.orgId };
+
+  const removed: SecondaryRole[] = [];
+  const requested: SecondaryRole[] = [];
+  const changes: Record<string, unknown> = {};
+  if (input.decision === "change") {
+    const plan = planChange(actor, user, input);
+    if ("errors" in plan) throw validationError(plan.errors, Object.values(plan.errors).join(" "));
+    for (const step of plan.steps) {
+      if (step.kind === "role") {
+        const result = await changeUserRole(deps, actor, userId, { role: step.role });
+        removed.push(...result.removed);
+        changes.role = { from: user.role, to: step.role };
+      } else if (step.kind === "revoke_analytics") {
+        await revokeAnalytics(deps, actor, userId);
+        changes.analyticsAccess = { from: user.analyticsAccess, to: "N" };
+      } else {
+        await createRoleRequest(deps, actor, { kind: step.secondary, userId });
+        requested.push(step.secondary);
+      }
+    }
+    if (removed.length) changes.removed = removed;
+    if (requested.length) changes.requested = requested;
+  } else if (input.decision === "deactivate" && row.status !== "deactivated") {
+    // Deactivated elsewhere since the review started: nothing left to do but record it.
+    await deactivateUser(deps, actor, userId);
+  }
+
+  const decision = STORED_DECISION[input.decision];
+  try {
+    await deps.db.batch([
+      deps.db
+        .update(accessReviewItems)
+        .set({ decision, decidedBy: actor.id, decidedAt: deps.now() })
+        .where(and(eq(accessReviewItems.reviewId, review.id), eq(accessReviewItems.userId, userId), reviewIsOpen(review.id))),
+      guardChanged(deps.db),
+      auditInsert(deps, {
+        actorId: actor.id,
+        orgId: review.orgId,
+        action: "access_review.decided",
+        targetType: "access_review",
+        targetId: review.id,
+        before: { userId, decision: row.decision },
+        after: { userId, email: row.email, decision, ...changes },
+      }),
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw new AppError("CONFLICT", "This access review was completed meanwhile; the decision was not recorded.");
+    throw e;
+  }
+  const detail = await loadDetail(deps, review, userId);
+  return { review: detail.review, item: detail.items[0]!, counts: detail.counts, removed, requested };
+}
+
+/** F-93 "Confirm all remaining": every item still waiting is confirmed as it is, in one statement. */
+export async function confirmAllRemaining(deps: Deps, actor: Actor, reviewId: string) {
+  const review = await findReview(deps, actor, reviewId, "act");
+  if (review.status !== "open") throw NOT_OPEN();
+  const now = deps.now();
+  const remaining = countWhere(pendingItems(review.id));
+  const [, confirmed] = await deps.db.batch([
+    // Before the update, so it counts what the update is about to confirm; nothing to confirm, no entry.
+    auditInsertSelect(
+      deps,
+      { actorId: actor.id, orgId: review.orgId, action: "access_review.remaining_confirmed", targetId: review.id, after: sql`json_object('confirmed', ${remaining})` },
+      sql`${remaining} > 0 AND ${reviewIsOpen(review.id)}`,
+    ),
+    deps.db
+      .update(accessReviewItems)
+      .set({ decision: "confirmed", decidedBy: actor.id, decidedAt: now })
+      .where(and(pendingItems(review.id), reviewIsOpen(review.id))),
+  ]);
+  return { confirmed: confirmed.meta.changes, counts: toCounts(await countsQuery(deps, review.id)) };
+}
+
+/**
+ * F-93: closes the review once every user has a decision. The audit entry
+ * carries the outcome counts, computed in the same batch as the change.
+ */
+export async function completeReview(deps: Deps, actor: Actor, reviewId: string): Promise<ReviewDetail> {
+  const review = await findReview(deps, actor, reviewId, "act");
+  const counts = toCounts(await countsQuery(deps, review.id));
+  const problem = completionProblem(review, counts.pending);
+  if (problem) throw new AppError("CONFLICT", problem);
+  const now = deps.now();
+  const deleted = countWhere(
+    sql`${accessReviewItems.reviewId} = ${review.id} AND ${accessReviewItems.decision} = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM ${users} AS gone WHERE gone.id = ${accessReviewItems.userId})`,
+  );
+  try {
+    await deps.db.batch([
+      deps.db
+        .update(accessReviews)
+        .set({ status: "completed", completedAt: now, completedBy: actor.id })
+        .where(and(eq(accessReviews.id, review.id), eq(accessReviews.status, "open"), sql`NOT EXISTS (SELECT 1 FROM ${accessReviewItems} WHERE ${pendingItems(review.id)})`)),
+      guardChanged(deps.db),
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: review.orgId,
+          action: "access_review.completed",
+          targetId: review.id,
+          after: sql`json_object('confirmed', ${decisionCount(review.id, "confirmed")}, 'changed', ${decisionCount(review.id, "changed")},
+            'deactivated', ${decisionCount(review.id, "deactivated")}, 'deleted', ${deleted},
+            'total', ${countWhere(sql`${accessReviewItems.reviewId} = ${review.id}`)})`,
+        },
+        sql`1`,
+      ),
+    ]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    const [now_] = await deps.db.select().from(accessReviews).where(eq(accessReviews.id, review.id));
+    const pending = toCounts(await countsQuery(deps, review.id)).pending;
+    throw new AppError("CONFLICT", completionProblem(now_ ?? review, pending) ?? "This access review changed meanwhile. Reload and try again.");
+  }
+  return loadDetail(deps, { ...review, status: "completed", completedAt: now, completedBy: actor.id });
+}
+
+// ---------------------------------------------------------------- operators
+
+/** F-93 for operators: per active partner or customer organization, the review under way and the last completed. */
+export async function listReviewStatus(deps: Deps, actor: Actor, input: ListReviewStatusInput) {
+  if (!canReadReviewStatus(actor)) throw new AppError("FORBIDDEN", "Only operators can see the access review status of every organization.");
+  const now = deps.now();
+  const open = alias(accessReviews, "open_review");
+  const lastCompletedAt = sql<number | null>`(SELECT max(done.completed_at) FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed')`;
+  const lastCompletedId = sql<string | null>`(SELECT done.id FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed' ORDER BY done.completed_at DESC LIMIT 1)`;
+  const pending = sql<number>`(SELECT count(*) FROM ${accessReviewItems} AS item WHERE item.review_id = ${open.id} AND item.decision = 'pending'
+    AND EXISTS (SELECT 1 FROM ${users} AS item_user WHERE item_user.id = item.user_id))`;
+  const stateFilter: Record<(typeof REVIEW_STATES)[number], SQL> = {
+    open: sql`${open.id} IS NOT NULL`,
+    overdue: sql`${open.id} IS NOT NULL AND ${open.dueAt} < ${now}`,
+    never: sql`${open.id} IS NULL AND ${lastCompletedAt} IS NULL`,
+  };
+  const where = and(
+    sql`${organizations.kind} IN ${REVIEWED_ORG_KINDS}`,
+    eq(organizations.status, "active"),
+    input.q ? contains(organizations.name, input.q) : undefined,
+    input.state ? stateFilter[input.state] : undefined,
+  );
+  const [rows, [total]] = await deps.db.batch([
+    deps.db
+      .select({
+        orgId: organizations.id,
+        orgName: organizations.name,
+        orgKind: organizations.kind,
+        openId: aliased<string | null>(open.id, "open_id"),
+        openStartedAt: aliased<number | null>(open.startedAt, "open_started_at"),
+        openStartedBy: aliased<string | null>(open.startedBy, "open_started_by"),
+        openDueAt: aliased<number | null>(open.dueAt, "open_due_at"),
+        openRemindedAt: aliased<number | null>(open.remindedAt, "open_reminded_at"),
+        pending: pending.as("pending"),
+        lastCompletedAt: lastCompletedAt.as("last_completed_at"),
+        lastCompletedId: lastCompletedId.as("last_completed_id"),
+      })
+      .from(organizations)
+      .leftJoin(open, and(eq(open.orgId, organizations.id), eq(open.status, "open")))
+      .where(where)
+      .orderBy(asc(sql`lower(${organizations.name})`), asc(organizations.id))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    deps.db
+      .select({ n: count() })
+      .from(organizations)
+      .leftJoin(open, and(eq(open.orgId, organizations.id), eq(open.status, "open")))
+      .where(where),
+  ]);
+  return {
+    items: rows.map((r) => {
+      const overdue = r.openId !== null && r.openDueAt !== null && r.openDueAt < now;
+      return {
+        org: { id: r.orgId, name: r.orgName, kind: r.orgKind },
+        state: overdue ? ("overdue" as const) : r.openId !== null ? ("open" as const) : r.lastCompletedId !== null ? ("completed" as const) : ("never" as const),
+        open:
+          r.openId === null
+            ? null
+            : { id: r.openId, startedAt: iso(r.openStartedAt), scheduled: r.openStartedBy === null, dueAt: iso(r.openDueAt), remindedAt: iso(r.openRemindedAt), overdue, pending: r.pending },
+        lastCompleted: r.lastCompletedId === null ? null : { id: r.lastCompletedId, completedAt: iso(r.lastCompletedAt) },
+      };
+    }),
+    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  };
+}
+export type ReviewStatusRow = Awaited<ReturnType<typeof listReviewStatus>>["items"][number];
+
+// ---------------------------------------------------------------- cron
+
+const reviewUrl = (deps: Deps) => `${deps.config.origin}/access-review`;
+const dayOf = (column: SQL) => sql`strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
+
+/** Active Partner Managers of `r`'s organization, as `pm` (the review's mail recipients). */
+const managersOf = sql`JOIN ${organizations} AS o ON o.id = r.org_id
+  JOIN ${users} AS pm ON pm.org_id = r.org_id AND pm.role = 'partner_manager' AND pm.status = 'active'`;
+
+/**
+ * F-93 quarterly: on the first day of January, April, July and October, every
+ * active partner or customer organization with an active Partner Manager and
+ * no open review gets one, with its items, audit entry and a mail to its
+ * active Partner Managers — one batch, set-based. A second run at the same
+ * moment finds every such organization with an open review and adds nothing.
+ */
+export async function startQuarterlyReviews(deps: Deps): Promise<{ started: number }> {
+  const now = deps.now();
+  if (!isQuarterStart(now)) return { started: 0 };
+  const eligible = sql`o.kind IN ${REVIEWED_ORG_KINDS} AND o.status = 'active'
+    AND EXISTS (SELECT 1 FROM ${users} AS m WHERE m.org_id = o.id AND m.role = 'partner_manager' AND m.status = 'active')
+    AND NOT EXISTS (SELECT 1 FROM ${accessReviews} AS x WHERE x.org_id = o.id AND x.status = 'open')`;
+  // Opened by this run: scheduled, at this moment, not filled yet (the item insert is the batch's last step).
+  const fresh = sql`r.status = 'open' AND r.started_by IS NULL AND r.started_at = ${now}
+    AND NOT EXISTS (SELECT 1 FROM ${accessReviewItems} AS i WHERE i.review_id = r.id)`;
+  const template = accessReviewStartedMail({ appName: deps.config.appName, orgName: slot("org"), dueOn: slot("due"), url: reviewUrl(deps) });
+  const [opened] = await deps.db.batch([
+    deps.db
+      .insert(accessReviews)
+      .select(sql`SELECT lower(hex(randomblob(12))), o.id, NULL, ${now}, ${dueAt(now)}, NULL, NULL, NULL, 'open' FROM ${organizations} AS o WHERE ${eligible}`),
+    outboxInsertSelect(
+      deps,
+      { to: sql`pm.email`, ...filledMail(template, [["due", dayOf(sql`r.due_at`)], ["org", sql`o.name`]]) },
+      sql`FROM ${accessReviews} AS r ${managersOf} WHERE ${fresh}`,
+    ),
+    ...openedReviewStatements(deps, now, fresh),
+  ]);
+  return { started: opened.meta.changes };
+}
+
+/**
+ * F-93: an open review started 7 or more days ago gets one reminder to the
+ * organization's active Partner Managers; reminded_at makes it the only one.
+ */
+export async function remindOpenReviews(deps: Deps): Promise<{ reminded: number }> {
+  const now = deps.now();
+  const cutoff = reminderCutoff(now);
+  const due = sql`r.status = 'open' AND r.reminded_at IS NULL AND r.started_at <= ${cutoff}`;
+  const pendingOfR = sql`(SELECT count(*) FROM ${accessReviewItems} AS i WHERE i.review_id = r.id AND i.decision = 'pending'
+    AND EXISTS (SELECT 1 FROM ${users} AS iu WHERE iu.id = i.user_id))`;
+  const template = accessReviewReminderMail({ appName: deps.config.appName, orgName: slot("org"), pending: slot("pending"), dueOn: slot("due"), url: reviewUrl(deps) });
+  const [, , reminded] = await deps.db.batch([
+    deps.db.insert(auditEvents).select(
+      sql`SELECT lower(hex(randomblob(12))), ${now}, NULL, r.org_id, 'access_review.reminded', 'access_review', r.id, NULL,
+        json_object('pending', ${pendingOfR}), NULL
+        FROM ${accessReviews} AS r WHERE ${due}`,
+    ),
+    outboxInsertSelect(
+      deps,
+      { to: sql`pm.email`, ...filledMail(template, [["due", dayOf(sql`r.due_at`)], ["pending", sql`CAST(${pendingOfR} AS TEXT)`], ["org", sql`o.name`]]) },
+      sql`FROM ${accessReviews} AS r ${managersOf} WHERE ${due} AND o.status = 'active'`,
+    ),
+    deps.db
+      .update(accessReviews)
+      .set({ remindedAt: now })
+      .where(and(eq(accessReviews.status, "open"), isNull(accessReviews.remindedAt), lte(accessReviews.startedAt, cutoff))),
+  ]);
+  return { reminded: reminded.meta.changes };
+}
