@@ -422,3 +422,39 @@ function actorOf(u: typeof users.$inferSelect): Actor {
     analyticsOwner: u.analyticsOwner,
   };
 }
+
+describe("the owner toggle on the module grid page (F-41)", () => {
+  it("an owner makes another user owner from the page, and removes it again", async () => {
+    const org = await makeOrg();
+    const owner = await makeAnalyticsUser({ orgId: org.id, analyticsOwner: true });
+    const colleague = await makeAnalyticsUser({ orgId: org.id });
+    const cookie = await signIn(owner);
+    const html = await (await page(`/analytics/users/${colleague.id}`, cookie)).text();
+    expect(html).toContain("Make owner");
+    const token = await csrfFrom(`/analytics/users/${colleague.id}`, cookie);
+
+    const made = await formPost(`/analytics/users/${colleague.id}/owner`, { owner: "true" }, { cookie, token });
+    expect(made.status).toBe(303);
+    expect((await userRow(colleague.id)).analyticsOwner).toBe(true);
+    expect(await (await page(`/analytics/users/${colleague.id}`, cookie)).text()).toContain("Remove owner access");
+
+    const removed = await formPost(`/analytics/users/${colleague.id}/owner`, { owner: "false" }, { cookie, token });
+    expect(removed.status).toBe(303);
+    expect((await userRow(colleague.id)).analyticsOwner).toBe(false);
+  });
+
+  it("a non-owner sees no toggle, and posting it anyway is refused (403) without a change", async () => {
+    const org = await makeOrg();
+    await makeAnalyticsUser({ orgId: org.id, analyticsOwner: true });
+    const manager = await makeAnalyticsUser({ orgId: org.id });
+    await grantModules(manager.id, { user_management: "full" });
+    const colleague = await makeAnalyticsUser({ orgId: org.id });
+    const cookie = await signIn(manager);
+    const html = await (await page(`/analytics/users/${colleague.id}`, cookie)).text();
+    expect(html).not.toContain("Make owner");
+    const token = await csrfFrom(`/analytics/users/${colleague.id}`, cookie);
+    const res = await formPost(`/analytics/users/${colleague.id}/owner`, { owner: "true" }, { cookie, token });
+    expect(res.status).toBe(403);
+    expect((await userRow(colleague.id)).analyticsOwner).toBe(false);
+  });
+});

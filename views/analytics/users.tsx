@@ -62,6 +62,10 @@ export interface ModuleGridPageProps {
   canListUsers: boolean;
   notice?: string;
   form?: FormState;
+  /** F-41: owners see "Make owner" / "Remove owner access" for other users. */
+  viewerIsOwner?: boolean;
+  viewerId?: string;
+  ownerError?: string;
 }
 
 export function ModuleGridPage(p: ModuleGridPageProps) {
@@ -77,6 +81,13 @@ export function ModuleGridPage(p: ModuleGridPageProps) {
         {u.analyticsOwner && " · Owner: every module in full, whatever the grid says"}
       </p>
       {p.notice && <Notice kind="success">{p.notice}</Notice>}
+      {p.ownerError && <Notice kind="error">{p.ownerError}</Notice>}
+      {p.viewerIsOwner && u.id !== p.viewerId && (
+        <Form action={`/analytics/users/${u.id}/owner`} class="inline" confirm={u.analyticsOwner ? `Remove owner access from ${u.name}?` : `Make ${u.name} an owner, with unlimited access to the workspace?`}>
+          <input type="hidden" name="owner" value={u.analyticsOwner ? "false" : "true"} />
+          <button type="submit" class="secondary">{u.analyticsOwner ? "Remove owner access" : "Make owner"}</button>
+        </Form>
+      )}
       <Form action={`/analytics/users/${u.id}`} id="module-grid">
         <FormErrors errors={p.form?.errors} shown={[]} message={p.form?.message} />
         <fieldset disabled={!editable} class="grid">

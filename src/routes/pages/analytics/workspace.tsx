@@ -58,6 +58,7 @@ import { AnalyticsUsersPage, ModuleGridPage } from "../../../../views/analytics/
 import { MODULE_PAGES, WorkspacePage, type WorkspacePageProps } from "../../../../views/analytics/workspace";
 import { PermissionRow, siteIdsFromForm, type FormState, type PermissionEntryView } from "../../../../views/analytics/workspace-parts";
 import { formAction } from "../form-action";
+import { setAnalyticsOwner } from "../../../services/analytics-access";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 type C = Context<Authed>;
@@ -94,6 +95,8 @@ const NOTICES: Record<string, string> = {
   "segment-saved": "Segment saved.",
   "segment-deleted": "Segment deleted.",
   modules: "Module permissions saved; the user was told by email.",
+  "owner-granted": "They are now an owner of the workspace.",
+  "owner-removed": "Owner access removed.",
 };
 const noticeOf = (c: C) => NOTICES[c.req.query("notice") ?? ""];
 
@@ -430,7 +433,7 @@ workspacePages.get("/users", async (c) => {
   );
 });
 
-async function renderGrid(c: C, extra: { notice?: string; form?: FormState } = {}) {
+async function renderGrid(c: C, extra: { notice?: string; form?: FormState; ownerError?: string } = {}) {
   const { deps, actor } = c.var;
   const [data, grants] = await Promise.all([getUserModules(deps, actor, c.req.param("id")!), moduleGrantsOf(deps, actor.id)]);
   return c.render(
@@ -438,6 +441,8 @@ async function renderGrid(c: C, extra: { notice?: string; form?: FormState } = {
       data={data}
       canChange={canUseModule(actor, grants, "user_management", "write")}
       canListUsers={canUseModule(actor, grants, "user_management", "read")}
+      viewerIsOwner={actor.analyticsOwner}
+      viewerId={actor.id}
       {...extra}
     />,
     { title: `Module permissions: ${data.user.name}` },
@@ -445,6 +450,20 @@ async function renderGrid(c: C, extra: { notice?: string; form?: FormState } = {
 }
 
 workspacePages.get("/users/:id", (c) => renderGrid(c, { notice: noticeOf(c) }));
+
+/** F-41: the twin of PUT /api/v1/analytics/users/:id/owner. */
+workspacePages.post("/users/:id/owner", async (c) => {
+  const form = await c.req.parseBody();
+  const owner = form.owner === "true";
+  try {
+    await setAnalyticsOwner(c.var.deps, c.var.actor, c.req.param("id"), { owner });
+  } catch (e) {
+    if (!(e instanceof AppError) || e.status >= 500 || e.status === 404) throw e;
+    c.status(e.status as 409);
+    return renderGrid(c, { ownerError: e.message });
+  }
+  return c.redirect(`/analytics/users/${c.req.param("id")}?notice=${owner ? "owner-granted" : "owner-removed"}`, 303);
+});
 
 /** The grid's radio groups; a row whose cells are all disabled posts nothing and stays as it is. */
 const gridFromForm = (v: FormValues) => Object.fromEntries(MODULE_KEYS.filter((m: Module) => v[m] !== undefined).map((m) => [m, v[m]]));
