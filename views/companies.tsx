@@ -8,7 +8,7 @@ import type { FormValues } from "../src/lib/validate";
 import type { CompanyListItem, PublicCompany } from "../src/services/companies";
 import type { Handout, ServicesByKind } from "../src/services/company-services";
 import type { CatalogEntry, PublicPlan } from "../src/services/license-plans";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowMessage, Select } from "./components";
+import { DataTable, DateTime, Field, Form, FormErrors, Notice, Pager, RowMessage, Select } from "./components";
 import { ServiceSection } from "./company-services";
 import { PlansSection } from "./plans";
 
@@ -50,25 +50,6 @@ export function CompanyRow(p: { company: CompanyListItem; canManage: boolean; me
   );
 }
 
-function Pager(p: { page: { number: number; size: number; total: number }; query: Record<string, string | undefined> }) {
-  const pages = Math.max(1, Math.ceil(p.page.total / p.page.size));
-  if (pages <= 1) return null;
-  const href = (n: number) => {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(p.query)) if (v) params.set(k, v);
-    params.set("page", String(n));
-    return `?${params}`;
-  };
-  return (
-    <nav class="pager" aria-label="Pages">
-      {p.page.number > 1 && <a href={href(p.page.number - 1)}>← Previous</a>}
-      <span>
-        Page {p.page.number} of {pages}
-      </span>
-      {p.page.number < pages && <a href={href(p.page.number + 1)}>Next →</a>}
-    </nav>
-  );
-}
 
 export function AddCompanyForm(p: FormState) {
   return (

@@ -178,3 +178,24 @@ export function RowMessage(p: { message?: string; error?: boolean }) {
     </p>
   );
 }
+
+/** Previous / next links for a paged list, keeping the list's other query parameters. */
+export function Pager(p: { page: { number: number; size: number; total: number }; query: Record<string, string | undefined> }) {
+  const pages = Math.max(1, Math.ceil(p.page.total / p.page.size));
+  if (pages <= 1) return null;
+  const href = (n: number) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(p.query)) if (v) params.set(k, v);
+    params.set("page", String(n));
+    return `?${params}`;
+  };
+  return (
+    <nav class="pager" aria-label="Pages">
+      {p.page.number > 1 && <a href={href(p.page.number - 1)}>← Previous</a>}
+      <span>
+        Page {p.page.number} of {pages}
+      </span>
+      {p.page.number < pages && <a href={href(p.page.number + 1)}>Next →</a>}
+    </nav>
+  );
+}

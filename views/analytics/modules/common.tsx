@@ -59,25 +59,8 @@ export function SearchForm(p: { action: string; q?: string; label: string; child
   );
 }
 
-export function Pager(p: { page: Paging; query: Record<string, string | undefined> }) {
-  const pages = Math.max(1, Math.ceil(p.page.total / p.page.size));
-  if (pages <= 1) return null;
-  const href = (n: number) => {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(p.query)) if (v) params.set(k, v);
-    params.set("page", String(n));
-    return `?${params}`;
-  };
-  return (
-    <nav class="pager" aria-label="Pages">
-      {p.page.number > 1 && <a href={href(p.page.number - 1)}>← Previous</a>}
-      <span>
-        Page {p.page.number} of {pages}
-      </span>
-      {p.page.number < pages && <a href={href(p.page.number + 1)}>Next →</a>}
-    </nav>
-  );
-}
+/** Shared with every paged list: see views/components.tsx. */
+export { Pager } from "../../components";
 
 /** A term–value list for read-only details; empty values read "Not set". */
 export function Details(p: { rows: [string, Child | null | undefined][] }) {
