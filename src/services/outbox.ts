@@ -95,20 +95,24 @@ export async function deliverOutbox(
   const now = deps.now();
   const limit = Math.min(options.limit ?? deps.mailer.maxBatch, deps.mailer.maxBatch);
   const isDue = due(now, options.ids);
-  // Written with literals so SQLite can use the partial index outbox_retry_idx (a bound 'pending' cannot match it).
+  // Mail handed over by a request (ids) is new and goes as a new batch, binding the ids once
+  // (D1 allows 100 parameters). The cron's rounds first look for a batch to retry, written with
+  // literals so SQLite can use the partial index outbox_retry_idx (a bound 'pending' cannot match it).
   const retryBatch = sql`SELECT ${outbox.batchKey} FROM ${outbox}
-    WHERE ${outbox.status} = 'pending' AND ${outbox.batchKey} IS NOT NULL AND ${outbox.nextAttemptAt} <= ${now}${options.ids ? sql` AND ${inArray(outbox.id, options.ids)}` : sql``}
+    WHERE ${outbox.status} = 'pending' AND ${outbox.batchKey} IS NOT NULL AND ${outbox.nextAttemptAt} <= ${now}
     ORDER BY ${outbox.nextAttemptAt} LIMIT 1`;
+  const fresh = sql`SELECT id FROM (SELECT ${outbox.id} AS id FROM ${outbox} WHERE ${isDue} AND ${outbox.batchKey} IS NULL ORDER BY ${outbox.nextAttemptAt} LIMIT ${limit})`;
   const claimed = await deps.db
     .update(outbox)
     .set({ nextAttemptAt: now + CLAIM_MS, batchKey: sql`coalesce(${outbox.batchKey}, ${newId()})` })
     .where(
-      sql`${outbox.id} IN (
-        SELECT ${outbox.id} FROM ${outbox} WHERE ${isDue} AND ${outbox.batchKey} = (${retryBatch})
-        UNION ALL
-        SELECT id FROM (SELECT ${outbox.id} AS id FROM ${outbox} WHERE ${isDue} AND ${outbox.batchKey} IS NULL ORDER BY ${outbox.nextAttemptAt} LIMIT ${limit})
-          WHERE NOT EXISTS (${retryBatch})
-      )`,
+      options.ids
+        ? sql`${outbox.id} IN (${fresh})`
+        : sql`${outbox.id} IN (
+            SELECT ${outbox.id} FROM ${outbox} WHERE ${isDue} AND ${outbox.batchKey} = (${retryBatch})
+            UNION ALL
+            ${fresh} WHERE NOT EXISTS (${retryBatch})
+          )`,
     )
     .returning();
   if (!claimed.length) return { sent: 0, failed: 0, dead: 0 };
