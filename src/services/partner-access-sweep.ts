@@ -13,6 +13,7 @@ import type { Deps } from "../deps";
 import { grantExpiredSql, grantHoldsSql } from "../domain/partner-access";
 import { partnerAccessCopyMail, partnerAccessEndedMail } from "../../views/mail/partners";
 import { outboxInsertSelect } from "./outbox";
+import { htmlEscaped } from "./sql-mail";
 
 /** Grants per chunk: every statement of a chunk touches at most this many grant rows. */
 export const PARTNER_SWEEP_CHUNK = 1_000;
@@ -22,12 +23,8 @@ export interface PartnerSweepResult {
   /** D1 statements the run issued. */
   statements: number;
 }
-
 const newSqlId = sql`lower(hex(randomblob(12)))`;
 
-/** The SQL equivalent of hono/html's escaping, for text filled into an HTML body. */
-const htmlEscaped = (expr: SQL) =>
-  sql`replace(replace(replace(replace(replace(${expr}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
 
 const CUSTOMER = "%%CUSTOMER%%";
 const PARTNER = "%%PARTNER%%";
