@@ -1,5 +1,6 @@
 // createApp(): headers → deps → session → CSRF → one route group per area → onError.
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
 import { AppError } from "./lib/errors";
@@ -32,11 +33,14 @@ import { authPages } from "./routes/pages/auth";
 import { companyPages } from "./routes/pages/companies";
 import { devMailPages } from "./routes/pages/dev-mail";
 import { renderErrorPage } from "./routes/pages/errors";
+import { flashMessages } from "./routes/pages/flash";
 import { jobPages } from "./routes/pages/jobs";
 import { keepAccountPages } from "./routes/pages/keep-account";
 import { portalPages } from "./routes/pages/portal";
 import { invitationPages, requestPages, userPages } from "./routes/pages/users";
 import { layout } from "../views/layout";
+
+export const MAX_API_BODY_BYTES = 1024 * 1024;
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -44,11 +48,21 @@ export function createApp() {
   app.get("/healthz", (c) => c.text("ok"));
 
   // The layout is registered before the guards so their errors render as full pages too.
-  app.use(securityHeaders, noStore, depsMiddleware, layout, sessionMiddleware, csrfMiddleware);
+  app.use(securityHeaders, noStore, depsMiddleware, layout, flashMessages, sessionMiddleware, csrfMiddleware);
 
   // Sub-apps are mounted at their own prefix, so a guard registered with
   // .use() inside one only ever covers that area.
   const api = new Hono<AppEnv>();
+  // No JSON input is anywhere near this (the largest, a bulk-invite CSV, is 100,000 characters):
+  // a bigger body is refused before anything reads it into memory.
+  api.use(
+    bodyLimit({
+      maxSize: MAX_API_BODY_BYTES,
+      onError: () => {
+        throw new AppError("PAYLOAD_TOO_LARGE", `Send at most ${MAX_API_BODY_BYTES / 1024 / 1024} MB.`);
+      },
+    }),
+  );
   api.route("/", authApi);
   api.route("/me", meApi);
   api.route("/orgs", orgsApi);

@@ -32,6 +32,8 @@ export interface Variables {
   /** CSRF token for forms: the session's, or the pre-sign-in cookie's. */
   csrfToken: string;
   secureHeadersNonce?: string;
+  /** A message from the previous redirect (src/routes/pages/flash.ts), shown by the layout. */
+  flash?: string;
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

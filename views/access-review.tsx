@@ -9,7 +9,7 @@ import { DECISION_LABELS, REVIEW_DUE_DAYS } from "../src/domain/access-review";
 import { ROLE_LABELS } from "../src/domain/roles";
 import type { DecisionCounts } from "../src/domain/access-review";
 import type { ReviewDetail, ReviewGrant, ReviewItem, ReviewStatusRow, ReviewSummary } from "../src/services/access-reviews";
-import { DataTable, DateTime, Field, Form, Notice, RowAction, RowMessage, Select } from "./components";
+import { DataTable, DateTime, Field, Form, Notice, RowAction, RowMessage, Select, hxPost } from "./components";
 import { Pagination, roleOptions, type PageInfo } from "./users";
 
 /** The htmx event a row action answers with, so the progress box reloads itself. */
@@ -122,7 +122,7 @@ export function ReviewItemRow(p: RowProps) {
                   </option>
                 ))}
               </select>{" "}
-              <button type="submit" class="secondary" hx-post={`${path}/role`} hx-target={`#${rowId}`} hx-swap="outerHTML">
+              <button type="submit" class="secondary" {...hxPost(`${path}/role`, `#${rowId}`)}>
                 Change role
               </button>
             </Form>

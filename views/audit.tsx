@@ -4,7 +4,7 @@ import type { Actor } from "../src/domain/actor";
 import { isOperator } from "../src/domain/roles";
 import type { FieldErrors } from "../src/lib/errors";
 import type { AuditItem } from "../src/services/audit-log";
-import { DataTable, DateTime, Field, FormErrors, Notice, Select } from "./components";
+import { DataTable, DateTime, EmptyState, Field, FormErrors, Select } from "./components";
 import { Pagination, type PageInfo } from "./users";
 
 export type AuditFormValues = Partial<Record<"actor" | "action" | "target" | "from" | "to" | "orgId", string>>;
@@ -110,7 +110,7 @@ export function AuditPage(p: {
             </a>
           </p>
           {p.list.items.length === 0 ? (
-            <Notice>{filtered ? "No audit entries match this filter." : "No audit entries yet."}</Notice>
+            <EmptyState>{filtered ? "No audit entries match this filter. Widen the dates or clear a field." : "No audit entries yet. Every change made in the portal is recorded here."}</EmptyState>
           ) : (
             <DataTable columns={["Time", "Actor", "Action", "Target", "IP", "Before / after"]} label="Audit entries">
               {p.list.items.map((item) => (

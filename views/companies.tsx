@@ -8,7 +8,7 @@ import type { FormValues } from "../src/lib/validate";
 import type { CompanyListItem, PublicCompany } from "../src/services/companies";
 import type { Handout, ServicesByKind } from "../src/services/company-services";
 import type { CatalogEntry, PublicPlan } from "../src/services/license-plans";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, Pager, RowMessage, Select } from "./components";
+import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, Notice, Pager, RowMessage, Select, hxPost } from "./components";
 import { ServiceSection } from "./company-services";
 import { PlansSection } from "./plans";
 
@@ -39,7 +39,7 @@ export function CompanyRow(p: { company: CompanyListItem; canManage: boolean; me
           {c.status === "active" && (
             <Form action={terminate} class="inline" confirm={`Terminate ${c.name}? Its services stay listed, but nothing about it can change afterwards.`}>
               <input type="hidden" name="from" value="list" />
-              <button type="submit" class="secondary" hx-post={terminate} hx-target={`#company-${c.id}`} hx-swap="outerHTML">
+              <button type="submit" class="secondary" {...hxPost(terminate, `#company-${c.id}`, `Terminate ${c.name}? Its services stay listed, but nothing about it can change afterwards.`)}>
                 Terminate
               </button>
             </Form>
@@ -92,7 +92,13 @@ export function CompaniesPage(p: {
         </button>
       </form>
       {p.items.length === 0 ? (
-        <Notice>{p.query.q || p.query.status ? "No company matches." : "Your organization has no companies yet."}</Notice>
+        <EmptyState action={p.query.q || p.query.status ? <a href="/companies">Show all companies</a> : undefined}>
+          {p.query.q || p.query.status
+            ? "No company matches this search."
+            : p.canManage
+              ? "Your organization has no companies yet. Add the first one with the form below."
+              : "Your organization has no companies yet. A Regular User or Partner Manager can add them."}
+        </EmptyState>
       ) : (
         <DataTable columns={["Name", "Status", ...SERVICE_KIND_KEYS.map((k) => `Active ${SERVICE_KINDS[k].plural}`), "Created", ...(p.canManage ? ["Actions"] : [])]} label="Companies">
           {p.items.map((c) => (

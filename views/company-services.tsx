@@ -5,7 +5,7 @@ import { SERVICE_KINDS, type ServiceKind } from "../src/domain/company-services"
 import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import type { PublicService } from "../src/services/company-services";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowAction, RowMessage } from "./components";
+import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, Notice, RowAction, RowMessage, hxPost } from "./components";
 
 export const serviceSectionId = (kind: ServiceKind) => `svc-${kind}`;
 
@@ -53,7 +53,7 @@ function AddServiceForm(p: { companyId: string; kind: ServiceKind; values?: Form
         <Field id={id("name")} name="name" label={p.kind === "eul_user" ? "Name" : `${meta.label} name`} value={v.name} errors={p.errors} required maxlength={120} />
       )}
       {p.kind === "eul_user" && <Field id={id("email")} name="email" type="email" label="Email" value={v.email} errors={p.errors} required maxlength={254} />}
-      <button type="submit" hx-post={action} hx-target={`#${serviceSectionId(p.kind)}`} hx-swap="outerHTML">
+      <button type="submit" {...hxPost(action, `#${serviceSectionId(p.kind)}`)}>
         Add {meta.label}
       </button>
     </Form>
@@ -78,7 +78,10 @@ export function ServiceSection(p: {
       <h2>{meta.plural}</h2>
       {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.items.length === 0 ? (
-        <p class="muted">None yet.</p>
+        <EmptyState>
+          {`No ${meta.plural} yet.`}
+          {showActions ? ` Add one with the form below.` : ""}
+        </EmptyState>
       ) : (
         <DataTable columns={columns} label={meta.plural}>
           {p.items.map((item) => (

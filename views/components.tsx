@@ -100,16 +100,49 @@ export function FormErrors(p: { errors?: FieldErrors; shown: string[]; message?:
   );
 }
 
+/**
+ * A moment in time, readable without JavaScript as UTC; public/js/app.js
+ * rewrites it in the browser's locale and time zone (data-local).
+ */
 export function DateTime(p: { at: string | number | null | undefined }) {
   if (p.at === null || p.at === undefined) return <span class="muted">never</span>;
   const iso = new Date(p.at).toISOString();
-  return <time datetime={iso}>{iso.replace("T", " ").slice(0, 16)} UTC</time>;
+  return (
+    <time datetime={iso} data-local="datetime" title={`${iso.replace("T", " ").slice(0, 19)} UTC`}>
+      {iso.replace("T", " ").slice(0, 16)} UTC
+    </time>
+  );
+}
+
+/**
+ * What a list shows when it has nothing yet: what the list is for, and what to
+ * do to fill it (a link or a sentence), instead of an empty table.
+ */
+export function EmptyState(p: { children: Child; action?: Child }) {
+  return (
+    <div class="empty">
+      <p>{p.children}</p>
+      {p.action && <p>{p.action}</p>}
+    </div>
+  );
+}
+
+/**
+ * A table's horizontal scroller (narrow screens). It is focusable and named so
+ * a keyboard can scroll it too (WCAG 2.1.1; axe scrollable-region-focusable).
+ */
+export function TableScroll(p: { label?: string; children: Child }) {
+  return (
+    <div class="table-wrap" tabindex={0} role="region" aria-label={p.label}>
+      {p.children}
+    </div>
+  );
 }
 
 /** A scrollable table with column headers; rows come as children. */
 export function DataTable(p: { columns: string[]; children: Child; label?: string }) {
   return (
-    <div class="table-wrap">
+    <TableScroll label={p.label}>
       <table aria-label={p.label}>
         <thead>
           <tr>
@@ -120,7 +153,7 @@ export function DataTable(p: { columns: string[]; children: Child; label?: strin
         </thead>
         <tbody>{p.children}</tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 
@@ -156,13 +189,31 @@ export function Select(p: { name: string; label: string; options: { value: strin
 }
 
 /**
+ * The htmx attributes of a button that posts `action` and swaps `target` with
+ * the answer. While the request runs the button carries .htmx-request (its
+ * spinner, app.css) and is disabled, so a second click cannot send it twice.
+ * `confirm` asks first (htmx's hx-confirm); put the same text on the form's
+ * data-confirm so a plain post asks too (public/js/app.js).
+ */
+export function hxPost(action: string, target: string, confirm?: string) {
+  return {
+    "hx-post": action,
+    "hx-target": target,
+    "hx-swap": "outerHTML",
+    "hx-indicator": "this",
+    "hx-disabled-elt": "this",
+    "hx-confirm": confirm,
+  } as const;
+}
+
+/**
  * One row action: a plain form post without JavaScript; with htmx the answer
- * (the updated row) replaces `target`. `confirm` asks first (public/js/app.js).
+ * (the updated row) replaces `target`. `confirm` asks first.
  */
 export function RowAction(p: { action: string; target: string; label: string; confirm?: string; class?: string }) {
   return (
     <Form action={p.action} class="inline" confirm={p.confirm}>
-      <button type="submit" class={p.class ?? "secondary"} hx-post={p.action} hx-target={p.target} hx-swap="outerHTML">
+      <button type="submit" class={p.class ?? "secondary"} {...hxPost(p.action, p.target, p.confirm)}>
         {p.label}
       </button>
     </Form>

@@ -4,7 +4,7 @@ import { ROLE_LABELS, type PortalRole } from "../src/domain/roles";
 import type { FieldErrors } from "../src/lib/errors";
 import type { BulkReport } from "../src/services/bulk-invite";
 import type { PublicInvitation } from "../src/services/invitation-admin";
-import { DataTable, DateTime, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "./components";
+import { DataTable, DateTime, EmptyState, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "./components";
 import { Pagination, type PageInfo } from "./users";
 
 const STATE_LABELS = { pending: "Pending", expired: "Expired", revoked: "Revoked", used: "Accepted" } as const;
@@ -174,7 +174,9 @@ export function InvitationsPage(p: {
         </div>
       </form>
       {p.invitations.length === 0 ? (
-        <Notice>No open invitations.</Notice>
+        <EmptyState>
+          No invitations in this list. Invite a colleague from the <a href="/users#invite">Users page</a>, or several at once with the bulk invite above.
+        </EmptyState>
       ) : (
         <DataTable columns={["Name", "Email", "Role", "State", "Sent", "Expires", "Actions"]} label="Invitations">
           {p.invitations.map((i) => (

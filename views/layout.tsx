@@ -1,11 +1,14 @@
 // The page shell (jsxRenderer): header, navigation for what this user may
-// open, and htmx loaded from our own origin with the CSP nonce.
+// open, the flash message, and htmx loaded from our own origin with the CSP
+// nonce. Assets are linked under their content-hashed names (views/asset-urls).
 import type { Child } from "hono/jsx";
 import { jsxRenderer, useRequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../src/env";
 import { canRunAccessReview } from "../src/domain/access-review";
 import { can, canReadAuditLog, isOperator, ROLE_LABELS } from "../src/domain/roles";
-import { CsrfField } from "./components";
+import type { Actor } from "../src/domain/actor";
+import { ASSET_URLS } from "./asset-urls";
+import { CsrfField, Notice } from "./components";
 
 declare module "hono" {
   interface ContextRenderer {
@@ -25,33 +28,85 @@ const HTMX_CONFIG = JSON.stringify({
   ],
 });
 
+/** The main sections; each shows only for an account the section's guard lets in. */
+function navLinks(actor: Actor): { href: string; label: string }[] {
+  const operator = isOperator(actor);
+  const links: ({ href: string; label: string } | false)[] = [
+    { href: "/", label: "Home" },
+    operator && { href: "/orgs", label: "Organizations" },
+    !operator && { href: "/users", label: "Users" },
+    !operator && can(actor, "managePortalUsers") && { href: "/invitations", label: "Invitations" },
+    actor.orgKind === "partner" && { href: "/companies", label: "Companies" },
+    actor.analyticsAccess !== "N" && { href: actor.analyticsAccess === "I" ? "/analytics/accept" : "/analytics", label: "Analytics" },
+    actor.orgKind === "customer" && { href: "/partners", label: "Partners" },
+    actor.orgKind === "partner" && { href: "/partner-dashboard", label: "Partner dashboard" },
+    can(actor, "managePortalUsers") && { href: "/requests", label: "Requests" },
+    canRunAccessReview(actor) && !operator && { href: "/access-review", label: "Access review" },
+    operator && { href: "/access-review/status", label: "Access reviews" },
+    canReadAuditLog(actor) && { href: "/audit", label: "Audit log" },
+    operator && { href: "/jobs", label: "Jobs" },
+    { href: "/account", label: "Account" },
+  ];
+  return links.filter((l): l is { href: string; label: string } => Boolean(l));
+}
+
+/** The section a path belongs to: its link is marked aria-current. */
+const isCurrent = (path: string, href: string) => (href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`));
+
+/**
+ * The navigation. At phone widths it folds into a <details> menu, which opens
+ * without JavaScript; on wider screens app.css shows it unfolded.
+ */
 function Nav() {
   const c = useRequestContext<AppEnv>();
   const actor = c.get("actor");
   if (!actor) return null;
+  const path = c.req.path;
   return (
-    <nav aria-label="Main">
-      <a href="/">Home</a>
-      {isOperator(actor) && <a href="/orgs">Organizations</a>}
-      {!isOperator(actor) && <a href="/users">Users</a>}
-      {!isOperator(actor) && can(actor, "managePortalUsers") && <a href="/invitations">Invitations</a>}
-      {actor.orgKind === "partner" && <a href="/companies">Companies</a>}
-      {actor.analyticsAccess !== "N" && <a href={actor.analyticsAccess === "I" ? "/analytics/accept" : "/analytics"}>Analytics</a>}
-      {actor.orgKind === "customer" && <a href="/partners">Partners</a>}
-      {actor.orgKind === "partner" && <a href="/partner-dashboard">Partner dashboard</a>}
-      {can(actor, "managePortalUsers") && <a href="/requests">Requests</a>}
-      {(canRunAccessReview(actor) || isOperator(actor)) && <a href={isOperator(actor) ? "/access-review/status" : "/access-review"}>{isOperator(actor) ? "Access reviews" : "Access review"}</a>}
-      {canReadAuditLog(actor) && <a href="/audit">Audit log</a>}
-      {isOperator(actor) && <a href="/jobs">Jobs</a>}
-      <a href="/account">Account</a>
-      <span class="who" title={actor.email}>
-        {actor.name} · {ROLE_LABELS[actor.role]}
-      </span>
-      <form method="post" action="/logout" class="inline">
-        <CsrfField />
-        <button type="submit" class="link">Sign out</button>
-      </form>
-    </nav>
+    <details class="menu">
+      <summary>Menu</summary>
+      <div class="menu-body">
+        <nav aria-label="Main">
+          <ul>
+            {navLinks(actor).map((l) => (
+              <li>
+                <a aria-current={isCurrent(path, l.href) ? "page" : undefined} href={l.href}>
+                  {l.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="who">
+          <span title={actor.email}>
+            {actor.name} · {ROLE_LABELS[actor.role]}
+          </span>
+          <form method="post" action="/logout" class="inline">
+            <CsrfField />
+            <button type="submit" class="link">
+              Sign out
+            </button>
+          </form>
+        </div>
+      </div>
+    </details>
+  );
+}
+
+/**
+ * The message of the previous redirect (src/routes/pages/flash.ts), and the
+ * region where app.js announces what an htmx action answered: both exist
+ * before anything changes, as screen readers need of a live region.
+ */
+function Flash() {
+  const message = useRequestContext<AppEnv>().get("flash");
+  return (
+    <>
+      <div id="flash" class="flash">
+        {message && <Notice kind="success">{message}</Notice>}
+      </div>
+      <div id="announce" class="visually-hidden" role="status" aria-live="polite"></div>
+    </>
   );
 }
 
@@ -67,10 +122,10 @@ export function Shell(p: { title: string; narrow?: boolean; children: Child }) {
         <meta name="color-scheme" content="light dark" />
         <meta name="htmx-config" content={HTMX_CONFIG} />
         <title>{`${p.title} · ${appName}`}</title>
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href="/css/app.css" />
-        <script src="/vendor/htmx.min.js" nonce={nonce} defer></script>
-        <script src="/js/app.js" nonce={nonce} defer></script>
+        <link rel="icon" href={ASSET_URLS["favicon.svg"]} type="image/svg+xml" />
+        <link rel="stylesheet" href={ASSET_URLS["app.css"]} />
+        <script src={ASSET_URLS["htmx.min.js"]} nonce={nonce} defer></script>
+        <script src={ASSET_URLS["app.js"]} nonce={nonce} defer></script>
       </head>
       <body hx-headers={JSON.stringify({ "X-CSRF-Token": c.get("csrfToken") })}>
         <a class="skip" href="#main">Skip to content</a>
@@ -79,6 +134,7 @@ export function Shell(p: { title: string; narrow?: boolean; children: Child }) {
           <Nav />
         </header>
         <main id="main" class={p.narrow ? "narrow" : undefined}>
+          <Flash />
           {p.children}
         </main>
       </body>
@@ -86,8 +142,16 @@ export function Shell(p: { title: string; narrow?: boolean; children: Child }) {
   );
 }
 
-export const layout = jsxRenderer(({ children, title, narrow }) => (
-  <Shell title={title} narrow={narrow}>
-    {children}
-  </Shell>
-), { docType: true });
+/**
+ * Pages are streamed (issue 8). Only the content type is set: hono's
+ * `stream: true` would also send `Content-Encoding: Identity`, which keeps
+ * Cloudflare from compressing the HTML.
+ */
+export const layout = jsxRenderer(
+  ({ children, title, narrow }) => (
+    <Shell title={title} narrow={narrow}>
+      {children}
+    </Shell>
+  ),
+  { docType: true, stream: { "Content-Type": "text/html; charset=UTF-8" } },
+);

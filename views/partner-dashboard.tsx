@@ -4,7 +4,7 @@
 // inline SVG drawn with classes only (the CSP forbids style attributes).
 import type { Child } from "hono/jsx";
 import type { CustomerInsights, SiteTotals, TrendPoint } from "../src/services/partner-dashboard";
-import { DataTable, DateTime, Notice } from "./components";
+import { DataTable, DateTime, EmptyState, Notice } from "./components";
 
 const n = (value: number) => value.toLocaleString("en");
 
@@ -123,7 +123,7 @@ export function PartnerDashboardPage(p: { customers: CustomerInsights[]; window:
         Customers that gave you access to their insights. Figures cover {p.window.from} to {p.window.to} (UTC) and compare with the 30 days before.
       </p>
       {p.customers.length === 0 ? (
-        <Notice>No customer has given you access to its insights yet.</Notice>
+        <EmptyState>No customer has given you access to its insights yet. A customer grants it on its own Partners page; its statistics then show here.</EmptyState>
       ) : (
         <div class="partner-cards">
           {p.customers.map((c) => (

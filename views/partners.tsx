@@ -6,7 +6,7 @@
 import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import type { PartnerEntry } from "../src/services/partner-access";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice } from "./components";
+import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, Notice } from "./components";
 
 type FormState = { values?: FormValues; errors?: FieldErrors; message?: string };
 
@@ -169,7 +169,13 @@ export function PartnersPage(p: {
         </button>
       </form>
       {p.items.length === 0 ? (
-        <Notice>{p.q ? "No partner matches." : "You have not given any partner access yet."}</Notice>
+        <EmptyState action={p.q ? <a href="/partners">Show all partners</a> : undefined}>
+          {p.q
+            ? "No partner matches this search."
+            : p.canManage
+              ? "You have not given any partner access yet. Give access below: by a partner user's email, or by picking a channel partner organization."
+              : "Your organization has not given any partner access yet."}
+        </EmptyState>
       ) : (
         <DataTable columns={["Partner", "Added users", "Users", ...(p.canManage ? ["Actions"] : [])]} label="Partners">
           {p.items.map((entry) => (

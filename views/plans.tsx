@@ -5,7 +5,7 @@ import { formatMoney } from "../src/domain/license-plans";
 import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import type { CatalogEntry, PublicPlan } from "../src/services/license-plans";
-import { Checkbox, DataTable, DateTime, Field, Form, FormErrors, Notice, RowMessage, Select } from "./components";
+import { Checkbox, DataTable, DateTime, EmptyState, Field, Form, FormErrors, Notice, RowMessage, Select, hxPost } from "./components";
 
 const price = (cents: number | undefined, currency: string | undefined) => (cents === undefined || currency === undefined ? "—" : formatMoney(cents, currency));
 
@@ -13,6 +13,7 @@ export function PlanRow(p: { companyId: string; plan: PublicPlan; purchaser: boo
   const plan = p.plan;
   const base = `/companies/${p.companyId}/plans/${plan.id}`;
   const canChange = p.purchaser && p.companyActive;
+  const renewQuestion = `Renew ${plan.label} (${plan.seats} seats) for another ${plan.termMonths} months at ${price(plan.totalCents, plan.currency)}?`;
   const v = p.form?.values;
   return (
     <tr id={`plan-${plan.id}`}>
@@ -35,13 +36,13 @@ export function PlanRow(p: { companyId: string; plan: PublicPlan; purchaser: boo
               <FormErrors errors={p.form?.errors} shown={["seats", "autoRenew"]} message={p.form?.message} />
               <Field id={`f-seats-${plan.id}`} name="seats" type="number" label="Seats" value={v?.seats ?? String(plan.seats)} errors={p.form?.errors} required min={1} />
               <Checkbox id={`f-autoRenew-${plan.id}`} name="autoRenew" label="Renew automatically" checked={v ? v.autoRenew === "on" : plan.autoRenew} errors={p.form?.errors} />
-              <button type="submit" class="secondary" hx-post={base} hx-target={`#plan-${plan.id}`} hx-swap="outerHTML">
+              <button type="submit" class="secondary" {...hxPost(base, `#plan-${plan.id}`)}>
                 Save
               </button>
             </Form>
           )}
-          <Form action={`${base}/renew`} class="inline" confirm={`Renew ${plan.label} (${plan.seats} seats) for another ${plan.termMonths} months at ${price(plan.totalCents, plan.currency)}?`}>
-            <button type="submit" hx-post={`${base}/renew`} hx-target={`#plan-${plan.id}`} hx-swap="outerHTML">
+          <Form action={`${base}/renew`} class="inline" confirm={renewQuestion}>
+            <button type="submit" {...hxPost(`${base}/renew`, `#plan-${plan.id}`, renewQuestion)}>
               Renew
             </button>
           </Form>
@@ -67,7 +68,7 @@ function OrderForm(p: { companyId: string; catalog: CatalogEntry[]; values?: For
         options={p.catalog.map((c) => ({ value: c.key, label: `${c.label} — ${price(c.unitPriceCents, c.currency)} per seat / ${c.termMonths} months` }))}
       />
       <Field id="f-order-seats" name="seats" type="number" label="Seats" value={v.seats ?? "1"} errors={p.errors} required min={1} />
-      <button type="submit" hx-post={action} hx-target="#plans" hx-swap="outerHTML">
+      <button type="submit" {...hxPost(action, "#plans")}>
         Place order
       </button>
     </Form>
@@ -92,7 +93,9 @@ export function PlansSection(p: {
       <h2>License plans</h2>
       {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.plans.length === 0 ? (
-        <p class="muted">No license plans yet.</p>
+        <EmptyState>
+          {canChange ? "No license plans yet. Order one with the form below." : "No license plans yet. A Purchaser (P) of your organization can order them."}
+        </EmptyState>
       ) : (
         <DataTable columns={columns} label="License plans">
           {p.plans.map((plan) => (

@@ -5,7 +5,7 @@ import { canDecideRequests, canRequestSecondaryRole, ROLE_LABELS, SECONDARY_ROLE
 import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import type { PublicRequest } from "../src/services/role-requests";
-import { DataTable, DateTime, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "./components";
+import { DataTable, DateTime, EmptyState, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "./components";
 import { Pagination, type PageInfo } from "./users";
 
 const STATUS = { pending: "Pending", approved: "Approved", rejected: "Rejected" } as const;
@@ -111,7 +111,13 @@ export function RequestsPage(p: {
       {canRequestSecondaryRole(p.actor) && <RequestForm users={p.users} {...p.form} />}
       <h2>{decide ? "Purchaser and AAA requests, pending first" : "Your organization's requests"}</h2>
       {p.requests.length === 0 ? (
-        <Notice>No requests yet.</Notice>
+        <EmptyState>
+          {decide
+            ? "No requests are waiting. Partner Managers ask for Purchaser (P) or Analytics Administrator (AAA) here; new ones show up in this queue."
+            : canRequestSecondaryRole(p.actor)
+              ? "No requests yet. Use the form above to ask for Purchaser (P) or Analytics Administrator (AAA) for a colleague."
+              : "No requests yet. A Partner Manager of your organization can ask operators for Purchaser (P) or Analytics Administrator (AAA)."}
+        </EmptyState>
       ) : (
         <DataTable columns={decide ? ["Role", "For", "Organization", "Requested by", "Requested", "Status", "Actions"] : ["Role", "For", "Requested by", "Requested", "Status"]} label="Requests">
           {p.requests.map((r) => (

@@ -7,7 +7,7 @@ import { can, isOperator, PERMISSION_KEYS, PORTAL_PERMISSIONS, PORTAL_ROLES, ROL
 import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import type { PublicUser } from "../src/services/user-shape";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "./components";
+import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowAction, RowMessage, Select, hxPost } from "./components";
 
 export const AA_LABELS = { Y: "Y — has access", I: "I — invited", N: "N — no access" } as const;
 const yn = (b: boolean) => (b ? "Y" : "N");
@@ -75,9 +75,10 @@ function AnalyticsAccessCell(p: { user: PublicUser; aaa?: boolean; rowId: string
  */
 function DeleteAction(p: { user: PublicUser; rowId: string }) {
   const path = `/users/${p.user.id}/delete`;
+  const question = `Delete the account of ${p.user.email}? This cannot be undone.`;
   return (
-    <form method="get" action={path} class="inline" data-confirm={`Delete the account of ${p.user.email}? This cannot be undone.`}>
-      <button type="submit" class="secondary" hx-post={path} hx-target={`#${p.rowId}`} hx-swap="outerHTML">
+    <form method="get" action={path} class="inline" data-confirm={question}>
+      <button type="submit" class="secondary" {...hxPost(path, `#${p.rowId}`, question)}>
         Delete
       </button>
     </form>
@@ -101,7 +102,7 @@ export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean
   const u = p.user;
   const rowId = `user-${u.id}`;
   const button = (path: string, label: string, style = "secondary") => (
-    <button type="submit" class={style} hx-post={`/users/${u.id}/${path}`} hx-target={`#${rowId}`} hx-swap="outerHTML">
+    <button type="submit" class={style} {...hxPost(`/users/${u.id}/${path}`, `#${rowId}`)}>
       {label}
     </button>
   );

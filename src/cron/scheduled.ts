@@ -7,7 +7,7 @@
 //   invocation comes near 1,000 D1 queries.
 // "Now" is the event's scheduledTime, so a run can be replayed as of any moment.
 import { lt } from "drizzle-orm";
-import { loginThrottles, passwordResets } from "../db/schema";
+import { loginThrottles, passwordResets, userSessions } from "../db/schema";
 import { createDeps, type Deps } from "../deps";
 import type { Bindings } from "../env";
 import { remindOpenReviews, startQuarterlyReviews } from "../services/access-reviews";
@@ -59,11 +59,13 @@ export const JOBS = {
     const accessReviewReminders = await step("accessReviewReminders", () => remindOpenReviews(deps));
     const mail = await step("mail", () => drainOutbox(deps, MAIL_ROUNDS.daily));
     const day = 24 * 3_600_000;
-    // Spent sign-in state: throttle windows and reset links (used or expired) older than a day.
+    // Spent sign-in state: throttle windows, reset links (used or expired) and ended sessions, older than a day.
     await step("cleanup", () =>
       deps.db.batch([
         deps.db.delete(loginThrottles).where(lt(loginThrottles.windowStartedAt, deps.now() - day)),
         deps.db.delete(passwordResets).where(lt(passwordResets.expiresAt, deps.now() - day)),
+        // Session rows outlive their use by a day at most: past the absolute lifetime, no cookie can revive them.
+        deps.db.delete(userSessions).where(lt(userSessions.createdAt, deps.now() - deps.config.sessionAbsoluteMs - day)),
       ]),
     );
     const auditDeleted = await step("auditRetention", () => purgeExpiredAuditEvents(deps));

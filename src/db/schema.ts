@@ -457,6 +457,28 @@ export const analyticsCampaigns = sqliteTable(
   (t) => [index("analytics_campaigns_org_idx").on(t.orgId, t.createdAt)],
 );
 
+/**
+ * F-07: one row per session, so the account page lists them from D1 (KV's
+ * list is eventually consistent) and revoking one session takes effect on the
+ * next request everywhere (the session check joins this row). The KV record
+ * stays the fast path for the cookie; `keyHash` lets a revocation tidy it up.
+ */
+export const userSessions = sqliteTable(
+  "user_sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    keyHash: text("key_hash").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    createdAt: ms("created_at").notNull(),
+    revokedAt: ms("revoked_at"),
+  },
+  (t) => [index("user_sessions_user_idx").on(t.userId, t.createdAt)],
+);
+
 /** F-52: personal Reporting API tokens; only the SHA-256 of the secret is kept. */
 export const apiTokens = sqliteTable(
   "api_tokens",

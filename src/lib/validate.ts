@@ -4,7 +4,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { validationError, type FieldErrors } from "./errors";
+import { AppError, validationError, type FieldErrors } from "./errors";
 
 export function fieldsFromZod(error: z.ZodError): FieldErrors {
   const fields: FieldErrors = {};
@@ -23,7 +23,17 @@ const hook = (result: { success: boolean }) => {
   if (!result.success) throw validationError(fieldsFromZod((result as unknown as { error: z.ZodError }).error));
 };
 
-export const jsonBody = <T extends z.ZodType>(schema: T) => zValidator("json", schema, hook);
+/** The media types the JSON validator reads; with any other it would validate `{}` in place of the body sent. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => {
+  const validate = zValidator("json", schema, hook);
+  return (async (c, next) => {
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
+    if (!JSON_MEDIA_TYPE.test(mediaType)) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send JSON with Content-Type: application/json.");
+    return validate(c, next);
+  }) as typeof validate;
+};
 export const queryParams = <T extends z.ZodType>(schema: T) => zValidator("query", schema, hook);
 
 export type FormValues = Record<string, string>;

@@ -35,7 +35,10 @@ export const csrfMiddleware = createMiddleware<AppEnv>(async (c, next) => {
   if (SAFE.has(c.req.method) || CROSS_ORIGIN_PATHS.has(c.req.path)) return next();
 
   const origin = c.req.header("origin");
-  if ((origin && origin !== c.var.deps.config.origin) || c.req.header("sec-fetch-site") === "cross-site") {
+  // A form on a page served with Referrer-Policy: no-referrer (/activate, /reset-password) is posted
+  // with `Origin: null` by the browser itself; Sec-Fetch-Site still says whether it came from here.
+  const sameOriginNull = origin === "null" && c.req.header("sec-fetch-site") === "same-origin";
+  if ((origin && origin !== c.var.deps.config.origin && !sameOriginNull) || c.req.header("sec-fetch-site") === "cross-site") {
     throw new AppError("FORBIDDEN", "Cross-origin requests are not allowed.");
   }
   if (api) {

@@ -1,6 +1,8 @@
 // F-51: the OpenAPI 3.1 document, built from the route table (routes.ts) and
 // the zod schemas the routes validate with. OpenAPI 3.1 schema objects are
 // JSON Schema 2020-12, which is what z.toJSONSchema emits for that target.
+// Built at build time (scripts/build-openapi.mjs) and in tests; the Worker
+// serves the built file (served.ts) and does not import this module.
 import * as z from "zod";
 import type { Config } from "../lib/config";
 import { SESSION_COOKIE } from "../lib/cookies";
@@ -211,15 +213,4 @@ export function buildOpenApiDocument(config: Pick<Config, "appName" | "origin">,
       responses: SHARED_RESPONSES,
     },
   };
-}
-
-// The route table and schemas are fixed for the isolate's life; only the
-// configuration differs (one per deployment, so the cache stays tiny).
-const cache = new Map<string, OpenApiDocument>();
-
-export function openApiDocument(config: Pick<Config, "appName" | "origin">): OpenApiDocument {
-  const key = `${config.origin}\n${config.appName}`;
-  let doc = cache.get(key);
-  if (!doc) cache.set(key, (doc = buildOpenApiDocument(config)));
-  return doc;
 }

@@ -194,13 +194,23 @@ function assertCanRun(actor: Actor) {
  * (its organization's Partner Managers). Authorization first; the tenant
  * scope is in the query, so another organization's review is not found.
  */
-async function findReview(deps: Deps, actor: Actor, reviewId: string, mode: "read" | "act"): Promise<ReviewRow> {
-  if (mode === "act") assertCanRun(actor);
-  else if (!isOperator(actor) && !canRunAccessReview(actor)) {
+function assertCanRead(actor: Actor) {
+  if (!isOperator(actor) && !canRunAccessReview(actor)) {
     throw new AppError("FORBIDDEN", "Only Partner Managers and operators can see access reviews.");
   }
-  const scope = isOperator(actor) ? eq(accessReviews.id, reviewId) : and(eq(accessReviews.id, reviewId), eq(accessReviews.orgId, actor.orgId));
-  const [review] = await deps.db.select().from(accessReviews).where(scope);
+}
+
+/** The review by id, scoped to the caller's organization unless an operator asks. */
+const reviewQuery = (deps: Deps, actor: Actor, reviewId: string) =>
+  deps.db
+    .select()
+    .from(accessReviews)
+    .where(isOperator(actor) ? eq(accessReviews.id, reviewId) : and(eq(accessReviews.id, reviewId), eq(accessReviews.orgId, actor.orgId)));
+
+async function findReview(deps: Deps, actor: Actor, reviewId: string, mode: "read" | "act"): Promise<ReviewRow> {
+  if (mode === "act") assertCanRun(actor);
+  else assertCanRead(actor);
+  const [review] = await reviewQuery(deps, actor, reviewId);
   if (!review || !canReadAccessReview(actor, review.orgId)) throw REVIEW_NOT_FOUND();
   return review;
 }
@@ -268,7 +278,7 @@ const customerOrg = alias(organizations, "customer_org");
 const partnerOrg = alias(organizations, "partner_org");
 const partnerUser = alias(users, "partner_user");
 
-const summaryQuery = (deps: Deps, reviewId: string) =>
+const summaryQuery = (deps: Deps, reviewId: string | SQL) =>
   deps.db
     .select({
       review: accessReviews,
@@ -283,7 +293,7 @@ const summaryQuery = (deps: Deps, reviewId: string) =>
     .leftJoin(completer, eq(completer.id, accessReviews.completedBy))
     .where(eq(accessReviews.id, reviewId));
 
-const itemsQuery = (deps: Deps, review: ReviewRow, userId?: string) =>
+const itemsQuery = (deps: Deps, review: ReviewRef, userId?: string) =>
   deps.db
     .select({
       userId: accessReviewItems.userId,
@@ -308,7 +318,7 @@ const itemsQuery = (deps: Deps, review: ReviewRow, userId?: string) =>
     .orderBy(asc(sql`lower(coalesce(${users.name}, ''))`), asc(users.email), asc(accessReviewItems.userId));
 
 /** Grants that hold now where the organization is the customer or the partner. */
-const grantsQuery = (deps: Deps, orgId: string, now: number) =>
+const grantsQuery = (deps: Deps, orgId: string | SQL, now: number) =>
   deps.db
     .select({
       id: partnerGrants.id,
@@ -329,7 +339,7 @@ const grantsQuery = (deps: Deps, orgId: string, now: number) =>
     .where(and(sql`(${partnerGrants.customerOrgId} = ${orgId} OR ${partnerGrants.partnerOrgId} = ${orgId})`, grantHoldsSql(now)))
     .orderBy(asc(sql`lower(${customerOrg.name})`), asc(sql`lower(${partnerOrg.name})`), asc(sql`lower(${partnerUser.email})`));
 
-const countsQuery = (deps: Deps, reviewId: string) =>
+const countsQuery = (deps: Deps, reviewId: string | SQL) =>
   deps.db
     .select({ decision: accessReviewItems.decision, deleted: sql<number>`${users.id} IS NULL`.as("deleted"), n: count() })
     .from(accessReviewItems)
@@ -398,18 +408,22 @@ function toItem(row: ItemRow, org: { id: string; kind: string }, grants: ReviewG
 const toCounts = (rows: CountRow[]) =>
   countDecisions(rows.flatMap((r) => Array.from({ length: r.n }, () => ({ decision: r.decision, deleted: Boolean(r.deleted) }))));
 
-/** The review page's data, or one row of it (`userId`) with the review's counts. */
-async function loadDetail(deps: Deps, review: ReviewRow, userId?: string): Promise<ReviewDetail> {
-  const now = deps.now();
-  const [[summary], items, grants, counts] = await deps.db.batch([
-    summaryQuery(deps, review.id),
-    itemsQuery(deps, review, userId),
-    grantsQuery(deps, review.orgId, now),
-    countsQuery(deps, review.id),
-  ]);
+/**
+ * Which review and organization the detail queries read: ids, or (when the
+ * review is found in the same batch) sub-selects that name them.
+ */
+type ReviewRef = { id: string | SQL; orgId: string | SQL };
+
+/** The review page's data, or one row of it (`userId`) with the review's counts, as queries for one batch. */
+const detailQueries = (deps: Deps, review: ReviewRef, now: number, userId?: string) =>
+  [summaryQuery(deps, review.id), itemsQuery(deps, review, userId), grantsQuery(deps, review.orgId, now), countsQuery(deps, review.id)] as const;
+
+type DetailRows = [SummaryRow[], ItemRow[], GrantRow[], CountRow[]];
+
+function toDetail(now: number, [[summary], items, grants, counts]: DetailRows): ReviewDetail {
   if (!summary) throw REVIEW_NOT_FOUND();
   const orgGrants = grants.map(toGrant);
-  const org = { id: review.orgId, kind: summary.orgKind };
+  const org = { id: summary.review.orgId, kind: summary.orgKind };
   return {
     review: toSummary(summary, now),
     counts: toCounts(counts),
@@ -418,14 +432,29 @@ async function loadDetail(deps: Deps, review: ReviewRow, userId?: string): Promi
   };
 }
 
+async function loadDetail(deps: Deps, review: ReviewRef, userId?: string): Promise<ReviewDetail> {
+  const now = deps.now();
+  return toDetail(now, (await deps.db.batch(detailQueries(deps, review, now, userId))) as DetailRows);
+}
+
+/** A review the actor may read, found in the same round trip as its detail (operators read any organization's). */
+async function readDetail(deps: Deps, actor: Actor, reviewId: string, userId?: string): Promise<ReviewDetail> {
+  assertCanRead(actor);
+  const now = deps.now();
+  const orgId = isOperator(actor) ? sql`(SELECT ${accessReviews.orgId} FROM ${accessReviews} WHERE ${accessReviews.id} = ${reviewId})` : actor.orgId;
+  const [[review], ...detail] = await deps.db.batch([reviewQuery(deps, actor, reviewId), ...detailQueries(deps, { id: reviewId, orgId }, now, userId)]);
+  if (!review || !canReadAccessReview(actor, review.orgId)) throw REVIEW_NOT_FOUND();
+  return toDetail(now, detail as DetailRows);
+}
+
 /** F-93: one review with every user, as the review page shows it. Operators read any organization's. */
 export async function getReview(deps: Deps, actor: Actor, reviewId: string): Promise<ReviewDetail> {
-  return loadDetail(deps, await findReview(deps, actor, reviewId, "read"));
+  return readDetail(deps, actor, reviewId);
 }
 
 /** One user's row of a review (as getReview shows it), with the review's counts: what a page swaps in after a refusal. */
 export async function getReviewItem(deps: Deps, actor: Actor, reviewId: string, userId: string) {
-  const detail = await loadDetail(deps, await findReview(deps, actor, reviewId, "read"), userId);
+  const detail = await readDetail(deps, actor, reviewId, userId);
   const item = detail.items[0];
   if (!item) throw ITEM_NOT_FOUND();
   return { review: detail.review, counts: detail.counts, item };
@@ -434,17 +463,21 @@ export async function getReviewItem(deps: Deps, actor: Actor, reviewId: string, 
 /** The open review of the actor's organization (null when none) and when the last one was completed. */
 export async function getCurrentReview(deps: Deps, actor: Actor) {
   assertCanRun(actor);
-  const [[open], [last]] = await deps.db.batch([
-    deps.db.select().from(accessReviews).where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "open"))),
+  const now = deps.now();
+  const openId = sql`(SELECT ${accessReviews.id} FROM ${accessReviews} WHERE ${accessReviews.orgId} = ${actor.orgId} AND ${accessReviews.status} = 'open')`;
+  const [[open], [last], ...detail] = await deps.db.batch([
+    deps.db.select({ id: accessReviews.id }).from(accessReviews).where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "open"))),
     deps.db
       .select({ id: accessReviews.id, completedAt: accessReviews.completedAt })
       .from(accessReviews)
       .where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "completed")))
       .orderBy(desc(accessReviews.completedAt))
       .limit(1),
+    // The open review's detail rides along; without an open review it is simply empty.
+    ...detailQueries(deps, { id: openId, orgId: actor.orgId }, now),
   ]);
   return {
-    open: open ? await loadDetail(deps, open) : null,
+    open: open ? toDetail(now, detail as DetailRows) : null,
     lastCompleted: last ? { id: last.id, completedAt: iso(last.completedAt) } : null,
   };
 }
@@ -473,7 +506,7 @@ export async function startReview(deps: Deps, actor: Actor): Promise<ReviewDetai
     if (isUniqueViolation(e)) throw alreadyOpen();
     throw e;
   }
-  return loadDetail(deps, { ...review, completedAt: null, completedBy: null, remindedAt: null });
+  return loadDetail(deps, review);
 }
 
 const alreadyOpen = () => new AppError("CONFLICT", "An access review of your organization is already open. Finish it before starting another.");
@@ -620,7 +653,7 @@ export async function completeReview(deps: Deps, actor: Actor, reviewId: string)
     const pending = toCounts(await countsQuery(deps, review.id)).pending;
     throw new AppError("CONFLICT", completionProblem(now_ ?? review, pending) ?? "This access review changed meanwhile. Reload and try again.");
   }
-  return loadDetail(deps, { ...review, status: "completed", completedAt: now, completedBy: actor.id });
+  return loadDetail(deps, review);
 }
 
 // ---------------------------------------------------------------- operators

@@ -3,6 +3,7 @@ import { and, count, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
+import { sessionsQuery, sessionSummaries } from "./sessions";
 import type { Actor } from "../domain/actor";
 import { passwordProblem } from "../domain/password-policy";
 import { RECOVERY_CODE_COUNT } from "../domain/tokens";
@@ -36,6 +37,17 @@ export async function getMe(deps: Deps, actor: Actor) {
   ]);
   if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
   return { user: toPublicUser(user), recoveryCodesLeft: codes?.n ?? 0 };
+}
+
+/** The account page: the account, its unused recovery codes and its live sessions, in one round trip. */
+export async function accountPage(deps: Deps, actor: Actor, currentSessionId: string | undefined) {
+  const [[user], [codes], sessions] = await deps.db.batch([
+    deps.db.select().from(users).where(eq(users.id, actor.id)),
+    deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
+    sessionsQuery(deps, actor),
+  ]);
+  if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
+  return { user: toPublicUser(user), recoveryCodesLeft: codes?.n ?? 0, sessions: sessionSummaries(sessions, currentSessionId) };
 }
 
 /**

@@ -13,7 +13,7 @@ const required = (what: string, max: number) =>
 
 export const BillingInput = z.strictObject({
   billingName: required("the name to bill", 200),
-  billingEmail: z.string({ error: "Enter the billing email address." }).pipe(emailSchema).transform(normalizeEmail),
+  billingEmail: z.string({ error: "Enter the billing email address." }).max(254, "Use at most 254 characters.").pipe(emailSchema).transform(normalizeEmail),
   billingAddress: required("the billing address", 1000),
   /** Optional; an empty value clears it. Letters, digits, spaces, dots and dashes (e.g. DE123456789, GB 123 4567 89). */
   vatId: z
@@ -36,12 +36,12 @@ const toBilling = (row: SettingsRow | null) => ({
 export type Billing = ReturnType<typeof toBilling>;
 
 export async function getBilling(deps: Deps, actor: Actor) {
-  await requireModule(deps, actor, "billing", "read");
+  requireModule(actor, "billing", "read");
   return { billing: toBilling(await settingsOf(deps, actor.orgId)) };
 }
 
 export async function updateBilling(deps: Deps, actor: Actor, input: BillingInput) {
-  await requireModule(deps, actor, "billing", "write");
+  requireModule(actor, "billing", "write");
   const before = toBilling(await settingsOf(deps, actor.orgId));
   const after: Billing = { billingName: input.billingName, billingEmail: input.billingEmail, billingAddress: input.billingAddress, vatId: input.vatId ?? null };
   if (JSON.stringify(before) === JSON.stringify(after)) return { billing: before };

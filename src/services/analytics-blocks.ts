@@ -42,7 +42,8 @@ export const ListBlocksInput = z.object({
 });
 export type ListBlocksInput = z.infer<typeof ListBlocksInput>;
 
-const day = (label: string) => z.string({ error: `Enter the ${label} day.` }).trim().refine(isDay, `Enter the ${label} day as YYYY-MM-DD.`);
+const day = (label: string) =>
+  z.string({ error: `Enter the ${label} day.` }).trim().max(10, `Enter the ${label} day as YYYY-MM-DD.`).refine(isDay, `Enter the ${label} day as YYYY-MM-DD.`);
 
 const range = { from: day("first"), to: day("last") };
 const inOrder = [(r: { from: string; to: string }) => r.from <= r.to, { path: ["to"], message: "The last day is before the first day." }] as [
@@ -77,14 +78,14 @@ const blockNotFound = () => new AppError("NOT_FOUND", "Block not found.");
 
 // ---------------------------------------------------------------- use cases
 
-export async function listBlocks(deps: Deps, actor: Actor, input: ListBlocksInput) {
-  await requireModule(deps, actor, "product_admin", "read");
+/** The page of blocks and their count, as queries for a batch (the module check is the caller's). */
+function blockListQueries(deps: Deps, actor: Actor, input: ListBlocksInput) {
   const where = and(
     eq(analyticsBlocks.orgId, actor.orgId),
     input.kind ? eq(analyticsBlocks.kind, input.kind) : undefined,
     input.q ? contains(analyticsBlocks.value, input.q) : undefined,
   );
-  const [rows, [total]] = await deps.db.batch([
+  return [
     deps.db
       .select({
         id: analyticsBlocks.id,
@@ -102,12 +103,23 @@ export async function listBlocks(deps: Deps, actor: Actor, input: ListBlocksInpu
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(analyticsBlocks).where(where),
-  ]);
-  return { items: rows.map((r) => toPublicBlock(r, r.createdByName)), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  ] as const;
+}
+
+type BlockListRow = Pick<BlockRow, "id" | "kind" | "value" | "createdBy" | "createdAt"> & { createdByName: string | null };
+const blockListFrom = (input: ListBlocksInput, rows: BlockListRow[], total: { n: number } | undefined) => ({
+  items: rows.map((r) => toPublicBlock(r, r.createdByName)),
+  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+});
+
+export async function listBlocks(deps: Deps, actor: Actor, input: ListBlocksInput) {
+  requireModule(actor, "product_admin", "read");
+  const [rows, [total]] = await deps.db.batch(blockListQueries(deps, actor, input));
+  return blockListFrom(input, rows, total);
 }
 
 export async function addBlock(deps: Deps, actor: Actor, input: BlockInput) {
-  await requireModule(deps, actor, "product_admin", "write");
+  requireModule(actor, "product_admin", "write");
   const row = { id: newId(), orgId: actor.orgId, kind: input.kind, value: input.value, createdBy: actor.id, createdAt: deps.now() };
   const block = toPublicBlock(row, actor.name);
   try {
@@ -123,7 +135,7 @@ export async function addBlock(deps: Deps, actor: Actor, input: BlockInput) {
 }
 
 export async function removeBlock(deps: Deps, actor: Actor, id: string) {
-  await requireModule(deps, actor, "product_admin", "write");
+  requireModule(actor, "product_admin", "write");
   const [before] = await deps.db.select().from(analyticsBlocks).where(ownBlock(actor, id)).limit(1);
   if (!before) throw blockNotFound();
   try {
@@ -141,14 +153,18 @@ export async function removeBlock(deps: Deps, actor: Actor, id: string) {
 }
 
 /** Every site and app of the workspace: a Product Administrator may delete any site's data, whatever their site levels. */
-export async function sitesForDataDeletion(deps: Deps, actor: Actor) {
-  await requireModule(deps, actor, "product_admin", "read");
-  const rows = await deps.db
+const workspaceSitesQuery = (deps: Deps, actor: Actor) =>
+  deps.db
     .select({ id: analyticsSites.id, name: analyticsSites.name, kind: analyticsSites.kind })
     .from(analyticsSites)
     .where(eq(analyticsSites.orgId, actor.orgId))
     .orderBy(sql`lower(${analyticsSites.name})`, asc(analyticsSites.id));
-  return { items: rows };
+
+/** The blocks page in one round trip: the page of blocks and the sites whose data can be deleted. */
+export async function blocksPage(deps: Deps, actor: Actor, input: ListBlocksInput) {
+  requireModule(actor, "product_admin", "read");
+  const [rows, [total], sites] = await deps.db.batch([...blockListQueries(deps, actor, input), workspaceSitesQuery(deps, actor)]);
+  return { list: blockListFrom(input, rows, total), sites: { items: sites } };
 }
 
 /**
@@ -158,7 +174,7 @@ export async function sitesForDataDeletion(deps: Deps, actor: Actor) {
  * the deleted one even while collection keeps writing; a lost race is retried.
  */
 export async function deleteSiteData(deps: Deps, actor: Actor, siteId: string, input: DeleteDataInput) {
-  await requireModule(deps, actor, "product_admin", "write");
+  requireModule(actor, "product_admin", "write");
   const [site] = await deps.db
     .select({ id: analyticsSites.id, name: analyticsSites.name })
     .from(analyticsSites)

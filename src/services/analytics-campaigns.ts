@@ -60,7 +60,7 @@ async function findOwnCampaign(deps: Deps, actor: Actor, id: string) {
 const auditView = (c: Pick<CampaignRow, "name" | "message" | "status">) => ({ name: c.name, message: c.message, status: c.status });
 
 export async function listCampaigns(deps: Deps, actor: Actor, input: ListCampaignsInput) {
-  await requireModule(deps, actor, "reachout", "read");
+  requireModule(actor, "reachout", "read");
   const where = and(
     eq(analyticsCampaigns.orgId, actor.orgId),
     input.status ? eq(analyticsCampaigns.status, input.status) : undefined,
@@ -80,13 +80,13 @@ export async function listCampaigns(deps: Deps, actor: Actor, input: ListCampaig
 }
 
 export async function getCampaign(deps: Deps, actor: Actor, id: string) {
-  await requireModule(deps, actor, "reachout", "read");
+  requireModule(actor, "reachout", "read");
   return { campaign: toPublicCampaign(await findOwnCampaign(deps, actor, id)) };
 }
 
 /** A new campaign starts as a draft. */
 export async function addCampaign(deps: Deps, actor: Actor, input: CampaignInput) {
-  await requireModule(deps, actor, "reachout", "write");
+  requireModule(actor, "reachout", "write");
   const now = deps.now();
   const row: CampaignRow = { id: newId(), orgId: actor.orgId, name: input.name, message: input.message, status: "draft", createdAt: now, updatedAt: now };
   await deps.db.batch([
@@ -97,7 +97,7 @@ export async function addCampaign(deps: Deps, actor: Actor, input: CampaignInput
 }
 
 export async function updateCampaign(deps: Deps, actor: Actor, id: string, input: UpdateCampaignInput) {
-  await requireModule(deps, actor, "reachout", "write");
+  requireModule(actor, "reachout", "write");
   const before = await findOwnCampaign(deps, actor, id);
   const refusal = campaignChangeRefusal(before.status, { status: input.status });
   if (refusal) throw new AppError("CONFLICT", refusal);
@@ -123,7 +123,7 @@ export async function updateCampaign(deps: Deps, actor: Actor, id: string, input
 
 /** Drafts only: a campaign users have seen stays on record (end it instead). */
 export async function deleteCampaign(deps: Deps, actor: Actor, id: string) {
-  await requireModule(deps, actor, "reachout", "write");
+  requireModule(actor, "reachout", "write");
   const before = await findOwnCampaign(deps, actor, id);
   const notDraft = () => new AppError("CONFLICT", "Only draft campaigns can be deleted; end an active campaign instead.");
   if (!canDeleteCampaign(before.status)) throw notDraft();

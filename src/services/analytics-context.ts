@@ -2,8 +2,9 @@
 // module grants, and a site or meta site with the caller's level on it. The
 // tenant scope (the caller's organization) is in every query; a site the
 // caller may not see at all answers 404, like one of another organization.
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { analyticsMetaSiteMembers, analyticsMetaSitePermissions, analyticsMetaSites, analyticsModulePermissions, analyticsSitePermissions, analyticsSites } from "../db/schema";
+import type { Db } from "../db/client";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import {
@@ -21,82 +22,134 @@ import {
   type Module,
   type ModuleGrants,
   type SiteAction,
+  type SiteLevel,
 } from "../domain/analytics";
 import { AppError } from "../lib/errors";
 
-export async function moduleGrantsOf(deps: Pick<Deps, "db">, userId: string): Promise<ModuleGrants> {
-  const rows = await deps.db
+/** A user's module grants, as a query that can join a batch. */
+export const moduleGrantsQuery = (db: Db, userId: string | SQL) =>
+  db
     .select({ module: analyticsModulePermissions.module, level: analyticsModulePermissions.level })
     .from(analyticsModulePermissions)
     .where(eq(analyticsModulePermissions.userId, userId));
-  return Object.fromEntries(rows.filter((r) => r.module in MODULES).map((r) => [r.module, r.level])) as ModuleGrants;
+
+export const moduleGrantsFrom = (rows: { module: string; level: string }[]): ModuleGrants =>
+  Object.fromEntries(rows.filter((r) => r.module in MODULES).map((r) => [r.module, r.level])) as ModuleGrants;
+
+export async function moduleGrantsOf(deps: Pick<Deps, "db">, userId: string): Promise<ModuleGrants> {
+  return moduleGrantsFrom(await moduleGrantsQuery(deps.db, userId));
 }
 
-/** F-44: refuses unless the caller's module level allows `need`; returns the grants for further checks. */
-export async function requireModule(deps: Pick<Deps, "db">, actor: Actor, module: Module, need: "read" | "write"): Promise<ModuleGrants> {
-  const grants = await moduleGrantsOf(deps, actor.id);
-  if (!canUseModule(actor, grants, module, need)) {
+/**
+ * F-44: refuses unless the caller's module level allows `need`; returns the
+ * caller's grants for further checks. The grants came with the session's
+ * account read, so this costs no round trip.
+ */
+export function requireModule(actor: Actor, module: Module, need: "read" | "write"): ModuleGrants {
+  if (!canUseModule(actor, actor.modules, module, need)) {
     const level = need === "read" && MODULES[module].readOnly ? "Read-only or Full" : "Full";
     throw new AppError("FORBIDDEN", `This needs the ${MODULES[module].label} module (${level}).`);
   }
-  return grants;
+  return actor.modules;
 }
 
 const SITE_NOT_FOUND = () => new AppError("NOT_FOUND", "Site or app not found.");
 const META_NOT_FOUND = () => new AppError("NOT_FOUND", "Meta site/app not found.");
 
-/** The site (own workspace only) and the caller's effective level on it; 404 when absent or No access. */
-export async function siteAccess(deps: Pick<Deps, "db">, actor: Actor, siteId: string) {
-  const [row] = await deps.db
+// Every check below comes in two halves, so that a read use case can put the
+// access query into the same db.batch() as its data queries (one D1 round
+// trip) and evaluate access before it uses or returns any of that data: a
+// query that can join a batch, and a pure evaluation of its rows.
+
+/** SQL: `column` holds the id of a site of the caller's workspace (the tenant scope of a query read before the access check). */
+export const inOwnSites = (actor: Actor, column: AnyColumn) =>
+  sql`${column} IN (SELECT ${analyticsSites.id} FROM ${analyticsSites} WHERE ${analyticsSites.orgId} = ${actor.orgId})`;
+
+/** SQL: `column` holds the id of a meta site of the caller's workspace. */
+export const inOwnMetaSites = (actor: Actor, column: AnyColumn) =>
+  sql`${column} IN (SELECT ${analyticsMetaSites.id} FROM ${analyticsMetaSites} WHERE ${analyticsMetaSites.orgId} = ${actor.orgId})`;
+
+/** The caller's effective level from their grant row; 404 (`notFound`) when there is no row or No access, 403 when it does not allow `action`. */
+export function siteLevelOf(actor: Actor, row: { granted: SiteLevel | null } | undefined, action?: SiteAction, notFound = SITE_NOT_FOUND): SiteLevel {
+  const level = effectiveSiteLevel(actor, row?.granted);
+  if (!row || level === "none") throw notFound();
+  if (action && !siteLevelAllows(level, action)) {
+    throw new AppError("FORBIDDEN", `${SITE_ACTIONS[action].label} needs a higher level than ${SITE_LEVEL_LABELS[level]} on this site.`);
+  }
+  return level;
+}
+
+/** The site (own workspace only) and the caller's grant on it. `siteId` may be a subquery (e.g. a tag's site). */
+export const siteAccessQuery = (db: Db, actor: Actor, siteId: string | SQL) =>
+  db
     .select({ site: analyticsSites, granted: analyticsSitePermissions.level })
     .from(analyticsSites)
     .leftJoin(analyticsSitePermissions, and(eq(analyticsSitePermissions.siteId, analyticsSites.id), eq(analyticsSitePermissions.userId, actor.id)))
     .where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId)));
-  const level = effectiveSiteLevel(actor, row?.granted);
-  if (!row || level === "none") throw SITE_NOT_FOUND();
-  return { site: row.site, level };
+
+type SiteAccessRow = Awaited<ReturnType<typeof siteAccessQuery>>[number];
+
+/** siteAccessQuery's rows evaluated: the site and the caller's level; 404 when absent or No access, 403 when `action` needs more. */
+export function siteAccessFrom(actor: Actor, rows: SiteAccessRow[], action?: SiteAction) {
+  const [row] = rows;
+  const level = siteLevelOf(actor, row, action);
+  return { site: row!.site, level };
+}
+
+/** The site (own workspace only) and the caller's effective level on it; 404 when absent or No access. */
+export async function siteAccess(deps: Pick<Deps, "db">, actor: Actor, siteId: string) {
+  return siteAccessFrom(actor, await siteAccessQuery(deps.db, actor, siteId));
 }
 
 /** siteAccess, then 403 unless the level allows `action`. */
 export async function requireSite(deps: Pick<Deps, "db">, actor: Actor, siteId: string, action: SiteAction) {
-  const access = await siteAccess(deps, actor, siteId);
-  if (!siteLevelAllows(access.level, action)) {
-    throw new AppError("FORBIDDEN", `${SITE_ACTIONS[action].label} needs a higher level than ${SITE_LEVEL_LABELS[access.level]} on this site.`);
+  return siteAccessFrom(actor, await siteAccessQuery(deps.db, actor, siteId), action);
+}
+
+/** The meta site (own workspace only) and the caller's grant on it. */
+export const metaSiteAccessQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+  db
+    .select({ metaSite: analyticsMetaSites, granted: analyticsMetaSitePermissions.level })
+    .from(analyticsMetaSites)
+    .leftJoin(
+      analyticsMetaSitePermissions,
+      and(eq(analyticsMetaSitePermissions.metaSiteId, analyticsMetaSites.id), eq(analyticsMetaSitePermissions.userId, actor.id)),
+    )
+    .where(and(eq(analyticsMetaSites.id, metaSiteId), eq(analyticsMetaSites.orgId, actor.orgId)));
+
+/** The ids of the meta site's sites (own workspace only). */
+export const metaSiteMembersQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+  db
+    .select({ siteId: analyticsMetaSiteMembers.siteId })
+    .from(analyticsMetaSiteMembers)
+    .innerJoin(analyticsSites, eq(analyticsSites.id, analyticsMetaSiteMembers.siteId))
+    .where(and(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId), eq(analyticsSites.orgId, actor.orgId)));
+
+type MetaSiteAccessRow = Awaited<ReturnType<typeof metaSiteAccessQuery>>[number];
+
+/** The rows of metaSiteAccessQuery and metaSiteMembersQuery evaluated; 404 when absent or No access, 403 when `action` needs more. */
+export function metaSiteAccessFrom(actor: Actor, rows: MetaSiteAccessRow[], members: { siteId: string }[], action?: MetaSiteAction) {
+  const [row] = rows;
+  const level = effectiveMetaSiteLevel(actor, row?.granted);
+  if (!row || level === "none") throw META_NOT_FOUND();
+  if (action && !metaSiteLevelAllows(level, action)) {
+    throw new AppError(
+      "FORBIDDEN",
+      `${META_SITE_ACTIONS[action].label} needs a higher level than ${META_SITE_LEVEL_LABELS[level]} on this meta site.`,
+    );
   }
-  return access;
+  return { metaSite: row.metaSite, siteIds: members.map((m) => m.siteId), level };
 }
 
 /** The meta site (own workspace only), its member site ids and the caller's effective level; 404 when absent or No access. */
 export async function metaSiteAccess(deps: Pick<Deps, "db">, actor: Actor, metaSiteId: string) {
-  const [[row], members] = await deps.db.batch([
-    deps.db
-      .select({ metaSite: analyticsMetaSites, granted: analyticsMetaSitePermissions.level })
-      .from(analyticsMetaSites)
-      .leftJoin(
-        analyticsMetaSitePermissions,
-        and(eq(analyticsMetaSitePermissions.metaSiteId, analyticsMetaSites.id), eq(analyticsMetaSitePermissions.userId, actor.id)),
-      )
-      .where(and(eq(analyticsMetaSites.id, metaSiteId), eq(analyticsMetaSites.orgId, actor.orgId))),
-    deps.db
-      .select({ siteId: analyticsMetaSiteMembers.siteId })
-      .from(analyticsMetaSiteMembers)
-      .innerJoin(analyticsSites, eq(analyticsSites.id, analyticsMetaSiteMembers.siteId))
-      .where(and(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId), eq(analyticsSites.orgId, actor.orgId))),
-  ]);
-  const level = effectiveMetaSiteLevel(actor, row?.granted);
-  if (!row || level === "none") throw META_NOT_FOUND();
-  return { metaSite: row.metaSite, siteIds: members.map((m) => m.siteId), level };
+  const [rows, members] = await deps.db.batch([metaSiteAccessQuery(deps.db, actor, metaSiteId), metaSiteMembersQuery(deps.db, actor, metaSiteId)]);
+  return metaSiteAccessFrom(actor, rows, members);
 }
 
 export async function requireMetaSite(deps: Pick<Deps, "db">, actor: Actor, metaSiteId: string, action: MetaSiteAction) {
-  const access = await metaSiteAccess(deps, actor, metaSiteId);
-  if (!metaSiteLevelAllows(access.level, action)) {
-    throw new AppError(
-      "FORBIDDEN",
-      `${META_SITE_ACTIONS[action].label} needs a higher level than ${META_SITE_LEVEL_LABELS[access.level]} on this meta site.`,
-    );
-  }
-  return access;
+  const [rows, members] = await deps.db.batch([metaSiteAccessQuery(deps.db, actor, metaSiteId), metaSiteMembersQuery(deps.db, actor, metaSiteId)]);
+  return metaSiteAccessFrom(actor, rows, members, action);
 }
 
 /** F-41: owner-only actions. */

@@ -26,7 +26,7 @@ const callHomeUrl = z
 
 /** 1–30 distinct event types, "visit" among them (visits are what reports count first). */
 const allowedEvents = z
-  .array(z.string({ error: "Each event type is text." }).trim(), { error: "Send a list of event types." })
+  .array(z.string({ error: "Each event type is text." }).trim().max(40, "An event type has at most 40 characters."), { error: "Send a list of event types." })
   .transform((list, ctx) => {
     const unique = [...new Set(list.filter((e) => e !== ""))];
     const bad = unique.find((e) => !EVENT_TYPE_PATTERN.test(e));
@@ -82,12 +82,12 @@ async function load(deps: Deps, actor: Actor) {
 }
 
 export async function getDeveloperSettings(deps: Deps, actor: Actor) {
-  await requireModule(deps, actor, "developer", "read");
+  requireModule(actor, "developer", "read");
   return { developer: await load(deps, actor) };
 }
 
 export async function updateDeveloperSettings(deps: Deps, actor: Actor, input: DeveloperSettingsInput) {
-  await requireModule(deps, actor, "developer", "write");
+  requireModule(actor, "developer", "write");
   const before = await load(deps, actor);
   const patch = { callHomeUrl: input.callHomeUrl ?? null, allowedEvents: input.allowedEvents ? JSON.stringify(input.allowedEvents) : null };
   const after = { callHomeUrl: patch.callHomeUrl, allowedEvents: input.allowedEvents ?? null };
@@ -113,7 +113,7 @@ export async function updateDeveloperSettings(deps: Deps, actor: Actor, input: D
  * portal's secret-encryption key, and the audit entry says only that it changed.
  */
 export async function generateAesKey(deps: Deps, actor: Actor) {
-  await requireModule(deps, actor, "developer", "write");
+  requireModule(actor, "developer", "write");
   const before = await load(deps, actor);
   const aesKey = toHex(randomBytes(32));
   const sealed = await encryptSecret(aesKey, deps.config.secret("TOTP_ENCRYPTION_KEY"));

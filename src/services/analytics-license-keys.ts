@@ -22,6 +22,7 @@ export const LicenseKeyInput = z.strictObject({
   key: z
     .string({ error: "Enter the license key." })
     .trim()
+    .max(64, "Use 8–64 letters, digits and dashes.")
     .regex(LICENSE_KEY_PATTERN, "Use 8–64 letters, digits and dashes."),
   label,
 });
@@ -63,7 +64,7 @@ async function findOwnKey(deps: Deps, actor: Actor, id: string) {
 }
 
 export async function listLicenseKeys(deps: Deps, actor: Actor, input: ListLicenseKeysInput) {
-  await requireModule(deps, actor, "license_key_management", "read");
+  requireModule(actor, "license_key_management", "read");
   const where = and(
     eq(analyticsLicenseKeys.orgId, actor.orgId),
     input.status ? eq(analyticsLicenseKeys.status, input.status) : undefined,
@@ -83,12 +84,12 @@ export async function listLicenseKeys(deps: Deps, actor: Actor, input: ListLicen
 }
 
 export async function getLicenseKey(deps: Deps, actor: Actor, id: string) {
-  await requireModule(deps, actor, "license_key_management", "read");
+  requireModule(actor, "license_key_management", "read");
   return { licenseKey: toPublicLicenseKey(await findOwnKey(deps, actor, id)) };
 }
 
 export async function addLicenseKey(deps: Deps, actor: Actor, input: LicenseKeyInput) {
-  await requireModule(deps, actor, "license_key_management", "write");
+  requireModule(actor, "license_key_management", "write");
   const now = deps.now();
   const row: LicenseKeyRow = { id: newId(), orgId: actor.orgId, key: input.key, label: input.label, status: "active", createdAt: now, updatedAt: now };
   try {
@@ -105,7 +106,7 @@ export async function addLicenseKey(deps: Deps, actor: Actor, input: LicenseKeyI
 
 /** Relabel, revoke or reactivate. Compare-and-swap on the state read, so the audited "before" is what was replaced. */
 export async function updateLicenseKey(deps: Deps, actor: Actor, id: string, input: UpdateLicenseKeyInput) {
-  await requireModule(deps, actor, "license_key_management", "write");
+  requireModule(actor, "license_key_management", "write");
   const before = await findOwnKey(deps, actor, id);
   const next = { label: input.label ?? before.label, status: input.status ?? before.status };
   if (next.label === before.label && next.status === before.status) return { licenseKey: toPublicLicenseKey(before) };
@@ -136,7 +137,7 @@ export async function updateLicenseKey(deps: Deps, actor: Actor, id: string, inp
 }
 
 export async function deleteLicenseKey(deps: Deps, actor: Actor, id: string) {
-  await requireModule(deps, actor, "license_key_management", "write");
+  requireModule(actor, "license_key_management", "write");
   const before = await findOwnKey(deps, actor, id);
   try {
     await deps.db.batch([

@@ -19,8 +19,9 @@ import { guardChanged, guardNot, insertChunks, isGuardAbort } from "../lib/batch
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
-import { metaSiteAccess, requireMetaSite, requireOwner } from "./analytics-context";
-import { analyticsName, type ListWorkspaceInput } from "./analytics-sites";
+import { inOwnMetaSites, metaSiteAccess, metaSiteAccessFrom, metaSiteAccessQuery, metaSiteMembersQuery, requireMetaSite, requireOwner } from "./analytics-context";
+import { analyticsName } from "./analytics-names";
+import type { ListWorkspaceInput } from "./analytics-sites";
 import { auditInsert } from "./audit";
 
 // ---------------------------------------------------------------- inputs
@@ -115,56 +116,84 @@ const META_NOT_FOUND = () => new AppError("NOT_FOUND", "Meta site/app not found.
 
 // ---------------------------------------------------------------- meta sites
 
-/** F-41/F-43: owners see every meta site; others those where they hold at least View. */
-export async function listMetaSites(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
+/**
+ * F-41/F-43: owners see every meta site; others those where they hold at
+ * least View. As queries for one batch: the page of meta sites, their count,
+ * and the sites of the meta sites on that page (the same page as a subquery).
+ */
+export function metaSiteListQueries(db: Db, actor: Actor, input: Pick<ListWorkspaceInput, "q" | "page" | "pageSize">) {
   const joined = and(eq(analyticsMetaSitePermissions.metaSiteId, analyticsMetaSites.id), eq(analyticsMetaSitePermissions.userId, actor.id));
   const where = and(
     eq(analyticsMetaSites.orgId, actor.orgId),
     actor.analyticsOwner ? undefined : isNotNull(analyticsMetaSitePermissions.level),
     input.q ? contains(analyticsMetaSites.name, input.q) : undefined,
   );
-  const [rows, [total]] = await deps.db.batch([
-    deps.db
+  const order = [sql`lower(${analyticsMetaSites.name})`, asc(analyticsMetaSites.id)];
+  const offset = (input.page - 1) * input.pageSize;
+  const onPage = db.select({ id: analyticsMetaSites.id }).from(analyticsMetaSites).leftJoin(analyticsMetaSitePermissions, joined).where(where).orderBy(...order).limit(input.pageSize).offset(offset);
+  return [
+    db
       .select({ metaSite: analyticsMetaSites, granted: analyticsMetaSitePermissions.level })
       .from(analyticsMetaSites)
       .leftJoin(analyticsMetaSitePermissions, joined)
       .where(where)
-      .orderBy(sql`lower(${analyticsMetaSites.name})`, asc(analyticsMetaSites.id))
+      .orderBy(...order)
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
-    deps.db.select({ n: count() }).from(analyticsMetaSites).leftJoin(analyticsMetaSitePermissions, joined).where(where),
-  ]);
-  const ids = rows.map((r) => r.metaSite.id);
-  const members = ids.length
-    ? await deps.db
-        .select({ metaSiteId: analyticsMetaSiteMembers.metaSiteId, siteId: analyticsMetaSiteMembers.siteId })
-        .from(analyticsMetaSiteMembers)
-        .innerJoin(analyticsSites, eq(analyticsSites.id, analyticsMetaSiteMembers.siteId))
-        .where(and(inArray(analyticsMetaSiteMembers.metaSiteId, ids), eq(analyticsSites.orgId, actor.orgId)))
-    : [];
-  return {
-    items: rows.map((r) =>
-      toPublicMetaSite(
-        r.metaSite,
-        members.filter((m) => m.metaSiteId === r.metaSite.id).map((m) => m.siteId),
-        effectiveMetaSiteLevel(actor, r.granted),
-      ),
+      .offset(offset),
+    db.select({ n: count() }).from(analyticsMetaSites).leftJoin(analyticsMetaSitePermissions, joined).where(where),
+    db
+      .select({ metaSiteId: analyticsMetaSiteMembers.metaSiteId, siteId: analyticsMetaSiteMembers.siteId })
+      .from(analyticsMetaSiteMembers)
+      .innerJoin(analyticsSites, eq(analyticsSites.id, analyticsMetaSiteMembers.siteId))
+      .where(and(inArray(analyticsMetaSiteMembers.metaSiteId, onPage), eq(analyticsSites.orgId, actor.orgId))),
+  ] as const;
+}
+
+type MetaSiteListRow = { metaSite: MetaSiteRow; granted: MetaSiteLevel | null };
+export const metaSiteItemsFrom = (actor: Actor, rows: MetaSiteListRow[], members: { metaSiteId: string; siteId: string }[]) =>
+  rows.map((r) =>
+    toPublicMetaSite(
+      r.metaSite,
+      members.filter((m) => m.metaSiteId === r.metaSite.id).map((m) => m.siteId),
+      effectiveMetaSiteLevel(actor, r.granted),
     ),
-    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
-  };
+  );
+
+export async function listMetaSites(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
+  const [rows, [total], members] = await deps.db.batch(metaSiteListQueries(deps.db, actor, input));
+  return { items: metaSiteItemsFrom(actor, rows, members), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+}
+
+/** The meta site's sites (id, name, kind; own workspace only) by name, for a batch. */
+export const metaSiteSitesQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+  db
+    .select({ id: analyticsSites.id, name: analyticsSites.name, kind: analyticsSites.kind })
+    .from(analyticsSites)
+    .where(
+      and(
+        eq(analyticsSites.orgId, actor.orgId),
+        inArray(analyticsSites.id, db.select({ id: analyticsMetaSiteMembers.siteId }).from(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId))),
+      ),
+    )
+    .orderBy(sql`lower(${analyticsSites.name})`, asc(analyticsSites.id));
+
+/** The queries of getMetaSite, for a batch: access, member ids, member sites. */
+export const metaSiteDetailQueries = (db: Db, actor: Actor, metaSiteId: string) =>
+  [metaSiteAccessQuery(db, actor, metaSiteId), metaSiteMembersQuery(db, actor, metaSiteId), metaSiteSitesQuery(db, actor, metaSiteId)] as const;
+
+/** Evaluates metaSiteDetailQueries' rows: 404/403 as requireMetaSite(…, "viewDashboard"), then the detail. */
+export function metaSiteDetailFrom(
+  actor: Actor,
+  [access, members, sites]: readonly [Awaited<ReturnType<typeof metaSiteAccessQuery>>, { siteId: string }[], Awaited<ReturnType<typeof metaSiteSitesQuery>>],
+) {
+  const { metaSite, siteIds, level } = metaSiteAccessFrom(actor, access, members, "viewDashboard");
+  return { ...toPublicMetaSite(metaSite, siteIds, level), sites, dashboard: readDashboard(metaSite.dashboard, siteIds) };
 }
 
 /** One meta site with its sites (names), saved dashboard and the caller's level. */
 export async function getMetaSite(deps: Deps, actor: Actor, metaSiteId: string) {
-  const { metaSite, siteIds, level } = await requireMetaSite(deps, actor, metaSiteId, "viewDashboard");
-  const sites = siteIds.length
-    ? await deps.db
-        .select({ id: analyticsSites.id, name: analyticsSites.name, kind: analyticsSites.kind })
-        .from(analyticsSites)
-        .where(ownSitesWhere(actor, siteIds))
-        .orderBy(sql`lower(${analyticsSites.name})`, asc(analyticsSites.id))
-    : [];
-  return { metaSite: { ...toPublicMetaSite(metaSite, siteIds, level), sites, dashboard: readDashboard(metaSite.dashboard, siteIds) } };
+  const rows = await deps.db.batch(metaSiteDetailQueries(deps.db, actor, metaSiteId));
+  return { metaSite: metaSiteDetailFrom(actor, rows) };
 }
 export type MetaSiteDetail = Awaited<ReturnType<typeof getMetaSite>>["metaSite"];
 
@@ -269,13 +298,18 @@ export async function saveDashboard(deps: Deps, actor: Actor, metaSiteId: string
 
 // ---------------------------------------------------------------- segments (F-43)
 
-export async function listSegments(deps: Deps, actor: Actor, metaSiteId: string) {
-  const { siteIds } = await requireMetaSite(deps, actor, metaSiteId, "viewSegments");
-  const rows = await deps.db
+/** A meta site's segments by name (own workspace only), for a batch that checks the caller's level before using them. */
+export const segmentsQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+  db
     .select()
     .from(analyticsSegments)
-    .where(eq(analyticsSegments.metaSiteId, metaSiteId))
+    .where(and(eq(analyticsSegments.metaSiteId, metaSiteId), inOwnMetaSites(actor, analyticsSegments.metaSiteId)))
     .orderBy(sql`lower(${analyticsSegments.name})`, asc(analyticsSegments.id));
+
+export async function listSegments(deps: Deps, actor: Actor, metaSiteId: string) {
+  const db = deps.db;
+  const [access, members, rows] = await db.batch([metaSiteAccessQuery(db, actor, metaSiteId), metaSiteMembersQuery(db, actor, metaSiteId), segmentsQuery(db, actor, metaSiteId)]);
+  const { siteIds } = metaSiteAccessFrom(actor, access, members, "viewSegments");
   return { items: rows.map((s) => toPublicSegment(s, siteIds)) };
 }
 

@@ -27,7 +27,7 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
 import { analyticsModulesChangedMail } from "../../views/mail/analytics-workspace";
-import { moduleGrantsOf, requireModule } from "./analytics-context";
+import { moduleGrantsFrom, moduleGrantsQuery, requireModule } from "./analytics-context";
 import { type ListWorkspaceInput } from "./analytics-sites";
 import { auditInsert } from "./audit";
 import { deliverSoon, mailInsert } from "./outbox";
@@ -69,39 +69,49 @@ export type AnalyticsUser = ReturnType<typeof toAnalyticsUser>;
 
 const USER_NOT_FOUND = () => new AppError("NOT_FOUND", "User not found.");
 
-async function grantsOfMany(deps: Deps, userIds: string[]): Promise<Map<string, ModuleGrants>> {
+/** Each user's module grants from rows of analytics_module_permissions. */
+function grantsByUser(userIds: string[], rows: { userId: string; module: string; level: "read_only" | "full" }[]): Map<string, ModuleGrants> {
   const out = new Map<string, ModuleGrants>(userIds.map((id) => [id, {}]));
-  if (!userIds.length) return out;
-  const rows = await deps.db
-    .select({ userId: analyticsModulePermissions.userId, module: analyticsModulePermissions.module, level: analyticsModulePermissions.level })
-    .from(analyticsModulePermissions)
-    .where(and(inArray(analyticsModulePermissions.userId, userIds), inArray(analyticsModulePermissions.module, MODULE_KEYS)));
-  for (const r of rows) out.get(r.userId)![r.module as Module] = r.level;
+  for (const r of rows) {
+    const grants = out.get(r.userId);
+    if (grants) grants[r.module as Module] = r.level;
+  }
   return out;
 }
 
-/** F-44: the organization's analytics users (invited or with access) with owner flag and module levels. */
+/** F-44: the organization's analytics users (invited or with access) with owner flag and module levels, in one round trip. */
 export async function listAnalyticsUsers(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
-  await requireModule(deps, actor, "user_management", "read");
+  requireModule(actor, "user_management", "read");
   const where = and(eq(users.orgId, actor.orgId), ne(users.analyticsAccess, "N"), input.q ? or(contains(users.name, input.q), contains(users.email, input.q)) : undefined);
-  const [rows, [total]] = await deps.db.batch([
-    deps.db
-      .select(columns)
-      .from(users)
-      .where(where)
-      .orderBy(sql`lower(${users.name})`, asc(users.email))
-      .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
-    deps.db.select({ n: count() }).from(users).where(where),
+  const order = [sql`lower(${users.name})`, asc(users.email)];
+  const offset = (input.page - 1) * input.pageSize;
+  const db = deps.db;
+  const [rows, [total], grantRows] = await db.batch([
+    db.select(columns).from(users).where(where).orderBy(...order).limit(input.pageSize).offset(offset),
+    db.select({ n: count() }).from(users).where(where),
+    // The grants of the users on that page: the same page as a subquery.
+    db
+      .select({ userId: analyticsModulePermissions.userId, module: analyticsModulePermissions.module, level: analyticsModulePermissions.level })
+      .from(analyticsModulePermissions)
+      .where(
+        and(
+          inArray(analyticsModulePermissions.userId, db.select({ id: users.id }).from(users).where(where).orderBy(...order).limit(input.pageSize).offset(offset)),
+          inArray(analyticsModulePermissions.module, MODULE_KEYS),
+        ),
+      ),
   ]);
-  const grants = await grantsOfMany(deps, rows.map((r) => r.id));
+  const grants = grantsByUser(rows.map((r) => r.id), grantRows);
   return { items: rows.map((u) => toAnalyticsUser(u, grants.get(u.id)!)), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
 }
 
-async function orgUser(deps: Deps, actor: Actor, userId: string) {
-  const [user] = await deps.db.select(columns).from(users).where(and(eq(users.id, userId), eq(users.orgId, actor.orgId)));
+/** A user of the caller's organization and their module grants, in one round trip. */
+async function orgUserWithGrants(deps: Deps, actor: Actor, userId: string) {
+  const [[user], grantRows] = await deps.db.batch([
+    deps.db.select(columns).from(users).where(and(eq(users.id, userId), eq(users.orgId, actor.orgId))),
+    moduleGrantsQuery(deps.db, userId),
+  ]);
   if (!user) throw USER_NOT_FOUND();
-  return user;
+  return { target: user, grants: user.id === actor.id ? actor.modules : moduleGrantsFrom(grantRows) };
 }
 
 /** Per module, the levels the caller may set on this user's grid (empty: the row is read-only for them). */
@@ -111,9 +121,8 @@ function grantableGrid(actor: Actor, actorGrants: ModuleGrants, target: UserRow)
 
 /** One user's grid: granted and effective levels, plus what the caller could change. Own grid always; others' with User Management. */
 export async function getUserModules(deps: Deps, actor: Actor, userId: string) {
-  const actorGrants = userId === actor.id ? await moduleGrantsOf(deps, actor.id) : await requireModule(deps, actor, "user_management", "read");
-  const target = await orgUser(deps, actor, userId);
-  const grants = target.id === actor.id ? actorGrants : await moduleGrantsOf(deps, target.id);
+  const actorGrants = userId === actor.id ? actor.modules : requireModule(actor, "user_management", "read");
+  const { target, grants } = await orgUserWithGrants(deps, actor, userId);
   const user = toAnalyticsUser(target, grants);
   return { user, modules: user.modules, effective: user.effective, grantable: grantableGrid(actor, actorGrants, target) };
 }
@@ -151,12 +160,12 @@ function guardGridUnchanged(deps: Deps, userId: string, grid: ModuleGrid) {
  * right; every changed one must pass canGrantModule (403 names the module).
  */
 export async function setUserModules(deps: Deps, actor: Actor, userId: string, input: ModuleGridInput) {
-  const actorGrants = await requireModule(deps, actor, "user_management", "write");
-  const target = await orgUser(deps, actor, userId);
+  const actorGrants = requireModule(actor, "user_management", "write");
+  const { target, grants } = await orgUserWithGrants(deps, actor, userId);
   if (target.analyticsAccess === "N" || target.status === "deactivated") {
     throw new AppError("CONFLICT", `${target.name} has no analytics access. An Analytics Administrator must invite them first.`);
   }
-  const before = fullGrid(target.id === actor.id ? actorGrants : await moduleGrantsOf(deps, target.id));
+  const before = fullGrid(grants);
   const after = { ...before } as ModuleGrid;
   for (const m of MODULE_KEYS) if (input[m] !== undefined) after[m] = input[m]!;
   const changes = MODULE_KEYS.filter((m) => before[m] !== after[m]);

@@ -22,7 +22,7 @@ import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { analyticsLevelChangedMail } from "../../views/mail/analytics-workspace";
-import { requireMetaSite, requireSite } from "./analytics-context";
+import { inOwnMetaSites, inOwnSites, metaSiteAccessFrom, metaSiteAccessQuery, requireMetaSite, requireSite, siteAccessFrom, siteAccessQuery } from "./analytics-context";
 import { auditInsert } from "./audit";
 import { deliverSoon, mailInsert } from "./outbox";
 
@@ -91,13 +91,22 @@ function levelMail(deps: Deps, actor: Actor, target: UserRow, p: { what: "site/a
 
 // ---------------------------------------------------------------- sites (F-42)
 
-export async function listSitePermissions(deps: Deps, actor: Actor, siteId: string) {
-  await requireSite(deps, actor, siteId, "managePermissions");
-  const [people, grants] = await deps.db.batch([
+/** The queries of a site's permission table, for a batch that also checks the caller's level (Manage) before using them. */
+export const sitePermissionsQueries = (deps: Deps, actor: Actor, siteId: string) =>
+  [
     orgPeople(deps, actor),
-    deps.db.select({ userId: analyticsSitePermissions.userId, level: analyticsSitePermissions.level }).from(analyticsSitePermissions).where(eq(analyticsSitePermissions.siteId, siteId)),
-  ]);
-  return { items: tableOf<SiteLevel>(actor, people, grants) };
+    deps.db
+      .select({ userId: analyticsSitePermissions.userId, level: analyticsSitePermissions.level })
+      .from(analyticsSitePermissions)
+      .where(and(eq(analyticsSitePermissions.siteId, siteId), inOwnSites(actor, analyticsSitePermissions.siteId))),
+  ] as const;
+
+export const sitePermissionsFrom = (actor: Actor, people: UserRow[], grants: { userId: string; level: SiteLevel }[]) => ({ items: tableOf<SiteLevel>(actor, people, grants) });
+
+export async function listSitePermissions(deps: Deps, actor: Actor, siteId: string) {
+  const [access, people, grants] = await deps.db.batch([siteAccessQuery(deps.db, actor, siteId), ...sitePermissionsQueries(deps, actor, siteId)]);
+  siteAccessFrom(actor, access, "managePermissions");
+  return sitePermissionsFrom(actor, people, grants);
 }
 
 /** Aborts the batch when the site was deleted after it was read (no orphan permission rows). */
@@ -161,16 +170,24 @@ export async function setSitePermission(deps: Deps, actor: Actor, siteId: string
 
 // ---------------------------------------------------------------- meta sites (F-43)
 
-export async function listMetaSitePermissions(deps: Deps, actor: Actor, metaSiteId: string) {
-  await requireMetaSite(deps, actor, metaSiteId, "managePermissions");
-  const [people, grants] = await deps.db.batch([
+/** The queries of a meta site's permission table, for a batch that also checks the caller's level (Manage) before using them. */
+export const metaSitePermissionsQueries = (deps: Deps, actor: Actor, metaSiteId: string) =>
+  [
     orgPeople(deps, actor),
     deps.db
       .select({ userId: analyticsMetaSitePermissions.userId, level: analyticsMetaSitePermissions.level })
       .from(analyticsMetaSitePermissions)
-      .where(eq(analyticsMetaSitePermissions.metaSiteId, metaSiteId)),
-  ]);
-  return { items: tableOf<MetaSiteLevel>(actor, people, grants) };
+      .where(and(eq(analyticsMetaSitePermissions.metaSiteId, metaSiteId), inOwnMetaSites(actor, analyticsMetaSitePermissions.metaSiteId))),
+  ] as const;
+
+export const metaSitePermissionsFrom = (actor: Actor, people: UserRow[], grants: { userId: string; level: MetaSiteLevel }[]) => ({
+  items: tableOf<MetaSiteLevel>(actor, people, grants),
+});
+
+export async function listMetaSitePermissions(deps: Deps, actor: Actor, metaSiteId: string) {
+  const [access, people, grants] = await deps.db.batch([metaSiteAccessQuery(deps.db, actor, metaSiteId), ...metaSitePermissionsQueries(deps, actor, metaSiteId)]);
+  metaSiteAccessFrom(actor, access, [], "managePermissions");
+  return metaSitePermissionsFrom(actor, people, grants);
 }
 
 const guardMetaSiteExists = (db: Db, actor: Actor, metaSiteId: string) =>

@@ -11,7 +11,7 @@ import { requireModule } from "./analytics-context";
 import { settingsQuery } from "./analytics-settings";
 
 export async function getQuota(deps: Deps, actor: Actor) {
-  await requireModule(deps, actor, "quota_usage", "read");
+  requireModule(actor, "quota_usage", "read");
   const { month, firstDay, nextMonthFirstDay } = utcMonth(deps.now());
   const [[settings], sites] = await deps.db.batch([
     settingsQuery(deps.db, actor.orgId),

@@ -3,16 +3,17 @@
 // site/meta-site level (analytics.ts SITE_ACTIONS / META_SITE_ACTIONS), plus the
 // Reporting module for the browser or the Reporting API module for a token,
 // plus License Key Filtering to filter by license key. The counters are read
-// with GROUP BY day over a set of site ids bound as ONE JSON parameter, so a
-// meta site with any number of sites costs the same one query.
-import { and, asc, between, eq, sql, type AnyColumn } from "drizzle-orm";
+// with GROUP BY day (and site, for a meta site) over the sites chosen by a
+// subquery, so a meta site with any number of sites costs the same one query.
+import { and, asc, between, eq, inArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
-import { analyticsDailyStats, analyticsSegments, analyticsSites } from "../db/schema";
+import { analyticsDailyStats, analyticsMetaSiteMembers, analyticsSegments, analyticsSites } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { canUseModule, metaSiteLevelAllows, type ModuleGrants } from "../domain/analytics";
 import {
+  DASHBOARD_DAYS,
   DEFAULT_REPORT_DAYS,
   fillDays,
   isDay,
@@ -27,13 +28,22 @@ import {
 import { toCsv } from "../lib/csv";
 import { AppError, validationError } from "../lib/errors";
 import type { ReportingVia } from "../middleware/reporting-auth";
-import { requireMetaSite, requireModule, requireSite } from "./analytics-context";
+import {
+  inOwnMetaSites,
+  inOwnSites,
+  metaSiteAccessFrom,
+  metaSiteAccessQuery,
+  metaSiteMembersQuery,
+  requireModule,
+  siteAccessFrom,
+  siteAccessQuery,
+} from "./analytics-context";
 
 // ---------------------------------------------------------------- input
 
 /** Query strings and GET forms send "" for an untouched field: that means "not given". */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema.optional());
-const day = z.string().trim().refine(isDay, "Use a date written YYYY-MM-DD.");
+const day = z.string().trim().max(10, "Use a date written YYYY-MM-DD.").refine(isDay, "Use a date written YYYY-MM-DD.");
 
 export const ReportQuery = z.object({
   from: optional(day),
@@ -106,14 +116,11 @@ export interface MetaSiteReportPage extends ReportPageExtras {
 /**
  * F-44: the browser needs the Reporting module; a personal API token the
  * Reporting API module (its authentication already checked it; checking here
- * again keeps the rule in one place for every caller).
+ * again keeps the rule in one place for every caller). Called after the site
+ * check, so that an unknown site answers 404 first.
  */
-function requireReportingModule(deps: Deps, actor: Actor, via: ReportingVia): Promise<ModuleGrants> {
-  const grants = requireModule(deps, actor, via === "token" ? "reporting_api" : "reporting", "write");
-  // Awaited after the site check, so that an unknown site answers 404 first; never left unhandled meanwhile.
-  grants.catch(() => undefined);
-  return grants;
-}
+const requireReportingModule = (actor: Actor, via: ReportingVia): ModuleGrants =>
+  requireModule(actor, via === "token" ? "reporting_api" : "reporting", "write");
 
 const canFilterByLicenseKey = (actor: Actor, grants: ModuleGrants) => canUseModule(actor, grants, "license_key_filtering", "write");
 
@@ -131,38 +138,97 @@ function rangeOrThrow(input: SiteReportInput, now: number, defaultDays: number) 
 
 // ---------------------------------------------------------------- queries
 
-/** Site ids as one bound JSON array: D1 caps bound parameters at 100 per statement. */
-const siteIn = (column: AnyColumn, ids: readonly string[]) =>
-  sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+// Each report reads everything in ONE batch with the caller's access query and
+// evaluates the access, modules and range before it uses a row. The stats
+// queries carry the tenant scope themselves (sites of the caller's workspace),
+// so nothing of another organization is read even before the checks.
 
-function statsScope(ids: readonly string[], from: string, to: string, licenseKey: string | null) {
+/** A validated range, or null when the input's range is invalid: then no stats are read and the answer is 422 after the checks. */
+type StatsRange = { from: string; to: string } | null;
+
+const rangeOrNull = (input: SiteReportInput, now: number, defaultDays: number): StatsRange => {
+  const range = resolveRange(input, now, defaultDays);
+  return range.ok ? { from: range.from, to: range.to } : null;
+};
+
+function statsScope(actor: Actor, sites: SQL, range: StatsRange, licenseKey: string | undefined) {
   return and(
-    siteIn(analyticsDailyStats.siteId, ids),
-    between(analyticsDailyStats.day, from, to),
-    licenseKey === null ? undefined : eq(analyticsDailyStats.licenseKey, licenseKey),
+    sites,
+    inOwnSites(actor, analyticsDailyStats.siteId),
+    range ? between(analyticsDailyStats.day, range.from, range.to) : sql`0`,
+    licenseKey === undefined ? undefined : eq(analyticsDailyStats.licenseKey, licenseKey),
   );
 }
 
 const sumOf = (column: AnyColumn, alias: string) =>
   sql<number>`coalesce(sum(${column}), 0)`.mapWith(Number).as(alias);
 
-/** Per day over `ids` (every license key unless filtered). */
-const dailyQuery = (db: Db, ids: readonly string[], from: string, to: string, licenseKey: string | null) =>
+/** Per day of one site (every license key unless filtered). */
+const siteDailyQuery = (db: Db, actor: Actor, siteId: string, range: StatsRange, licenseKey: string | undefined) =>
   db
     .select({ day: analyticsDailyStats.day, visits: sumOf(analyticsDailyStats.visits, "visits"), events: sumOf(analyticsDailyStats.events, "events") })
     .from(analyticsDailyStats)
-    .where(statsScope(ids, from, to, licenseKey))
+    .where(statsScope(actor, eq(analyticsDailyStats.siteId, siteId), range, licenseKey))
     .groupBy(analyticsDailyStats.day);
+
+/**
+ * Per site and day, for every site of the meta site: which of them a report
+ * adds up (segment) and shows (dashboard) is decided in JS once the meta site
+ * and the caller's level are known, so this query needs neither.
+ */
+const metaSiteDailyQuery = (db: Db, actor: Actor, metaSiteId: string, range: StatsRange, licenseKey: string | undefined) =>
+  db
+    .select({
+      siteId: analyticsDailyStats.siteId,
+      day: analyticsDailyStats.day,
+      visits: sumOf(analyticsDailyStats.visits, "visits"),
+      events: sumOf(analyticsDailyStats.events, "events"),
+    })
+    .from(analyticsDailyStats)
+    .where(
+      statsScope(
+        actor,
+        inArray(analyticsDailyStats.siteId, db.select({ id: analyticsMetaSiteMembers.siteId }).from(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId))),
+        range,
+        licenseKey,
+      ),
+    )
+    .groupBy(analyticsDailyStats.siteId, analyticsDailyStats.day);
+
+/** The meta site's sites (own workspace only), by name: the order of `perSite`. */
+const memberSitesQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+  db
+    .select({ id: analyticsSites.id, name: analyticsSites.name })
+    .from(analyticsSites)
+    .where(
+      and(
+        eq(analyticsSites.orgId, actor.orgId),
+        inArray(analyticsSites.id, db.select({ id: analyticsMetaSiteMembers.siteId }).from(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId))),
+      ),
+    )
+    .orderBy(asc(analyticsSites.name), asc(analyticsSites.id));
+
+const segmentChoicesQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+  db
+    .select({ id: analyticsSegments.id, name: analyticsSegments.name, definition: analyticsSegments.definition })
+    .from(analyticsSegments)
+    .where(and(eq(analyticsSegments.metaSiteId, metaSiteId), inOwnMetaSites(actor, analyticsSegments.metaSiteId)))
+    .orderBy(asc(analyticsSegments.name));
 
 // ---------------------------------------------------------------- site
 
 async function loadSiteReport(deps: Deps, actor: Actor, siteId: string, input: SiteReportInput, via: ReportingVia) {
-  const grantsPromise = requireReportingModule(deps, actor, via);
-  const { site } = await requireSite(deps, actor, siteId, "viewReports");
-  const grants = await grantsPromise;
+  const db = deps.db;
+  const now = deps.now();
+  const [access, daily] = await db.batch([
+    siteAccessQuery(db, actor, siteId),
+    siteDailyQuery(db, actor, siteId, rangeOrNull(input, now, DEFAULT_REPORT_DAYS), input.licenseKey),
+  ]);
+  const { site } = siteAccessFrom(actor, access, "viewReports");
+  const grants = requireReportingModule(actor, via);
   const licenseKey = licenseKeyFilter(actor, grants, input.licenseKey);
-  const { from, to } = rangeOrThrow(input, deps.now(), DEFAULT_REPORT_DAYS);
-  const rows = fillDays(from, to, await dailyQuery(deps.db, [site.id], from, to, licenseKey));
+  const { from, to } = rangeOrThrow(input, now, DEFAULT_REPORT_DAYS);
+  const rows = fillDays(from, to, daily);
   const report: SiteReport = { site: { id: site.id, name: site.name }, from, to, licenseKey, rows, totals: totalsOf(rows) };
   return { report, canFilterByLicenseKey: canFilterByLicenseKey(actor, grants) };
 }
@@ -176,6 +242,9 @@ export const siteReportPage = (deps: Deps, actor: Actor, siteId: string, input: 
 
 // ---------------------------------------------------------------- meta site
 
+/** Without `from`, the range is the dashboard's days, unknown before the batch: read the most it can be, trim once known. */
+const WIDEST_DASHBOARD_DAYS = Math.max(...DASHBOARD_DAYS);
+
 async function loadMetaSiteReport(
   deps: Deps,
   actor: Actor,
@@ -184,58 +253,34 @@ async function loadMetaSiteReport(
   via: ReportingVia,
   options: { export?: boolean; charts?: boolean },
 ): Promise<MetaSiteReportPage> {
-  const grantsPromise = requireReportingModule(deps, actor, via);
-  const access = await requireMetaSite(deps, actor, metaSiteId, options.export ? "exportReports" : "viewReports");
-  const grants = await grantsPromise;
+  const db = deps.db;
+  const now = deps.now();
+  const [accessRows, members, segmentChoices, memberSites, stats] = await db.batch([
+    metaSiteAccessQuery(db, actor, metaSiteId),
+    metaSiteMembersQuery(db, actor, metaSiteId),
+    segmentChoicesQuery(db, actor, metaSiteId),
+    memberSitesQuery(db, actor, metaSiteId),
+    metaSiteDailyQuery(db, actor, metaSiteId, rangeOrNull(input, now, WIDEST_DASHBOARD_DAYS), input.licenseKey),
+  ]);
+  const access = metaSiteAccessFrom(actor, accessRows, members, options.export ? "exportReports" : "viewReports");
+  const grants = requireReportingModule(actor, via);
   const licenseKey = licenseKeyFilter(actor, grants, input.licenseKey);
   const dashboard = readDashboard(access.metaSite.dashboard, access.siteIds);
-  const { from, to } = rangeOrThrow(input, deps.now(), dashboard.days);
+  const { from, to } = rangeOrThrow(input, now, dashboard.days);
 
   const canSeeSegments = metaSiteLevelAllows(access.level, "viewSegments");
   if (input.segmentId !== undefined && !canSeeSegments) throw new AppError("FORBIDDEN", "Seeing segments needs a higher level on this meta site.");
-  const segmentRows = canSeeSegments
-    ? await deps.db
-        .select({ id: analyticsSegments.id, name: analyticsSegments.name, definition: analyticsSegments.definition })
-        .from(analyticsSegments)
-        .where(eq(analyticsSegments.metaSiteId, access.metaSite.id))
-        .orderBy(asc(analyticsSegments.name))
-    : [];
+  const segmentRows = canSeeSegments ? segmentChoices : [];
   const segmentRow = input.segmentId === undefined ? undefined : segmentRows.find((s) => s.id === input.segmentId);
   if (input.segmentId !== undefined && !segmentRow) throw validationError({ segment: "Choose a segment of this meta site." });
-  const siteIds = segmentRow ? readSegment(segmentRow.definition, access.siteIds).siteIds : access.siteIds;
-  const chartIds = options.charts ? dashboard.siteIds.filter((id) => siteIds.includes(id)) : [];
+  const siteIds = new Set(segmentRow ? readSegment(segmentRow.definition, access.siteIds).siteIds : access.siteIds);
+  const chartIds = options.charts ? dashboard.siteIds.filter((id) => siteIds.has(id)) : [];
 
-  const db = deps.db;
-  const [daily, perSite, perSiteDaily] = await db.batch([
-    dailyQuery(db, siteIds, from, to, licenseKey),
-    db
-      .select({ id: analyticsSites.id, name: analyticsSites.name, visits: sumOf(analyticsDailyStats.visits, "visits"), events: sumOf(analyticsDailyStats.events, "events") })
-      .from(analyticsSites)
-      .leftJoin(
-        analyticsDailyStats,
-        and(
-          eq(analyticsDailyStats.siteId, analyticsSites.id),
-          between(analyticsDailyStats.day, from, to),
-          licenseKey === null ? undefined : eq(analyticsDailyStats.licenseKey, licenseKey),
-        ),
-      )
-      .where(and(siteIn(analyticsSites.id, siteIds), eq(analyticsSites.orgId, actor.orgId)))
-      .groupBy(analyticsSites.id)
-      .orderBy(asc(analyticsSites.name), asc(analyticsSites.id)),
-    db
-      .select({
-        siteId: analyticsDailyStats.siteId,
-        day: analyticsDailyStats.day,
-        visits: sumOf(analyticsDailyStats.visits, "visits"),
-        events: sumOf(analyticsDailyStats.events, "events"),
-      })
-      .from(analyticsDailyStats)
-      .where(statsScope(chartIds, from, to, licenseKey))
-      .groupBy(analyticsDailyStats.siteId, analyticsDailyStats.day),
-  ]);
-
-  const rows = fillDays(from, to, daily);
-  const names = new Map(perSite.map((s) => [s.id, s.name]));
+  const inRange = stats.filter((r) => r.day >= from && r.day <= to);
+  const rowsOf = (ids: Set<string>) => fillDays(from, to, inRange.filter((r) => ids.has(r.siteId)));
+  const rows = rowsOf(siteIds);
+  const reported = memberSites.filter((s) => siteIds.has(s.id));
+  const names = new Map(reported.map((s) => [s.id, s.name]));
   const report: MetaSiteReport = {
     metaSite: { id: access.metaSite.id, name: access.metaSite.name },
     from,
@@ -244,17 +289,13 @@ async function loadMetaSiteReport(
     segment: segmentRow ? { id: segmentRow.id, name: segmentRow.name } : null,
     rows,
     totals: totalsOf(rows),
-    perSite: perSite.map((s) => ({ site: { id: s.id, name: s.name }, totals: { visits: s.visits, events: s.events } })),
+    perSite: reported.map((s) => ({ site: { id: s.id, name: s.name }, totals: totalsOf(inRange.filter((r) => r.siteId === s.id)) })),
     segments: segmentRows.map((s) => ({ id: s.id, name: s.name })),
   };
   const siteCharts = chartIds
     .filter((id) => names.has(id))
     .map((id) => {
-      const siteRows = fillDays(
-        from,
-        to,
-        perSiteDaily.filter((r) => r.siteId === id),
-      );
+      const siteRows = rowsOf(new Set([id]));
       return { site: { id, name: names.get(id)! }, rows: siteRows, totals: totalsOf(siteRows) };
     });
   return { report, dashboard, siteCharts, canFilterByLicenseKey: canFilterByLicenseKey(actor, grants) };

@@ -10,6 +10,7 @@ import {
   analyticsSites,
   analyticsTags,
 } from "../db/schema";
+import type { Db } from "../db/client";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { effectiveSiteLevel, type SiteLevel } from "../domain/analytics";
@@ -19,11 +20,10 @@ import { AppError } from "../lib/errors";
 import { newId, randomBytes } from "../lib/ids";
 import { contains } from "../lib/search";
 import { requireOwner, requireSite, siteAccess } from "./analytics-context";
+import { analyticsName } from "./analytics-names";
 import { auditInsert } from "./audit";
 
 // ---------------------------------------------------------------- inputs
-
-export const analyticsName = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
 
 export const SITE_KINDS = ["site", "app"] as const;
 export type SiteKind = (typeof SITE_KINDS)[number];
@@ -86,16 +86,20 @@ const auditSite = (s: Pick<SiteRow, "name" | "kind" | "url">) => ({ name: s.name
 
 // ---------------------------------------------------------------- use cases
 
-/** F-41/F-42: owners see every site; everyone else the sites where they hold at least View. */
-export async function listSites(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
+/**
+ * F-41/F-42: owners see every site; everyone else the sites where they hold at
+ * least View. As queries for a batch: the page of sites, then their count.
+ * `pageSize: 0` reads no row (a batch member a caller may not need).
+ */
+export function siteListQueries(db: Db, actor: Actor, input: Pick<ListWorkspaceInput, "q" | "page" | "pageSize">) {
   const where = and(
     eq(analyticsSites.orgId, actor.orgId),
     actor.analyticsOwner ? undefined : isNotNull(analyticsSitePermissions.level),
     input.q ? contains(analyticsSites.name, input.q) : undefined,
   );
   const joined = and(eq(analyticsSitePermissions.siteId, analyticsSites.id), eq(analyticsSitePermissions.userId, actor.id));
-  const [rows, [total]] = await deps.db.batch([
-    deps.db
+  return [
+    db
       .select({ site: analyticsSites, granted: analyticsSitePermissions.level })
       .from(analyticsSites)
       .leftJoin(analyticsSitePermissions, joined)
@@ -103,12 +107,16 @@ export async function listSites(deps: Deps, actor: Actor, input: ListWorkspaceIn
       .orderBy(sql`lower(${analyticsSites.name})`, asc(analyticsSites.id))
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
-    deps.db.select({ n: count() }).from(analyticsSites).leftJoin(analyticsSitePermissions, joined).where(where),
-  ]);
-  return {
-    items: rows.map((r) => toPublicSite(r.site, effectiveSiteLevel(actor, r.granted))),
-    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
-  };
+    db.select({ n: count() }).from(analyticsSites).leftJoin(analyticsSitePermissions, joined).where(where),
+  ] as const;
+}
+
+type SiteListRow = { site: SiteRow; granted: SiteLevel | null };
+export const siteItemsFrom = (actor: Actor, rows: SiteListRow[]) => rows.map((r) => toPublicSite(r.site, effectiveSiteLevel(actor, r.granted)));
+
+export async function listSites(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
+  const [rows, [total]] = await deps.db.batch(siteListQueries(deps.db, actor, input));
+  return { items: siteItemsFrom(actor, rows), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
 }
 
 export async function getSite(deps: Deps, actor: Actor, siteId: string) {

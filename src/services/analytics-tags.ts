@@ -5,15 +5,16 @@
 // in the query.
 import { and, asc, eq, sql } from "drizzle-orm";
 import * as z from "zod";
-import { analyticsSites, analyticsTags } from "../db/schema";
+import type { Db } from "../db/client";
+import { analyticsSitePermissions, analyticsSites, analyticsTags } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import type { SiteAction } from "../domain/analytics";
 import { guardChanged, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { requireSite } from "./analytics-context";
-import { analyticsName } from "./analytics-sites";
+import { inOwnSites, requireSite, siteAccessFrom, siteAccessQuery, siteLevelOf } from "./analytics-context";
+import { analyticsName } from "./analytics-names";
 import { auditInsert } from "./audit";
 
 export const MAX_TAG_CODE = 20_000;
@@ -48,19 +49,20 @@ export type PublicTag = ReturnType<typeof toPublicTag>;
 
 const TAG_NOT_FOUND = () => new AppError("NOT_FOUND", "Tag not found.");
 
-/** The tag (own workspace only) and the caller's access to its site, refused unless the level allows `action`. */
+/**
+ * The tag (own workspace only) with the caller's grant on its site, in one
+ * query; refused unless the level allows `action`. No access to the site: the
+ * tag does not exist for this caller either (404).
+ */
 async function requireTag(deps: Deps, actor: Actor, tagId: string, action: SiteAction) {
   const [row] = await deps.db
-    .select({ tag: analyticsTags })
+    .select({ tag: analyticsTags, granted: analyticsSitePermissions.level })
     .from(analyticsTags)
     .innerJoin(analyticsSites, eq(analyticsSites.id, analyticsTags.siteId))
+    .leftJoin(analyticsSitePermissions, and(eq(analyticsSitePermissions.siteId, analyticsTags.siteId), eq(analyticsSitePermissions.userId, actor.id)))
     .where(and(eq(analyticsTags.id, tagId), eq(analyticsSites.orgId, actor.orgId)));
-  if (!row) throw TAG_NOT_FOUND();
-  const access = await requireSite(deps, actor, row.tag.siteId, action).catch((e) => {
-    // No access to the site: the tag does not exist for this caller either.
-    throw e instanceof AppError && e.code === "NOT_FOUND" ? TAG_NOT_FOUND() : e;
-  });
-  return { tag: row.tag, ...access };
+  const level = siteLevelOf(actor, row, action, TAG_NOT_FOUND);
+  return { tag: row!.tag, level };
 }
 
 export async function getTag(deps: Deps, actor: Actor, tagId: string) {
@@ -68,9 +70,17 @@ export async function getTag(deps: Deps, actor: Actor, tagId: string) {
   return { tag: toPublicTag(tag) };
 }
 
+/** A site's tags, for a batch; the tenant scope is in the query, the caller's level is checked by whoever runs it. */
+export const siteTagsQuery = (db: Db, actor: Actor, siteId: string) =>
+  db
+    .select()
+    .from(analyticsTags)
+    .where(and(eq(analyticsTags.siteId, siteId), inOwnSites(actor, analyticsTags.siteId)))
+    .orderBy(sql`lower(${analyticsTags.name})`, asc(analyticsTags.id));
+
 export async function listTags(deps: Deps, actor: Actor, siteId: string) {
-  await requireSite(deps, actor, siteId, "view");
-  const rows = await deps.db.select().from(analyticsTags).where(eq(analyticsTags.siteId, siteId)).orderBy(sql`lower(${analyticsTags.name})`, asc(analyticsTags.id));
+  const [access, rows] = await deps.db.batch([siteAccessQuery(deps.db, actor, siteId), siteTagsQuery(deps.db, actor, siteId)]);
+  siteAccessFrom(actor, access, "view");
   return { items: rows.map(toPublicTag) };
 }
 

@@ -5,11 +5,12 @@
 // all of them are checked here on every request rather than at creation.
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { aliased } from "../db/client";
-import { analyticsModulePermissions, apiTokens, organizations, users } from "../db/schema";
+import { apiTokens, organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
-import { canUseModule, hasAnalyticsAccess, MODULES, type ModuleGrants } from "../domain/analytics";
+import { canUseModule, hasAnalyticsAccess } from "../domain/analytics";
 import { sha256Hex } from "../lib/crypto";
+import { moduleGrantsFrom, moduleGrantsQuery } from "./analytics-context";
 
 /** Every token starts with this, so leaked ones are easy to spot in logs and by secret scanners. */
 export const API_TOKEN_PREFIX = "ptk_";
@@ -38,16 +39,14 @@ export async function authenticateApiToken(deps: Deps, token: string): Promise<{
         analyticsAdmin: users.analyticsAdmin,
         analyticsOwner: users.analyticsOwner,
         orgKind: organizations.kind,
+        orgName: aliased<string>(organizations.name, "org_name"),
         orgStatus: aliased<string>(organizations.status, "org_status"),
       })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
       .innerJoin(organizations, eq(organizations.id, users.orgId))
       .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt))),
-    deps.db
-      .select({ module: analyticsModulePermissions.module, level: analyticsModulePermissions.level })
-      .from(analyticsModulePermissions)
-      .where(eq(analyticsModulePermissions.userId, sql`(SELECT ${apiTokens.userId} FROM ${apiTokens} WHERE ${apiTokens.tokenHash} = ${hash})`)),
+    moduleGrantsQuery(deps.db, sql`(SELECT ${apiTokens.userId} FROM ${apiTokens} WHERE ${apiTokens.tokenHash} = ${hash})`),
   ]);
   if (!row) return null;
   const now = deps.now();
@@ -57,6 +56,7 @@ export async function authenticateApiToken(deps: Deps, token: string): Promise<{
     id: row.id,
     orgId: row.orgId,
     orgKind: row.orgKind,
+    orgName: row.orgName,
     email: row.email,
     name: row.name,
     role: row.role,
@@ -64,9 +64,9 @@ export async function authenticateApiToken(deps: Deps, token: string): Promise<{
     analyticsAccess: row.analyticsAccess,
     analyticsAdmin: row.analyticsAdmin,
     analyticsOwner: row.analyticsOwner,
+    modules: moduleGrantsFrom(grantRows),
   };
-  const grants = Object.fromEntries(grantRows.filter((g) => g.module in MODULES).map((g) => [g.module, g.level])) as ModuleGrants;
-  if (!hasAnalyticsAccess(actor) || !canUseModule(actor, grants, "reporting_api", "write")) return null;
+  if (!hasAnalyticsAccess(actor) || !canUseModule(actor, actor.modules, "reporting_api", "write")) return null;
   if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
     deps.waitUntil(deps.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)));
   }

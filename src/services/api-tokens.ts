@@ -55,7 +55,7 @@ export type PublicToken = ReturnType<typeof toPublicToken>;
 /** F-25 + F-44: tokens belong to users with analytics access and the Reporting API module in full. */
 async function requireTokenRights(deps: Deps, actor: Actor) {
   if (!hasAnalyticsAccess(actor)) throw new AppError("FORBIDDEN", "You have no analytics access.");
-  await requireModule(deps, actor, "reporting_api", "write");
+  requireModule(actor, "reporting_api", "write");
 }
 
 const liveTokensOf = (userId: string, now: number) =>

@@ -17,7 +17,7 @@ import { auditInsert } from "./audit";
 import { createChallenge, deleteChallenge, readChallenge } from "./challenges";
 import { securityNoticeInsert } from "./notifications";
 import { deliverSoon, mailInsertWhere } from "./outbox";
-import { createSession } from "./sessions";
+import { prepareSession } from "./sessions";
 import { assertNotLocked, clearAccountFailures, recordFailure, throttleKeys, throttleRowsQuery, withIpKey } from "./throttle";
 import { toPublicUser } from "./user-shape";
 
@@ -59,7 +59,8 @@ export async function startLogin(deps: Deps, input: z.infer<typeof LoginInput>, 
   const pepper = deps.config.secret("PEPPER");
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await timingDummy(pepper)), pepper);
   if (!user || !user.passwordHash || !passwordOk || !canStartSignIn(user.status) || row.orgStatus !== "active") {
-    await recordFailure(deps, keys);
+    // A failed attempt on an existing account is in its organization's audit log (F-50); an unknown address has no log to go in.
+    await recordFailure(deps, keys, user ? signInFailedAudit(deps, user, "password") : undefined);
     // Only someone who knows the password learns why it did not work.
     if (user && passwordOk && user.status === "deactivated") {
       throw new AppError("UNAUTHENTICATED", "This account is deactivated. Ask your Partner Manager to activate it again.");
@@ -81,6 +82,10 @@ export async function startLogin(deps: Deps, input: z.infer<typeof LoginInput>, 
   }
   return { next: "totp", challenge: await createChallenge(deps, { userId: user.id, throttleKey: keys.account, kind: "verify", next }) };
 }
+
+/** Nobody is signed in yet, so the entry has no actor; the account tried is the target. */
+const signInFailedAudit = (deps: Deps, user: { id: string; orgId: string }, step: "password" | "two_factor") =>
+  auditInsert(deps, { actorId: null, orgId: user.orgId, action: "auth.sign_in_failed", targetType: "user", targetId: user.id, after: { step } });
 
 const userWithOrgStatus = (deps: Deps, where: SQL) =>
   deps.db.select({ user: users, orgStatus: aliased<"active" | "terminated">(organizations.status, "org_status") }).from(users).innerJoin(organizations, eq(organizations.id, users.orgId)).where(where).limit(1);
@@ -123,7 +128,7 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
   const key = deps.config.secret("TOTP_ENCRYPTION_KEY");
   const now = deps.now();
   const fail = async (message = WRONG_CODE): Promise<never> => {
-    await recordFailure(deps, keys);
+    await recordFailure(deps, keys, signInFailedAudit(deps, user, "two_factor"));
     throw new AppError("UNAUTHENTICATED", message, { code: message });
   };
 
@@ -181,15 +186,18 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
     ];
   }
 
+  // The session's row commits with the sign-in; its KV record follows once the batch succeeded.
+  const session = await prepareSession(deps, user.id, userAgent);
   try {
-    await deps.db.batch([...statements, ...deviceStatements.statements] as unknown as Parameters<typeof deps.db.batch>[0]);
+    await deps.db.batch([...statements, ...deviceStatements.statements, session.insert] as unknown as Parameters<typeof deps.db.batch>[0]);
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
     return fail(input.recoveryCode ? "That recovery code is not valid or was already used." : "That code was already used. Wait for the next code in your app.");
   }
   const hadFailures = throttles.some((t) => t.key === keys.account);
-  const [{ secret: sessionSecret }] = await Promise.all([
-    createSession(deps, user.id, userAgent),
+  const sessionSecret = session.secret;
+  await Promise.all([
+    session.store(),
     deleteChallenge(deps, input.challenge),
     hadFailures ? clearAccountFailures(deps, keys) : undefined,
   ]);

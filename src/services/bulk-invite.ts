@@ -12,7 +12,6 @@ import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { buildInvitation } from "./invitations";
 import { deliverSoon } from "./outbox";
-import { organizationName } from "./organizations";
 import { assertCan } from "./users";
 
 export const BulkInviteInput = z.strictObject({
@@ -71,7 +70,7 @@ export async function bulkInvite(deps: Deps, actor: Actor, input: z.infer<typeof
   const report = rows.map(strip) as BulkReport["rows"];
   if (!toInvite.length) return { rows: report, summary: summarize(report) };
 
-  const orgName = await organizationName(deps, actor.orgId);
+  const orgName = actor.orgName;
   const now = deps.now();
   const accounts = toInvite.map((r) => ({
     id: newId(),

@@ -20,8 +20,9 @@ export const CollectInput = z.object({
   siteKey: z.string({ error: "Send the site's key." }).trim().min(1, "Send the site's key.").max(100, "Use at most 100 characters."),
   type: z
     .string({ error: "Send the event type." })
+    .max(40, "Use lower-case letters, digits and underscores, starting with a letter (at most 40).")
     .regex(EVENT_TYPE_PATTERN, "Use lower-case letters, digits and underscores, starting with a letter (at most 40)."),
-  at: z.iso.datetime({ offset: true, error: "Use an ISO-8601 time, e.g. 2024-05-01T12:00:00Z." }).optional(),
+  at: z.iso.datetime({ offset: true, error: "Use an ISO-8601 time, e.g. 2024-05-01T12:00:00Z." }).max(40, "Use an ISO-8601 time, e.g. 2024-05-01T12:00:00Z.").optional(),
   clientId: z.string({ error: "Send the client id as text." }).trim().min(1, "Leave clientId out or send a value.").max(100, "Use at most 100 characters.").optional(),
   licenseKey: z.string({ error: "Send the license key as text." }).trim().max(100, "Use at most 100 characters.").optional(),
 });

@@ -15,6 +15,7 @@ import { toCsv } from "../lib/csv";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { auditInsert } from "./audit";
+import { plansQueries, plansResult } from "./license-plans";
 import {
   assertCompanyActive,
   assertCompanyPermission,
@@ -88,6 +89,18 @@ export async function getCompany(deps: Deps, actor: Actor, companyId: string) {
   const [[company], rows] = await deps.db.batch([ownCompanyQuery(deps.db, actor, companyId), servicesOf(deps.db, actor, companyId)]);
   if (!company) throw companyNotFound();
   return { company: toPublicCompany(company), services: groupByKind(rows) };
+}
+
+/** The company page: the company, its services and its plans, in one round trip. */
+export async function companyPage(deps: Deps, actor: Actor, companyId: string) {
+  assertViewCompanies(actor);
+  const [[company], rows, planRows, [planTotal]] = await deps.db.batch([
+    ownCompanyQuery(deps.db, actor, companyId),
+    servicesOf(deps.db, actor, companyId),
+    ...plansQueries(deps.db, actor, companyId),
+  ]);
+  if (!company) throw companyNotFound();
+  return { company: toPublicCompany(company), services: groupByKind(rows), plans: plansResult(actor, planRows, planTotal) };
 }
 
 /** The services of one kind of a company, active and ended. */

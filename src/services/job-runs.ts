@@ -54,10 +54,9 @@ export const ListJobRunsInput = z.object({
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function listJobRuns(deps: Deps, actor: Actor, input: z.infer<typeof ListJobRunsInput>) {
-  operatorsOnly(actor);
+function jobRunsQueries(deps: Deps, input: z.infer<typeof ListJobRunsInput>) {
   const where = input.job ? eq(jobRuns.job, input.job) : undefined;
-  const [rows, [total]] = await deps.db.batch([
+  return [
     deps.db
       .select()
       .from(jobRuns)
@@ -66,21 +65,28 @@ export async function listJobRuns(deps: Deps, actor: Actor, input: z.infer<typeo
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(jobRuns).where(where),
-  ]);
-  return {
-    items: rows.map((r) => ({
-      id: r.id,
-      job: r.job,
-      cron: r.cron,
-      scheduledAt: iso(r.scheduledAt),
-      startedAt: iso(r.startedAt),
-      durationMs: r.durationMs,
-      status: r.status,
-      summary: r.summary ? (JSON.parse(r.summary) as Record<string, unknown>) : null,
-      error: r.error,
-    })),
-    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
-  };
+  ] as const;
+}
+
+const jobRunsResult = (input: z.infer<typeof ListJobRunsInput>, rows: (typeof jobRuns.$inferSelect)[], total: { n: number } | undefined) => ({
+  items: rows.map((r) => ({
+    id: r.id,
+    job: r.job,
+    cron: r.cron,
+    scheduledAt: iso(r.scheduledAt),
+    startedAt: iso(r.startedAt),
+    durationMs: r.durationMs,
+    status: r.status,
+    summary: r.summary ? (JSON.parse(r.summary) as Record<string, unknown>) : null,
+    error: r.error,
+  })),
+  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+});
+
+export async function listJobRuns(deps: Deps, actor: Actor, input: z.infer<typeof ListJobRunsInput>) {
+  operatorsOnly(actor);
+  const [rows, [total]] = await deps.db.batch(jobRunsQueries(deps, input));
+  return jobRunsResult(input, rows, total);
 }
 
 export const ListDeadLettersInput = z.object({
@@ -88,10 +94,9 @@ export const ListDeadLettersInput = z.object({
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-export async function listDeadLetters(deps: Deps, actor: Actor, input: z.infer<typeof ListDeadLettersInput>) {
-  operatorsOnly(actor);
+function deadLettersQueries(deps: Deps, input: z.infer<typeof ListDeadLettersInput>) {
   const dead = eq(outbox.status, "dead");
-  const [rows, [total]] = await deps.db.batch([
+  return [
     deps.db
       .select({ id: outbox.id, to: outbox.to, subject: outbox.subject, attempts: outbox.attempts, lastError: outbox.lastError, createdAt: outbox.createdAt })
       .from(outbox)
@@ -100,11 +105,27 @@ export async function listDeadLetters(deps: Deps, actor: Actor, input: z.infer<t
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(outbox).where(dead),
-  ]);
-  return {
-    items: rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) })),
-    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
-  };
+  ] as const;
+}
+
+type DeadLetterRow = { id: string; to: string; subject: string; attempts: number; lastError: string | null; createdAt: number };
+const deadLettersResult = (input: z.infer<typeof ListDeadLettersInput>, rows: DeadLetterRow[], total: { n: number } | undefined) => ({
+  items: rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) })),
+  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+});
+
+export async function listDeadLetters(deps: Deps, actor: Actor, input: z.infer<typeof ListDeadLettersInput>) {
+  operatorsOnly(actor);
+  const [rows, [total]] = await deps.db.batch(deadLettersQueries(deps, input));
+  return deadLettersResult(input, rows, total);
+}
+
+/** The operators' jobs page: recent runs and the dead letters, in one round trip. */
+export async function jobsPage(deps: Deps, actor: Actor, runsInput: z.infer<typeof ListJobRunsInput>) {
+  operatorsOnly(actor);
+  const deadInput = ListDeadLettersInput.parse({});
+  const [runRows, [runTotal], deadRows, [deadTotal]] = await deps.db.batch([...jobRunsQueries(deps, runsInput), ...deadLettersQueries(deps, deadInput)]);
+  return { runs: jobRunsResult(runsInput, runRows, runTotal), dead: deadLettersResult(deadInput, deadRows, deadTotal) };
 }
 
 /** An operator sends a dead letter again: a fresh row state and a new batch (its old key is spent). */

@@ -83,28 +83,39 @@ function assertPurchaser(actor: Actor) {
 /** Plans of the actor's companies only: a sub-select carries the tenant scope. */
 const ownCompanyIds = (db: Db, actor: Actor) => db.select({ id: organizations.id }).from(organizations).where(ownCompanies(actor));
 
-/** F-33: a company's plans and the catalog, priced for Purchasers only. */
-export async function listPlans(deps: Deps, actor: Actor, companyId: string, input: z.infer<typeof ListPlansInput> = { page: 1, pageSize: 100 }) {
-  assertViewCompanies(actor);
-  const where = and(eq(companyPlans.companyId, companyId), inArray(companyPlans.companyId, ownCompanyIds(deps.db, actor)));
-  const [[company], rows, [total]] = await deps.db.batch([
-    ownCompanyQuery(deps.db, actor, companyId),
-    deps.db
+type ListPlans = z.infer<typeof ListPlansInput>;
+const ALL_PLANS: ListPlans = { page: 1, pageSize: 100 };
+
+/** A company's plans and their total, as queries that can join a batch (tenant scope in the WHERE). */
+export function plansQueries(db: Db, actor: Actor, companyId: string, input: ListPlans = ALL_PLANS) {
+  const where = and(eq(companyPlans.companyId, companyId), inArray(companyPlans.companyId, ownCompanyIds(db, actor)));
+  return [
+    db
       .select()
       .from(companyPlans)
       .where(where)
       .orderBy(asc(companyPlans.status), asc(companyPlans.renewsAt), asc(companyPlans.id))
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
-    deps.db.select({ n: count() }).from(companyPlans).where(where),
-  ]);
-  if (!company) throw companyNotFound();
+    db.select({ n: count() }).from(companyPlans).where(where),
+  ] as const;
+}
+
+export function plansResult(actor: Actor, rows: (typeof companyPlans.$inferSelect)[], total: { n: number } | undefined, input: ListPlans = ALL_PLANS) {
   const withPrices = canPurchase(actor);
   return {
     items: rows.map((r) => toPublicPlan(r, withPrices) as PublicPlan),
     catalog: planCatalog(actor) as CatalogEntry[],
     page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
   };
+}
+
+/** F-33: a company's plans and the catalog, priced for Purchasers only. */
+export async function listPlans(deps: Deps, actor: Actor, companyId: string, input: ListPlans = ALL_PLANS) {
+  assertViewCompanies(actor);
+  const [[company], rows, [total]] = await deps.db.batch([ownCompanyQuery(deps.db, actor, companyId), ...plansQueries(deps.db, actor, companyId, input)]);
+  if (!company) throw companyNotFound();
+  return plansResult(actor, rows, total, input);
 }
 
 /** A plan of one of the actor's companies, with its company's status; 404 for any other. */

@@ -148,8 +148,3 @@ export async function getOrganization(deps: Deps, actor: Actor, id: string) {
   return { org: toPublicOrg(org), users: members.map(toPublicUser) };
 }
 
-/** The organization name shown beside the signed-in user. */
-export async function organizationName(deps: Deps, orgId: string) {
-  const [org] = await deps.db.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId));
-  return org?.name ?? "";
-}

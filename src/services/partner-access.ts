@@ -243,21 +243,40 @@ export async function listPartnerOrganizations(deps: Deps, actor: Actor, input: 
   return { items };
 }
 
-/** The active users of one active channel partner, to tick; 404 for any other organization. */
-export async function listPartnerOrganizationUsers(deps: Deps, actor: Actor, partnerOrgId: string) {
-  assertCanManage(actor);
-  const [[org], members] = await deps.db.batch([
-    deps.db.select({ id: organizations.id, name: organizations.name }).from(organizations).where(channelPartnerWhere(partnerOrgId)),
-    deps.db
+/** One active channel partner and its active users, as queries for one batch. */
+const partnerOrgUsersQueries = (db: Db, partnerOrgId: string) =>
+  [
+    db.select({ id: organizations.id, name: organizations.name }).from(organizations).where(channelPartnerWhere(partnerOrgId)),
+    db
       .select({ id: users.id, name: users.name, email: users.email })
       .from(users)
       .innerJoin(organizations, and(eq(organizations.id, users.orgId), channelPartnerWhere(partnerOrgId)))
       .where(and(eq(users.orgId, partnerOrgId), eq(users.status, "active")))
       .orderBy(sql`lower(${users.name})`, users.email)
       .limit(500),
-  ]);
-  if (!org) throw new AppError("NOT_FOUND", "Partner organization not found.");
+  ] as const;
+
+const partnerOrgNotFound = () => new AppError("NOT_FOUND", "Partner organization not found.");
+
+/** The active users of one active channel partner, to tick; 404 for any other organization. */
+export async function listPartnerOrganizationUsers(deps: Deps, actor: Actor, partnerOrgId: string) {
+  assertCanManage(actor);
+  const [[org], members] = await deps.db.batch(partnerOrgUsersQueries(deps.db, partnerOrgId));
+  if (!org) throw partnerOrgNotFound();
   return { org, items: members };
+}
+
+/** The edit page (F-62): the partner's current grants and the users that can be ticked, in one round trip. */
+export async function editPartnerPage(deps: Deps, actor: Actor, partnerOrgId: string) {
+  assertCanManage(actor);
+  const [grantRows, [org], members] = await deps.db.batch([
+    validGrantsQuery(deps.db, actor.orgId, deps.now(), eq(partnerGrants.partnerOrgId, partnerOrgId)),
+    ...partnerOrgUsersQueries(deps.db, partnerOrgId),
+  ]);
+  const [partner] = groupByPartner(grantRows);
+  if (!partner) throw partnerNotFound();
+  if (!org) throw partnerOrgNotFound();
+  return { partner, users: members };
 }
 
 // ---------------------------------------------------------------- writes

@@ -172,7 +172,7 @@ export async function createRoleRequest(deps: Deps, actor: Actor, input: z.infer
  * operator. Pending ones first (oldest first, the queue order), then the
  * decided ones, newest first.
  */
-export async function listRoleRequests(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
+function requestsQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
   if (!canRequestSecondaryRole(actor) && !canDecideRequests(actor)) {
     throw new AppError("FORBIDDEN", "Only Partner Managers and operators can see requests.");
   }
@@ -181,15 +181,24 @@ export async function listRoleRequests(deps: Deps, actor: Actor, input: z.infer<
   const queueOrder = sql`CASE WHEN ${roleRequests.status} = 'pending' THEN ${roleRequests.createdAt} ELSE -${roleRequests.createdAt} END`;
   // Two requests in the same millisecond keep the order they were made in.
   const tieBreak = sql`CASE WHEN ${roleRequests.status} = 'pending' THEN ${roleRequests}.rowid ELSE -${roleRequests}.rowid END`;
-  const [rows, [total]] = await deps.db.batch([
+  return [
     listQuery(deps)
       .where(where)
       .orderBy(asc(pendingFirst), asc(queueOrder), asc(tieBreak))
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(roleRequests).where(where),
-  ]);
-  return { items: (rows as ListRow[]).map(toPublicRequest), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  ] as const;
+}
+
+const requestsResult = (input: z.infer<typeof ListRequestsInput>, rows: unknown[], total: { n: number } | undefined) => ({
+  items: (rows as ListRow[]).map(toPublicRequest),
+  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+});
+
+export async function listRoleRequests(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
+  const [rows, [total]] = await deps.db.batch(requestsQueries(deps, actor, input));
+  return requestsResult(input, rows, total);
 }
 
 /** One request, for its organization's Partner Managers and for operators. */
@@ -201,14 +210,27 @@ export async function getRoleRequest(deps: Deps, actor: Actor, id: string) {
 }
 
 /** The users a Partner Manager can pick on the request form: their organization's, not deactivated. */
-export async function requestableUsers(deps: Deps, actor: Actor) {
-  if (!canRequestSecondaryRole(actor)) return [];
-  return deps.db
+const requestableUsersQuery = (deps: Deps, actor: Actor) =>
+  deps.db
     .select({ id: users.id, name: users.name, email: users.email, role: users.role, purchaser: users.purchaser, analyticsAdmin: users.analyticsAdmin })
     .from(users)
     .where(and(eq(users.orgId, actor.orgId), ne(users.status, "deactivated")))
     .orderBy(asc(users.name), asc(users.email))
     .limit(1000);
+
+export async function requestableUsers(deps: Deps, actor: Actor) {
+  return canRequestSecondaryRole(actor) ? requestableUsersQuery(deps, actor) : [];
+}
+
+/** The requests page: the queue and, for a Partner Manager, the users the form offers, in one round trip. */
+export async function requestsPage(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
+  const [rowsQuery, countQuery] = requestsQueries(deps, actor, input);
+  if (!canRequestSecondaryRole(actor)) {
+    const [rows, [total]] = await deps.db.batch([rowsQuery, countQuery]);
+    return { list: requestsResult(input, rows, total), users: [] };
+  }
+  const [rows, [total], picks] = await deps.db.batch([rowsQuery, countQuery, requestableUsersQuery(deps, actor)]);
+  return { list: requestsResult(input, rows, total), users: picks };
 }
 
 async function findPendingDecision(deps: Deps, actor: Actor, id: string) {

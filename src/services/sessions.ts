@@ -1,16 +1,20 @@
 // Sessions (F-07) live in KV under the SHA-256 of their secret, so a leaked KV
 // listing cannot be replayed as cookies (the approach of pilcrow's session
-// guide). Every request re-reads the account in D1, so deactivation, a password
-// change or "sign out everywhere" (users.sessions_valid_after) end a session at
-// once even where a KV delete has not propagated yet.
-import { eq } from "drizzle-orm";
-import { organizations, users } from "../db/schema";
+// guide). Every request re-reads the account in D1 together with the session's
+// row in user_sessions, so deactivation, a password change, "sign out
+// everywhere" (users.sessions_valid_after) and revoking one session end it at
+// once, even where a KV delete has not propagated yet.
+import { and, desc, eq, gte, isNull, sql } from "drizzle-orm";
+import { aliased } from "../db/client";
+import { organizations, users, userSessions } from "../db/schema";
 import type { Deps } from "../deps";
 import { canHoldSession } from "../domain/account-state";
 import type { Actor } from "../domain/actor";
+import { guardChanged, isGuardAbort } from "../lib/batch";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
+import { moduleGrantsFrom, moduleGrantsQuery } from "./analytics-context";
 import { auditInsert } from "./audit";
 
 export interface SessionRecord {
@@ -24,30 +28,44 @@ export interface SessionRecord {
   userAgent: string | null;
 }
 
-interface SessionIndexMeta {
-  createdAt: number;
-  ip: string | null;
-  userAgent: string | null;
-}
-
 /** Write lastSeenAt at most this often: KV allows about one write per key per second. */
 const TOUCH_EVERY_MS = 60_000;
 const kvSessionKey = (hash: string) => `session:${hash}`;
-const kvIndexKey = (userId: string, id: string) => `user-session:${userId}:${id}`;
 const ttlSeconds = (ms: number) => Math.max(60, Math.ceil(ms / 1000));
 
-export async function createSession(deps: Deps, userId: string, userAgent: string | null): Promise<{ secret: string; record: SessionRecord }> {
+export interface NewSession {
+  secret: string;
+  record: SessionRecord;
+  /** The session's D1 row; it joins the batch that signs the user in. */
+  insert: ReturnType<typeof insertSessionRow>;
+  /** Writes the KV record; call once the batch with `insert` succeeded. */
+  store: () => Promise<void>;
+}
+
+const insertSessionRow = (deps: Deps, record: SessionRecord, keyHash: string) =>
+  deps.db.insert(userSessions).values({ id: record.id, userId: record.userId, keyHash, ip: record.ip, userAgent: record.userAgent?.slice(0, 200) ?? null, createdAt: record.createdAt });
+
+/** A session ready to be written: its D1 row for the caller's batch, then its KV record. */
+export async function prepareSession(deps: Deps, userId: string, userAgent: string | null): Promise<NewSession> {
   const secret = newSecret();
   const hash = await sha256Hex(secret);
   const now = deps.now();
   const record: SessionRecord = { id: newId(), userId, createdAt: now, lastSeenAt: now, csrf: newSecret(), ip: deps.ip, userAgent };
   const expirationTtl = ttlSeconds(deps.config.sessionAbsoluteMs);
-  const meta: SessionIndexMeta = { createdAt: now, ip: deps.ip, userAgent: userAgent?.slice(0, 200) ?? null };
-  await Promise.all([
-    deps.kv.put(kvSessionKey(hash), JSON.stringify(record), { expirationTtl }),
-    deps.kv.put(kvIndexKey(userId, record.id), hash, { expirationTtl, metadata: meta }),
-  ]);
-  return { secret, record };
+  return {
+    secret,
+    record,
+    insert: insertSessionRow(deps, record, hash),
+    store: () => deps.kv.put(kvSessionKey(hash), JSON.stringify(record), { expirationTtl }),
+  };
+}
+
+/** A session on its own (after a password change): its row, then its KV record. */
+export async function createSession(deps: Deps, userId: string, userAgent: string | null): Promise<{ secret: string; record: SessionRecord }> {
+  const session = await prepareSession(deps, userId, userAgent);
+  await session.insert;
+  await session.store();
+  return { secret: session.secret, record: session.record };
 }
 
 const actorColumns = {
@@ -56,14 +74,17 @@ const actorColumns = {
   email: users.email,
   name: users.name,
   role: users.role,
-  status: users.status,
+  status: aliased<typeof users.$inferSelect.status>(users.status, "user_status"),
   purchaser: users.purchaser,
   analyticsAccess: users.analyticsAccess,
   analyticsAdmin: users.analyticsAdmin,
   analyticsOwner: users.analyticsOwner,
   sessionsValidAfter: users.sessionsValidAfter,
+  sessionRevokedAt: userSessions.revokedAt,
   orgKind: organizations.kind,
-  orgStatus: organizations.status,
+  orgName: aliased<string>(organizations.name, "org_name"),
+  // Aliased: inside a batch, same-named joined columns would collide.
+  orgStatus: aliased<typeof organizations.$inferSelect.status>(organizations.status, "org_status"),
 };
 
 /**
@@ -78,25 +99,37 @@ export async function loadSession(deps: Deps, secret: string): Promise<{ session
   const now = deps.now();
   const { sessionIdleMs, sessionAbsoluteMs } = deps.config;
   if (now - record.lastSeenAt > sessionIdleMs || now - record.createdAt > sessionAbsoluteMs) return null;
-  const [row] = await deps.db
-    .select(actorColumns)
-    .from(users)
-    .innerJoin(organizations, eq(organizations.id, users.orgId))
-    .where(eq(users.id, record.userId))
-    .limit(1);
-  if (!row || !canHoldSession(row.status) || row.orgStatus !== "active" || record.createdAt < row.sessionsValidAfter) return null;
+  // The module grants ride in the same batch: analytics checks then cost no round trip of their own.
+  const [[row], grantRows] = await deps.db.batch([
+    deps.db
+      .select(actorColumns)
+      .from(users)
+      .innerJoin(organizations, eq(organizations.id, users.orgId))
+      .innerJoin(userSessions, and(eq(userSessions.id, record.id), eq(userSessions.userId, users.id)))
+      .where(eq(users.id, record.userId))
+      .limit(1),
+    moduleGrantsQuery(deps.db, record.userId),
+  ]);
+  if (!row || row.sessionRevokedAt !== null || !canHoldSession(row.status) || row.orgStatus !== "active" || record.createdAt < row.sessionsValidAfter) return null;
   if (now - record.lastSeenAt > TOUCH_EVERY_MS) {
     const touched = { ...record, lastSeenAt: now };
     const expirationTtl = ttlSeconds(record.createdAt + sessionAbsoluteMs - now);
     deps.waitUntil(deps.kv.put(kvSessionKey(hash), JSON.stringify(touched), { expirationTtl }));
   }
-  const { status: _s, sessionsValidAfter: _v, orgStatus: _o, ...actor } = row;
-  return { session: record, actor };
+  const { status: _s, sessionsValidAfter: _v, orgStatus: _o, sessionRevokedAt: _r, ...account } = row;
+  return { session: record, actor: { ...account, modules: moduleGrantsFrom(grantRows) } };
 }
 
-/** Deletes the session behind a cookie secret (logout). */
-export async function endSession(deps: Deps, secret: string, record: SessionRecord) {
-  await Promise.all([deps.kv.delete(kvSessionKey(await sha256Hex(secret))), deps.kv.delete(kvIndexKey(record.userId, record.id))]);
+/** Ends the session behind a cookie secret (logout), with its audit entry. */
+export async function endSession(deps: Deps, secret: string, record: SessionRecord, actor: Pick<Actor, "id" | "orgId">) {
+  const now = deps.now();
+  await Promise.all([
+    deps.kv.delete(kvSessionKey(await sha256Hex(secret))),
+    deps.db.batch([
+      deps.db.update(userSessions).set({ revokedAt: now }).where(and(eq(userSessions.id, record.id), isNull(userSessions.revokedAt))),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "auth.signed_out", targetType: "session", targetId: record.id }),
+    ]),
+  ]);
 }
 
 export interface SessionSummary {
@@ -107,40 +140,66 @@ export interface SessionSummary {
   current: boolean;
 }
 
+/** The account's live sessions, newest first, as a query that can join a batch. */
+export function sessionsQuery(deps: Deps, actor: Actor) {
+  const validAfter = sql`(SELECT ${users.sessionsValidAfter} FROM ${users} WHERE ${users.id} = ${actor.id})`;
+  return deps.db
+    .select({ id: userSessions.id, createdAt: userSessions.createdAt, ip: userSessions.ip, userAgent: userSessions.userAgent })
+    .from(userSessions)
+    .where(
+      and(
+        eq(userSessions.userId, actor.id),
+        isNull(userSessions.revokedAt),
+        gte(userSessions.createdAt, validAfter),
+        gte(userSessions.createdAt, deps.now() - deps.config.sessionAbsoluteMs),
+      ),
+    )
+    .orderBy(desc(userSessions.createdAt))
+    .limit(100);
+}
+
+export const sessionSummaries = (rows: { id: string; createdAt: number; ip: string | null; userAgent: string | null }[], currentId: string | undefined): SessionSummary[] =>
+  rows.map((r) => ({ id: r.id, createdAt: new Date(r.createdAt).toISOString(), ip: r.ip, userAgent: r.userAgent, current: r.id === currentId }));
+
 export async function listSessions(deps: Deps, actor: Actor, currentId: string | undefined): Promise<SessionSummary[]> {
-  const [listing, [user]] = await Promise.all([
-    deps.kv.list<SessionIndexMeta>({ prefix: kvIndexKey(actor.id, "") }),
-    deps.db.select({ validAfter: users.sessionsValidAfter }).from(users).where(eq(users.id, actor.id)),
-  ]);
-  const validAfter = user?.validAfter ?? 0;
-  return listing.keys
-    .filter((k) => k.metadata && k.metadata.createdAt >= validAfter)
-    .map((k) => {
-      const id = k.name.slice(kvIndexKey(actor.id, "").length);
-      return { id, createdAt: new Date(k.metadata!.createdAt).toISOString(), ip: k.metadata!.ip, userAgent: k.metadata!.userAgent, current: id === currentId };
-    })
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return sessionSummaries(await sessionsQuery(deps, actor), currentId);
 }
 
 /** Revokes one of the actor's own sessions; another user's id is simply not found. */
 export async function revokeSession(deps: Deps, actor: Actor, id: string) {
-  const indexKey = kvIndexKey(actor.id, id);
-  const hash = await deps.kv.get(indexKey);
-  if (!hash) throw new AppError("NOT_FOUND", "That session does not exist or has already ended.");
-  await Promise.all([deps.kv.delete(kvSessionKey(hash)), deps.kv.delete(indexKey)]);
-  await auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "session.revoked", targetType: "session", targetId: id });
+  const notFound = () => new AppError("NOT_FOUND", "That session does not exist or has already ended.");
+  // Session ids are short (newId); a long one cannot exist.
+  if (id.length > 64) throw notFound();
+  let keyHash: string;
+  try {
+    const [[row]] = await deps.db.batch([
+      deps.db
+        .update(userSessions)
+        .set({ revokedAt: deps.now() })
+        .where(and(eq(userSessions.id, id), eq(userSessions.userId, actor.id), isNull(userSessions.revokedAt)))
+        .returning({ keyHash: userSessions.keyHash }),
+      guardChanged(deps.db),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "session.revoked", targetType: "session", targetId: id }),
+    ]);
+    keyHash = row!.keyHash;
+  } catch (e) {
+    if (isGuardAbort(e)) throw notFound();
+    throw e;
+  }
+  // D1 already refuses the session; removing the KV record only tidies up.
+  deps.waitUntil(deps.kv.delete(kvSessionKey(keyHash)));
 }
 
 /**
  * Ends every session of the account minted before now. The D1 timestamp is the
- * rule; deleting the KV entries only tidies up.
+ * rule; marking the rows revoked keeps the list honest, and the KV records
+ * expire on their own.
  */
 export async function revokeAllSessions(deps: Deps, actor: Actor) {
   const now = deps.now();
   await deps.db.batch([
     deps.db.update(users).set({ sessionsValidAfter: now, updatedAt: now }).where(eq(users.id, actor.id)),
+    deps.db.update(userSessions).set({ revokedAt: now }).where(and(eq(userSessions.userId, actor.id), isNull(userSessions.revokedAt))),
     auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "session.revoked_all", targetType: "user", targetId: actor.id }),
   ]);
-  const listing = await deps.kv.list({ prefix: kvIndexKey(actor.id, "") });
-  deps.waitUntil(Promise.all(listing.keys.map((k) => deps.kv.delete(k.name))));
 }

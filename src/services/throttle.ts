@@ -6,6 +6,7 @@ import type { Deps } from "../deps";
 import { lockRemainingMs, retryMessage, THROTTLE_POLICIES, type ThrottleScope } from "../domain/throttle";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
+import type { auditInsert } from "./audit";
 
 export interface ThrottleKeys {
   account: string;
@@ -49,9 +50,12 @@ function failureUpsert(deps: Deps, key: string, scope: ThrottleScope) {
     });
 }
 
-/** Counts one failure against the account and the IP, in one round trip. */
-export async function recordFailure(deps: Deps, keys: ThrottleKeys) {
-  const statements = [failureUpsert(deps, keys.account, "account"), ...(keys.ip ? [failureUpsert(deps, keys.ip, "ip")] : [])];
+/**
+ * Counts one failure against the account and the IP, in one round trip. A
+ * failure on a known account brings its audit entry (F-50), committed with the count.
+ */
+export async function recordFailure(deps: Deps, keys: ThrottleKeys, audit?: ReturnType<typeof auditInsert>) {
+  const statements = [failureUpsert(deps, keys.account, "account"), ...(keys.ip ? [failureUpsert(deps, keys.ip, "ip")] : []), ...(audit ? [audit] : [])];
   await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
 }
 

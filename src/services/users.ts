@@ -92,9 +92,10 @@ function userFilter(orgId: string, f: Pick<ListUsersFilter, "q" | "role" | "stat
 }
 
 /** F-12: one page of the organization's users, with P, AA, AAA and last login. */
-export async function listUsers(deps: Deps, actor: Actor, input: ListUsersFilter) {
+/** The page of users and their total, as two queries that can join a batch. */
+function usersQueries(deps: Deps, actor: Actor, input: ListUsersFilter) {
   const where = userFilter(orgInScope(actor, input.orgId), input);
-  const [rows, [total]] = await deps.db.batch([
+  return [
     deps.db
       .select()
       .from(users)
@@ -103,8 +104,17 @@ export async function listUsers(deps: Deps, actor: Actor, input: ListUsersFilter
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(users).where(where),
-  ]);
-  return { items: rows.map(toPublicUser), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  ] as const;
+}
+
+const usersResult = (input: ListUsersFilter, rows: (typeof users.$inferSelect)[], total: { n: number } | undefined) => ({
+  items: rows.map(toPublicUser),
+  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+});
+
+export async function listUsers(deps: Deps, actor: Actor, input: ListUsersFilter) {
+  const [rows, [total]] = await deps.db.batch(usersQueries(deps, actor, input));
+  return usersResult(input, rows, total);
 }
 
 /** A CSV export never grows without bound; an organization this large filters first. */
@@ -228,11 +238,19 @@ export async function changeUserRole(deps: Deps, actor: Actor, userId: string, i
  * F-17 "Who is my Analytics Administrator": the organization's Partner
  * Managers (not deactivated) and which of them hold AAA — for every user.
  */
-export async function listManagers(deps: Deps, actor: Actor) {
-  const rows = await deps.db
+const managersQuery = (deps: Deps, actor: Actor) =>
+  deps.db
     .select({ id: users.id, name: users.name, email: users.email, status: users.status, analyticsAdmin: users.analyticsAdmin })
     .from(users)
     .where(and(eq(users.orgId, actor.orgId), eq(users.role, "partner_manager"), ne(users.status, "deactivated")))
     .orderBy(asc(users.name), asc(users.email));
-  return { items: rows };
+
+export async function listManagers(deps: Deps, actor: Actor) {
+  return { items: await managersQuery(deps, actor) };
+}
+
+/** The users page (F-12): the filtered list and the organization's managers, in one round trip. */
+export async function usersPage(deps: Deps, actor: Actor, input: ListUsersFilter) {
+  const [rows, [total], managers] = await deps.db.batch([...usersQueries(deps, actor, input), managersQuery(deps, actor)]);
+  return { list: usersResult(input, rows, total), managers: { items: managers } };
 }

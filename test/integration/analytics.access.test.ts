@@ -413,6 +413,7 @@ function actorOf(u: typeof users.$inferSelect): Actor {
     id: u.id,
     orgId: u.orgId,
     orgKind: "partner",
+    orgName: "Partner",
     email: u.email,
     name: u.name,
     role: u.role,
@@ -420,6 +421,7 @@ function actorOf(u: typeof users.$inferSelect): Actor {
     analyticsAccess: u.analyticsAccess,
     analyticsAdmin: u.analyticsAdmin,
     analyticsOwner: u.analyticsOwner,
+    modules: {},
   };
 }
 

@@ -289,7 +289,7 @@ describe("another organization's ids answer 404 and stay untouched", () => {
     expect(await ids("/license-keys")).not.toContain(key.id);
     expect(await ids("/campaigns")).not.toContain(campaign.id);
     const searched = await (await page(`/analytics/license-keys?q=${key.key}`, cookie)).text();
-    expect(searched).toContain("No license key matches.");
+    expect(searched).toContain("No license key matches this search.");
     expect(searched).not.toContain(`license-key-${key.id}`);
   });
 });

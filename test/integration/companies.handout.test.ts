@@ -93,7 +93,7 @@ describe("printable handout page", () => {
     expect(html).toContain("data-print");
     // The links and the button sit in a block the print stylesheet (public/css/app.css, @media print) hides.
     expect(html).toMatch(/<p class="no-print">[\s\S]*data-print[\s\S]*<\/p>/);
-    expect(html).toContain('<link rel="stylesheet" href="/css/app.css"/>');
+    expect(html).toMatch(/<link rel="stylesheet" href="\/build\/app\.[0-9a-f]{12}\.css"\/>/);
   });
 
   it("is refused to an operator (403)", async () => {

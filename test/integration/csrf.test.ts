@@ -116,6 +116,23 @@ describe("cross-origin requests", () => {
     expect((await me(cookie, ip)).status).toBe(200);
   });
 
+  it("with Origin: null are accepted only when the browser marks them Sec-Fetch-Site: same-origin (forms on no-referrer pages)", async () => {
+    const user = await makeUser();
+    const ip = randomIp();
+    const cookie = await signIn(user, { "cf-connecting-ip": ip });
+    const token = await sessionCsrf(cookie, ip);
+    const before = await passwordHashOf(user.id);
+    const post = (site: string) =>
+      formPost("/account/password", { _csrf: token, currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { cookie, origin: "null", ip, headers: { "sec-fetch-site": site } });
+    for (const site of ["cross-site", "same-site", "none"]) {
+      expect((await post(site)).status, site).toBe(403);
+      expect(await passwordHashOf(user.id)).toBe(before);
+      expect((await me(cookie, ip)).status).toBe(200);
+    }
+    expect((await post("same-origin")).status).toBe(303);
+    expect(await passwordHashOf(user.id)).not.toBe(before);
+  });
+
   it("to the JSON API with a foreign Origin are refused with 403 and change nothing", async () => {
     const user = await makeUser();
     const ip = randomIp();

@@ -4,7 +4,8 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { API_PREFIX, inputSchema, type OpenApiDocument, type OpenApiOperation } from "../../src/openapi/document";
+import { API_PREFIX, buildOpenApiDocument, inputSchema, type OpenApiDocument, type OpenApiOperation } from "../../src/openapi/document";
+import { OPENAPI_ASSET_PATH } from "../../src/openapi/served";
 import { CreateSiteInput } from "../../src/services/analytics-sites";
 import { InviteUserInput } from "../../src/services/users";
 import { api, makeUser, ORIGIN, signIn } from "../helpers/fixtures";
@@ -55,6 +56,19 @@ describe("GET /api/v1/openapi.json", () => {
     expect(doc.components.schemas.Error).toMatchObject({ required: ["error"], properties: { error: { required: ["code", "message"] } } });
     expect(Object.keys((doc.components.schemas.Error as any).properties.error.properties)).toEqual(["code", "message", "fields"]);
     expect(doc.components.schemas.PagedList).toMatchObject({ required: ["items", "page"], properties: { page: { required: ["number", "size", "total"] } } });
+  });
+
+  it("is the document built from the current route table and zod schemas, with this deployment's origin and name", async () => {
+    // The Worker serves the file scripts/build-openapi.mjs built (npm run assets); a stale one fails here.
+    expect(await fetchDocument(), "run `npm run assets` to rebuild public/openapi/document.json").toEqual(
+      buildOpenApiDocument({ appName: "Portico", origin: ORIGIN }),
+    );
+  });
+
+  it("does not serve the built file under its own path (only through /api/v1/openapi.json)", async () => {
+    const res = await SELF.fetch(`${ORIGIN}${OPENAPI_ASSET_PATH}`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('"openapi"');
   });
 
   it("is the same document for a signed-in caller", async () => {

@@ -3,7 +3,7 @@
 import { env, SELF } from "cloudflare:test";
 import { and, eq, isNotNull } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { recoveryCodes, users } from "../../src/db/schema";
+import { recoveryCodes, users, userSessions } from "../../src/db/schema";
 import { createDeps } from "../../src/deps";
 import { totpCodeAt, TOTP_PERIOD_SECONDS } from "../../src/domain/two-factor";
 import { AppError } from "../../src/lib/errors";
@@ -29,10 +29,8 @@ async function challengeFor(user: TestUser, ip: string): Promise<string> {
 
 const totp = (ip: string, body: Record<string, string>) => api("/api/v1/auth/totp", { body, headers: { "cf-connecting-ip": ip } });
 
-async function sessionsOf(userId: string) {
-  const { keys } = await env.KV.list({ prefix: `user-session:${userId}:` });
-  return keys;
-}
+/** The sessions minted for an account (one D1 row each, written in the sign-in batch). */
+const sessionsOf = (userId: string) => db().select().from(userSessions).where(eq(userSessions.userId, userId));
 
 describe("the password step alone", () => {
   it("yields a challenge but no session cookie, and the API answers 401 without a session", async () => {

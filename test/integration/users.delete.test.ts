@@ -253,6 +253,7 @@ async function actorOf(id: string): Promise<Actor> {
     id: u!.id,
     orgId: u!.orgId,
     orgKind: "partner",
+    orgName: "Partner",
     email: u!.email,
     name: u!.name,
     role: u!.role,
@@ -260,5 +261,6 @@ async function actorOf(id: string): Promise<Actor> {
     analyticsAccess: u!.analyticsAccess,
     analyticsAdmin: u!.analyticsAdmin,
     analyticsOwner: u!.analyticsOwner,
+    modules: {},
   };
 }

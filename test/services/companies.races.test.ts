@@ -35,7 +35,7 @@ function racingDeps(meanwhile: () => Promise<unknown>): Deps {
 
 async function partnerActor(overrides: Partial<Actor> = {}): Promise<Actor> {
   const org = await makeOrg({ kind: "partner" });
-  return { id: `actor-${uniqueEmail()}`, orgId: org.id, orgKind: "partner", email: uniqueEmail("a"), name: "Actor", role: "regular", purchaser: true, analyticsAccess: "N", analyticsAdmin: false, analyticsOwner: false, ...overrides };
+  return { id: `actor-${uniqueEmail()}`, orgId: org.id, orgKind: "partner", orgName: org.name, email: uniqueEmail("a"), name: "Actor", role: "regular", purchaser: true, analyticsAccess: "N", analyticsAdmin: false, analyticsOwner: false, modules: {}, ...overrides };
 }
 
 const terminate = (id: string) => () => db().update(organizations).set({ status: "terminated" }).where(eq(organizations.id, id));

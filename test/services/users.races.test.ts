@@ -32,7 +32,7 @@ function racingDeps(meanwhile: () => Promise<unknown>, fireOn = 1, now?: () => n
 const plainDeps = () => createDeps(env, () => {});
 
 function actorOf(u: { id: string; orgId: string; email: string; name: string; role: Actor["role"] }, orgKind: Actor["orgKind"] = "partner"): Actor {
-  return { id: u.id, orgId: u.orgId, email: u.email, name: u.name, role: u.role, orgKind, purchaser: false, analyticsAccess: "N", analyticsAdmin: false, analyticsOwner: false };
+  return { id: u.id, orgId: u.orgId, email: u.email, name: u.name, role: u.role, orgKind, orgName: "Org", purchaser: false, analyticsAccess: "N", analyticsAdmin: false, analyticsOwner: false, modules: {} };
 }
 
 const auditCount = async (targetId: string) => (await db().select().from(auditEvents).where(eq(auditEvents.targetId, targetId))).length;

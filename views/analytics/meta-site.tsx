@@ -4,7 +4,7 @@
 import { META_SITE_ACTIONS, META_SITE_LEVEL_LABELS, META_SITE_LEVELS, metaSiteLevelAllows, OWNER_ACTIONS, type MetaSiteLevel } from "../../src/domain/analytics";
 import { DASHBOARD_DAYS } from "../../src/domain/analytics-data";
 import type { MetaSiteDetail, PublicSegment } from "../../src/services/analytics-meta-sites";
-import { DataTable, Field, Form, FormErrors, Notice, RowMessage, Select } from "../components";
+import { DataTable, EmptyState, Field, Form, FormErrors, Notice, RowMessage, Select } from "../components";
 import { LevelLegend, PermissionsSection, SiteCheckboxes, type FormState, type PermissionEntryView } from "./workspace-parts";
 
 export function MetaSiteLevelLegend() {
@@ -95,7 +95,7 @@ function SegmentsSection(p: { m: MetaSiteDetail; segments: PublicSegment[]; canE
       <h2 id="segments-heading">Segments</h2>
       <p class="muted">A segment narrows this meta site's reports to some of its sites.</p>
       {p.segments.length === 0 ? (
-        <Notice>No segments yet.</Notice>
+        <EmptyState>{p.canEdit ? "No segments yet. Add one below to narrow the reports to some sites." : "No segments yet. A user with Edit or Manage on this meta site adds them."}</EmptyState>
       ) : (
         <DataTable columns={["Name", "Sites", ...(p.canEdit ? ["Actions"] : [])]} label="Segments">
           {p.segments.map((s) => (

@@ -4,7 +4,7 @@
 import type { DailyCounts, Totals } from "../../src/domain/analytics-data";
 import type { FieldErrors } from "../../src/lib/errors";
 import type { MetaSiteReportPage, NamedRef, SiteReport } from "../../src/services/analytics-reports";
-import { Field, Notice, Select } from "../components";
+import { Field, Notice, Select, TableScroll } from "../components";
 import { ReportChart } from "./chart";
 
 const format = (n: number) => n.toLocaleString("en-US");
@@ -92,7 +92,7 @@ function TotalsList(p: { totals: Totals }) {
 /** Every day of the range: the chart's accessible twin. */
 function DailyTable(p: { rows: DailyCounts[]; totals: Totals; caption: string }) {
   return (
-    <div class="table-wrap">
+    <TableScroll label={p.caption}>
       <table class="report-table">
         <caption>{p.caption}</caption>
         <thead>
@@ -121,7 +121,7 @@ function DailyTable(p: { rows: DailyCounts[]; totals: Totals; caption: string })
           </tr>
         </tfoot>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 
@@ -190,7 +190,7 @@ export function MetaSiteReportView(p: { data: MetaSiteReportPage; form: ReportFo
             {r.perSite.length === 0 ? (
               <Notice>This report covers no site.</Notice>
             ) : (
-              <div class="table-wrap">
+              <TableScroll label={`Totals per site, ${rangeText(r)}`}>
                 <table>
                   <caption>Totals per site, {rangeText(r)}</caption>
                   <thead>
@@ -210,7 +210,7 @@ export function MetaSiteReportView(p: { data: MetaSiteReportPage; form: ReportFo
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableScroll>
             )}
           </section>
           <section class="report-dashboard">

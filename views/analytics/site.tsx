@@ -6,7 +6,7 @@ import { OWNER_ACTIONS, SITE_ACTIONS, SITE_LEVEL_LABELS, SITE_LEVELS, siteLevelA
 import type { PublicSite } from "../../src/services/analytics-sites";
 import { SITE_KIND_LABELS, SITE_KINDS } from "../../src/services/analytics-sites";
 import { MAX_TAG_CODE, type PublicTag } from "../../src/services/analytics-tags";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "../components";
+import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "../components";
 import { LevelLegend, PermissionsSection, TextArea, type FormState, type PermissionEntryView } from "./workspace-parts";
 
 export function SiteLevelLegend() {
@@ -64,7 +64,7 @@ function TagsSection(p: { site: PublicSite; tags: PublicTag[]; canEdit: boolean;
         Saving a tag keeps it a draft; what visitors get changes only when it is published{p.canEdit && !p.canPublish ? " (publishing needs Edit & publish)" : ""}.
       </p>
       {p.tags.length === 0 ? (
-        <Notice>No tags yet.</Notice>
+        <EmptyState>{p.canEdit ? "No tags yet. Add the first one with the form below." : "No tags yet. A user with Edit or Manage on this site adds them."}</EmptyState>
       ) : (
         <DataTable columns={["Name", "Status", "Last published", "Actions"]} label="Tags">
           {p.tags.map((t) => (

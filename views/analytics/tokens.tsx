@@ -3,7 +3,7 @@
 import type { FieldErrors } from "../../src/lib/errors";
 import type { FormValues } from "../../src/lib/validate";
 import type { PublicToken } from "../../src/services/api-tokens";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowAction, RowMessage } from "../components";
+import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, Notice, RowAction, RowMessage } from "../components";
 
 function tokenState(t: PublicToken, now: number): { label: string; live: boolean } {
   if (t.revokedAt) return { label: "Revoked", live: false };
@@ -117,7 +117,7 @@ export function TokensPage(p: {
       </p>
       {p.created && <NewSecret {...p.created} />}
       {p.tokens.length === 0 ? (
-        <Notice>You have no API tokens yet.</Notice>
+        <EmptyState>You have no API tokens yet. Create one below to read reports from a script.</EmptyState>
       ) : (
         <DataTable columns={["Name", "Token", "Created", "Expires", "Last used", "State", "Action"]} label="API tokens">
           {p.tokens.map((t) => (

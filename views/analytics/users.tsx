@@ -3,7 +3,7 @@
 // levels that module offers, cells the viewer may not grant disabled.
 import { ANALYTICS_ACCESS_LABELS, MODULE_KEYS, MODULE_LEVEL_LABELS, MODULE_LEVELS, MODULES, moduleLevelsFor } from "../../src/domain/analytics";
 import type { AnalyticsUser, UserModules } from "../../src/services/analytics-modules";
-import { DataTable, Field, Form, FormErrors, Notice } from "../components";
+import { DataTable, EmptyState, Field, Form, FormErrors, Notice } from "../components";
 import type { FormState } from "./workspace-parts";
 
 function moduleSummary(u: AnalyticsUser) {
@@ -32,7 +32,7 @@ export function AnalyticsUsersPage(p: { users: AnalyticsUser[]; total: number; q
         </button>
       </form>
       {p.users.length === 0 ? (
-        <Notice>{p.q ? "No user matches." : "Nobody in your organization has analytics access yet."}</Notice>
+        <EmptyState>{p.q ? "No user matches this search." : "Nobody in your organization has analytics access yet. An Analytics Administrator invites colleagues from the AA column of the Users page."}</EmptyState>
       ) : (
         <DataTable columns={["Name", "Email", "Analytics access", "Owner", "Modules"]} label="Analytics users">
           {p.users.map((u) => (

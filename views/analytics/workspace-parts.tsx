@@ -5,7 +5,7 @@ import type { Child } from "hono/jsx";
 import type { FieldErrors } from "../../src/lib/errors";
 import type { FormValues } from "../../src/lib/validate";
 import type { AnalyticsAccess } from "../../src/domain/analytics";
-import { DataTable, Form, Notice, RowMessage } from "../components";
+import { DataTable, Form, Notice, RowMessage, hxPost } from "../components";
 
 export type FormState = { values?: FormValues; errors?: FieldErrors; message?: string };
 
@@ -77,7 +77,7 @@ export function PermissionRow<L extends string>(p: {
                 </option>
               ))}
             </select>{" "}
-            <button type="submit" class="secondary" hx-post={p.action} hx-target={`#${rowId}`} hx-swap="outerHTML">
+            <button type="submit" class="secondary" {...hxPost(p.action, `#${rowId}`)}>
               Save
             </button>
           </Form>

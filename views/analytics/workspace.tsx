@@ -4,7 +4,7 @@
 import { META_SITE_LEVEL_LABELS, SITE_LEVEL_LABELS, type Module } from "../../src/domain/analytics";
 import type { PublicMetaSite } from "../../src/services/analytics-meta-sites";
 import { SITE_KIND_LABELS, SITE_KINDS, type PublicSite } from "../../src/services/analytics-sites";
-import { DataTable, Field, Form, FormErrors, Notice, Select } from "../components";
+import { DataTable, EmptyState, Field, Form, FormErrors, Notice, Select } from "../components";
 import { SiteCheckboxes, type FormState } from "./workspace-parts";
 
 /** Where each module's pages live; a module without pages of its own (Reporting, License Key Filtering) has no entry. */
@@ -92,7 +92,7 @@ export function WorkspacePage(p: WorkspacePageProps) {
       <section id="sites" aria-labelledby="sites-heading">
         <h2 id="sites-heading">Sites and apps</h2>
         {p.sites.length === 0 ? (
-          <Notice>{p.q ? "No site matches." : p.owner ? "No sites yet: add the first one below." : "You have no level on any site yet. Ask an owner or a user with Manage."}</Notice>
+          <EmptyState>{p.q ? "No site matches this search." : p.owner ? "No sites yet. Add the first one with the form below." : "You have no level on any site yet. Ask an owner or a user with Manage on the site."}</EmptyState>
         ) : (
           <DataTable columns={["Name", "Kind", "Address", "Your level"]} label="Sites and apps">
             {p.sites.map((s) => (
@@ -113,7 +113,7 @@ export function WorkspacePage(p: WorkspacePageProps) {
       <section id="meta-sites" aria-labelledby="meta-sites-heading">
         <h2 id="meta-sites-heading">Meta sites and apps</h2>
         {p.metaSites.length === 0 ? (
-          <Notice>{p.q ? "No meta site matches." : p.owner ? "No meta sites yet." : "You have no level on any meta site yet."}</Notice>
+          <EmptyState>{p.q ? "No meta site matches this search." : p.owner ? "No meta sites yet. Add one below to group sites for dashboards and reports." : "You have no level on any meta site yet. Ask an owner or a user with Manage on it."}</EmptyState>
         ) : (
           <DataTable columns={["Name", "Sites", "Your level"]} label="Meta sites and apps">
             {p.metaSites.map((m) => (

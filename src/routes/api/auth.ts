@@ -24,7 +24,7 @@ authApi.post("/auth/totp", jsonBody(TotpInput), async (c) => {
 
 authApi.post("/auth/logout", async (c) => {
   const secret = readCookie(c, SESSION_COOKIE);
-  if (secret && c.var.session) await endSession(c.var.deps, secret, c.var.session);
+  if (secret && c.var.session && c.var.actor) await endSession(c.var.deps, secret, c.var.session, c.var.actor);
   clearCookie(c, SESSION_COOKIE);
   return c.body(null, 204);
 });

@@ -2,9 +2,12 @@
 // OpenAPI document it renders (the same cached document).
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { openApiDocument } from "../../openapi/document";
+import { servedOpenApiDocument } from "../../openapi/served";
 import { ApiDocsPage } from "../../../views/api-docs";
 
 export const apiDocsPages = new Hono<AppEnv>();
 
-apiDocsPages.get("/", (c) => c.render(<ApiDocsPage doc={openApiDocument(c.var.deps.config)} />, { title: "API reference" }));
+apiDocsPages.get("/", async (c) => {
+  const { doc } = await servedOpenApiDocument(c.env.ASSETS, c.var.deps.config);
+  return c.render(<ApiDocsPage doc={doc} />, { title: "API reference" });
+});

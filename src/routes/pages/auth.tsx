@@ -109,7 +109,7 @@ authPages.post("/login/two-factor", async (c) => {
 
 authPages.post("/logout", async (c) => {
   const secret = readCookie(c, SESSION_COOKIE);
-  if (secret && c.var.session) await endSession(c.var.deps, secret, c.var.session);
+  if (secret && c.var.session && c.var.actor) await endSession(c.var.deps, secret, c.var.session, c.var.actor);
   clearCookie(c, SESSION_COOKIE);
   return c.redirect("/login?notice=signed_out", 303);
 });

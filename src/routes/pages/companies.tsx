@@ -13,9 +13,8 @@ import { can } from "../../domain/roles";
 import { csvResponse } from "../../lib/csv";
 import { requirePageSession } from "../../middleware/require-auth";
 import { addCompany, CompanyInput, editCompany, listCompanies, ListCompaniesInput, terminateCompany } from "../../services/companies";
-import { addService, endService, getCompany, getHandout, handoutCsv, handoutFilename } from "../../services/company-services";
-import { getPlan, listPlans, OrderPlanInput, orderPlan, renewPlan, UpdatePlanInput, updatePlan } from "../../services/license-plans";
-import { organizationName } from "../../services/organizations";
+import { addService, companyPage, endService, getCompany, getHandout, handoutCsv, handoutFilename } from "../../services/company-services";
+import { getPlan, OrderPlanInput, orderPlan, renewPlan, UpdatePlanInput, updatePlan } from "../../services/license-plans";
 import { CompaniesPage, CompanyPage, CompanyRow, HandoutPage, type CompanyPageProps } from "../../../views/companies";
 import { ServiceRow, ServiceSection } from "../../../views/company-services";
 import { PlanRow, PlansSection } from "../../../views/plans";
@@ -91,7 +90,7 @@ companyPages.post("/", (c) =>
 
 async function renderCompany(c: C, extra: Pick<CompanyPageProps, "notice" | "forms"> = {}) {
   const id = c.req.param("id")!;
-  const [{ company, services }, plans] = await Promise.all([getCompany(c.var.deps, c.var.actor, id), listPlans(c.var.deps, c.var.actor, id)]);
+  const { company, services, plans } = await companyPage(c.var.deps, c.var.actor, id);
   return c.render(<CompanyPage actor={c.var.actor} company={company} services={services} plans={plans.items} catalog={plans.catalog} allowed={allowed(c.var.actor)} {...extra} />, {
     title: company.name,
   });
@@ -165,7 +164,7 @@ for (const kind of SERVICE_KIND_KEYS) {
 companyPages.get("/:id/handout", async (c) => {
   const handout = await getHandout(c.var.deps, c.var.actor, c.req.param("id"));
   if (c.req.query("format") === "csv") return csvResponse(handoutCsv(handout), handoutFilename(handout));
-  return c.render(<HandoutPage handout={handout} orgName={await organizationName(c.var.deps, c.var.actor.orgId)} />, { title: `Handout: ${handout.company.name}` });
+  return c.render(<HandoutPage handout={handout} orgName={c.var.actor.orgName} />, { title: `Handout: ${handout.company.name}` });
 });
 
 // ---------------------------------------------------------------------------
@@ -173,7 +172,7 @@ companyPages.get("/:id/handout", async (c) => {
 
 async function plansSection(c: C, extra: { notice?: string; form?: FormState } = {}) {
   const id = c.req.param("id")!;
-  const [{ company }, plans] = await Promise.all([getCompany(c.var.deps, c.var.actor, id), listPlans(c.var.deps, c.var.actor, id)]);
+  const { company, plans } = await companyPage(c.var.deps, c.var.actor, id);
   return fragment(
     c,
     <PlansSection companyId={company.id} plans={plans.items} catalog={plans.catalog} purchaser={canPurchase(c.var.actor)} companyActive={company.status === "active"} {...extra} />,

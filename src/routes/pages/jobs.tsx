@@ -5,7 +5,7 @@ import { RequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
 import { requirePageSession } from "../../middleware/require-auth";
-import { ListDeadLettersInput, listDeadLetters, ListJobRunsInput, listJobRuns, retryDeadLetter } from "../../services/job-runs";
+import { jobsPage, ListJobRunsInput, retryDeadLetter } from "../../services/job-runs";
 import { DeadLetterRow, JobsPage } from "../../../views/jobs";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -16,7 +16,7 @@ jobPages.get("/", async (c) => {
   const { deps, actor } = c.var;
   const filter = ListJobRunsInput.safeParse(c.req.query());
   const input = filter.success ? filter.data : ListJobRunsInput.parse({});
-  const [runs, dead] = await Promise.all([listJobRuns(deps, actor, input), listDeadLetters(deps, actor, ListDeadLettersInput.parse({}))]);
+  const { runs, dead } = await jobsPage(deps, actor, input);
   const notice = c.req.query("notice") === "resent" ? "The mail was queued again." : undefined;
   return c.render(<JobsPage runs={runs} dead={dead} job={input.job} notice={notice} />, { title: "Scheduled jobs" });
 });

@@ -10,6 +10,7 @@ import { AppError } from "../../lib/errors";
 import type { FormValues } from "../../lib/validate";
 import { requirePageSession } from "../../middleware/require-auth";
 import {
+  editPartnerPage,
   getPartner,
   GrantPartnerInput,
   grantPartnerAccess,
@@ -107,9 +108,8 @@ partnerPages.post("/organization", (c) =>
 async function renderEdit(c: C, form?: FormState) {
   const { deps, actor } = c.var;
   const orgId = c.req.param("orgId")!;
-  const { partner } = await getPartner(deps, actor, orgId);
-  const { items } = await listPartnerOrganizationUsers(deps, actor, orgId);
-  return c.render(<EditPartnerPage entry={partner} users={items} form={form} />, { title: `Edit partner access: ${partner.org.name}` });
+  const { partner, users } = await editPartnerPage(deps, actor, orgId);
+  return c.render(<EditPartnerPage entry={partner} users={users} form={form} />, { title: `Edit partner access: ${partner.org.name}` });
 }
 
 partnerPages.get("/:orgId/edit", (c) => {

@@ -6,17 +6,17 @@ import type { Actor } from "../../domain/actor";
 import { SESSION_COOKIE, writeCookie, clearCookie } from "../../lib/cookies";
 import type { FieldErrors } from "../../lib/errors";
 import { requirePageSession } from "../../middleware/require-auth";
-import { changePassword, ChangePasswordInput, getMe, regenerateRecoveryCodes, RegenerateCodesInput } from "../../services/account";
+import { seeOther } from "./flash";
+import { accountPage, changePassword, ChangePasswordInput, regenerateRecoveryCodes, RegenerateCodesInput } from "../../services/account";
 import {
   getOrganization,
   listOrganizations,
   OnboardInput,
   onboardOrganization,
-  organizationName,
   UpdateOrgInput,
   updateOrganization,
 } from "../../services/organizations";
-import { createSession, listSessions, revokeAllSessions, revokeSession } from "../../services/sessions";
+import { createSession, revokeAllSessions, revokeSession } from "../../services/sessions";
 import { AccountPage } from "../../../views/account";
 import { HomePage } from "../../../views/home";
 import { OrgDetailPage, OrgsPage } from "../../../views/orgs";
@@ -26,12 +26,12 @@ type Authed = AppEnv & { Variables: { actor: Actor } };
 export const portalPages = new Hono<Authed>();
 
 portalPages.get("/", requirePageSession, async (c) =>
-  c.render(<HomePage actor={c.var.actor} orgName={await organizationName(c.var.deps, c.var.actor.orgId)} />, { title: "Home" }),
+  c.render(<HomePage actor={c.var.actor} orgName={c.var.actor.orgName} />, { title: "Home" }),
 );
 
 async function renderAccount(c: Context<Authed>, extra: Partial<Parameters<typeof AccountPage>[0]> = {}) {
-  const [me, sessions] = await Promise.all([getMe(c.var.deps, c.var.actor), listSessions(c.var.deps, c.var.actor, c.var.session?.id)]);
-  return c.render(<AccountPage user={me.user} recoveryCodesLeft={me.recoveryCodesLeft} sessions={sessions} {...extra} />, { title: "Your account" });
+  const page = await accountPage(c.var.deps, c.var.actor, c.var.session?.id);
+  return c.render(<AccountPage user={page.user} recoveryCodesLeft={page.recoveryCodesLeft} sessions={page.sessions} {...extra} />, { title: "Your account" });
 }
 
 const accountNotices: Record<string, string> = { password: "Your password is changed. Your other sessions were signed out." };
@@ -42,7 +42,7 @@ portalPages.get("/account", requirePageSession, (c) => renderAccount(c, { notice
 portalPages.post("/account/sessions/:id/revoke", async (c) => {
   await revokeSession(c.var.deps, c.var.actor, c.req.param("id"));
   if (c.req.header("hx-request")) return c.html(<tr><td colspan={4} class="muted" role="status">Session signed out.</td></tr>);
-  return c.redirect("/account", 303);
+  return seeOther(c, "/account", "Session signed out.");
 });
 
 portalPages.post("/account/sessions/revoke-all", async (c) => {
@@ -114,12 +114,12 @@ portalPages.post("/orgs/:id", (c) =>
     shape: (v) => ({ name: v.name, channelPartner: checkbox(v.channelPartner) }),
     run: async (data) => {
       await updateOrganization(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/orgs/${c.req.param("id")}`, 303);
+      return seeOther(c, `/orgs/${c.req.param("id")}`, "Saved.");
     },
     render: (s) => renderOrg(c, s.errors ?? { name: s.message ?? "" }),
   }),
 );
 portalPages.post("/orgs/:id/terminate", async (c) => {
   await updateOrganization(c.var.deps, c.var.actor, c.req.param("id"), { status: "terminated" });
-  return c.redirect(`/orgs/${c.req.param("id")}`, 303);
+  return seeOther(c, `/orgs/${c.req.param("id")}`, "Organization terminated: its users can no longer sign in.");
 });

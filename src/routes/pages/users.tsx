@@ -21,20 +21,20 @@ import {
   createRoleRequest,
   getRoleRequest,
   ListRequestsInput,
-  listRoleRequests,
+  requestsPage,
   rejectRoleRequest,
-  requestableUsers,
 } from "../../services/role-requests";
 import { inactivityForecast } from "../../services/inactivity";
 import { inviteToAnalytics, revokeAnalytics } from "../../services/analytics-access";
 import { activateUser, deactivateUser, findAdministrable, reinviteUser, resetTwoFactor } from "../../services/user-admin";
 import { deleteUser } from "../../services/user-delete";
 import { toPublicUser, type PublicUser } from "../../services/user-shape";
-import { ChangeRoleInput, changeUserRole, InviteUserInput, inviteUser, listManagers, ListUsersInput, listUsers } from "../../services/users";
+import { ChangeRoleInput, changeUserRole, InviteUserInput, inviteUser, ListUsersInput, usersPage } from "../../services/users";
 import { InvitationRow, InvitationsPage, type BulkState } from "../../../views/invitations";
 import { RequestRow, RequestsPage } from "../../../views/requests";
 import { DeletedUserRow, DeleteUserPage, UserRow, UsersPage } from "../../../views/users";
 import { InactivityForecastPage } from "../../../views/inactivity";
+import { seeOther } from "./flash";
 import { formAction, type FormState } from "./form-action";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -78,7 +78,7 @@ async function renderUsers(c: C, extra: { notice?: string; error?: string; invit
   const { deps, actor } = c.var;
   const parsed = ListUsersInput.safeParse(c.req.method === "GET" ? c.req.query() : {});
   const filter = parsed.success ? parsed.data : ListUsersInput.parse({});
-  const [list, managers] = await Promise.all([listUsers(deps, actor, { ...filter, orgId: undefined }), listManagers(deps, actor)]);
+  const { list, managers } = await usersPage(deps, actor, { ...filter, orgId: undefined });
   const error = extra.error ?? (parsed.success ? undefined : `The filter was not understood: ${Object.values(fieldsFromZod(parsed.error)).join(" ")}`);
   return c.render(
     <UsersPage
@@ -135,7 +135,8 @@ async function userRowAction(c: C, key: string, run: () => Promise<RowResult>) {
   try {
     const { user, message } = await run();
     if (isHtmx(c)) return fragment(c, userRowFor(actor, user, message));
-    return c.redirect(isOperator(actor) ? `/orgs/${user.orgId}` : `/users?notice=${key}`, 303);
+    if (isOperator(actor)) return seeOther(c, `/orgs/${user.orgId}`, `${user.email}: ${message}`);
+    return c.redirect(`/users?notice=${key}`, 303);
   } catch (e) {
     return userRowRefusal(c, e);
   }
@@ -210,7 +211,8 @@ userPages.post("/:id/delete", async (c) => {
   try {
     const { user } = await deleteUser(deps, actor, c.req.param("id"));
     if (isHtmx(c)) return fragment(c, <DeletedUserRow id={user.id} email={user.email} />);
-    return c.redirect(isOperator(actor) ? `/orgs/${user.orgId}` : "/users?notice=deleted", 303);
+    if (isOperator(actor)) return seeOther(c, `/orgs/${user.orgId}`, `${user.email}: account deleted.`);
+    return c.redirect("/users?notice=deleted", 303);
   } catch (e) {
     return userRowRefusal(c, e);
   }
@@ -302,7 +304,7 @@ const REQUEST_NOTICES: Record<string, string> = {
 async function renderRequests(c: C, extra: { notice?: string; form?: FormState } = {}) {
   const parsed = ListRequestsInput.safeParse(c.req.method === "GET" ? c.req.query() : {});
   const filter = parsed.success ? parsed.data : ListRequestsInput.parse({});
-  const [list, users] = await Promise.all([listRoleRequests(c.var.deps, c.var.actor, filter), requestableUsers(c.var.deps, c.var.actor)]);
+  const { list, users } = await requestsPage(c.var.deps, c.var.actor, filter);
   return c.render(<RequestsPage actor={c.var.actor} requests={list.items} page={list.page} users={users} notice={extra.notice} form={extra.form} />, { title: "Requests" });
 }
 

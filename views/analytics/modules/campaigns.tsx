@@ -3,7 +3,7 @@
 // campaigns are final, so they carry no actions.
 import { CAMPAIGN_STATUS_LABELS, CAMPAIGN_STATUSES, CAMPAIGN_TRANSITIONS, canDeleteCampaign } from "../../../src/domain/analytics-features";
 import type { PublicCampaign } from "../../../src/services/analytics-campaigns";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "../../components";
+import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, RowAction, RowMessage, Select, hxPost } from "../../components";
 import { ModuleHead, Pager, SearchForm, TextArea, type FormState, type Paging } from "./common";
 
 const COLUMNS = ["Name", "Message", "Status", "Created"];
@@ -29,6 +29,7 @@ export function CampaignRow(p: { campaign: PublicCampaign; canWrite: boolean; me
   const rowId = `campaign-${c.id}`;
   const path = `/analytics/campaigns/${c.id}`;
   const next = CAMPAIGN_TRANSITIONS[c.status];
+  const endQuestion = `End ${c.name}? An ended campaign cannot be changed or started again.`;
   return (
     <tr id={rowId}>
       <td>{c.name}</td>
@@ -42,15 +43,15 @@ export function CampaignRow(p: { campaign: PublicCampaign; canWrite: boolean; me
           {next.includes("active") && (
             <Form action={`${path}/status`} class="inline">
               <input type="hidden" name="status" value="active" />
-              <button type="submit" class="secondary" hx-post={`${path}/status`} hx-target={`#${rowId}`} hx-swap="outerHTML">
+              <button type="submit" class="secondary" {...hxPost(`${path}/status`, `#${rowId}`)}>
                 Start
               </button>
             </Form>
           )}
           {next.includes("ended") && (
-            <Form action={`${path}/status`} class="inline" confirm={`End ${c.name}? An ended campaign cannot be changed or started again.`}>
+            <Form action={`${path}/status`} class="inline" confirm={endQuestion}>
               <input type="hidden" name="status" value="ended" />
-              <button type="submit" class="secondary" hx-post={`${path}/status`} hx-target={`#${rowId}`} hx-swap="outerHTML">
+              <button type="submit" class="secondary" {...hxPost(`${path}/status`, `#${rowId}`, endQuestion)}>
                 End
               </button>
             </Form>
@@ -110,7 +111,7 @@ export function CampaignsPage(p: {
         />
       </SearchForm>
       {p.items.length === 0 ? (
-        <Notice>{p.query.q || p.query.status ? "No campaign matches." : "There are no campaigns yet."}</Notice>
+        <EmptyState>{p.query.q || p.query.status ? "No campaign matches this search." : p.canWrite ? "There are no campaigns yet. Create the first one with the form below." : "There are no campaigns yet."}</EmptyState>
       ) : (
         <DataTable columns={[...COLUMNS, ...(p.canWrite ? ["Actions"] : [])]} label="Campaigns">
           {p.items.map((c) => (

@@ -2,7 +2,7 @@
 // list; Full relabels, revokes, reactivates, deletes and adds keys.
 import { LICENSE_KEY_STATUS_LABELS, LICENSE_KEY_STATUSES } from "../../../src/domain/analytics-features";
 import type { PublicLicenseKey } from "../../../src/services/analytics-license-keys";
-import { DataTable, DateTime, Field, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "../../components";
+import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, RowAction, RowMessage, Select, hxPost } from "../../components";
 import { ModuleHead, Pager, SearchForm, type FormState, type Paging } from "./common";
 
 const COLUMNS = ["License key", "Label", "Status", "Added"];
@@ -13,6 +13,7 @@ export function LicenseKeyRow(p: { licenseKey: PublicLicenseKey; canWrite: boole
   const path = `/analytics/license-keys/${k.id}`;
   const labelError = p.form?.errors?.label;
   const nextStatus = k.status === "active" ? "revoked" : "active";
+  const revokeQuestion = k.status === "active" ? `Revoke ${k.key}?` : undefined;
   return (
     <tr id={rowId}>
       <td>
@@ -32,7 +33,7 @@ export function LicenseKeyRow(p: { licenseKey: PublicLicenseKey; canWrite: boole
               aria-invalid={labelError ? "true" : undefined}
               aria-describedby={labelError ? `label-${k.id}-error` : undefined}
             />{" "}
-            <button type="submit" class="secondary" hx-post={path} hx-target={`#${rowId}`} hx-swap="outerHTML">
+            <button type="submit" class="secondary" {...hxPost(path, `#${rowId}`)}>
               Save
             </button>
             {labelError && (
@@ -51,9 +52,9 @@ export function LicenseKeyRow(p: { licenseKey: PublicLicenseKey; canWrite: boole
       </td>
       {p.canWrite && (
         <td class="row-actions">
-          <Form action={path} class="inline" confirm={k.status === "active" ? `Revoke ${k.key}?` : undefined}>
+          <Form action={path} class="inline" confirm={revokeQuestion}>
             <input type="hidden" name="status" value={nextStatus} />
-            <button type="submit" class="secondary" hx-post={path} hx-target={`#${rowId}`} hx-swap="outerHTML">
+            <button type="submit" class="secondary" {...hxPost(path, `#${rowId}`, revokeQuestion)}>
               {k.status === "active" ? "Revoke" : "Reactivate"}
             </button>
           </Form>
@@ -109,7 +110,7 @@ export function LicenseKeysPage(p: {
         />
       </SearchForm>
       {p.items.length === 0 ? (
-        <Notice>{p.query.q || p.query.status ? "No license key matches." : "The registry has no license keys yet."}</Notice>
+        <EmptyState>{p.query.q || p.query.status ? "No license key matches this search." : p.canWrite ? "The registry has no license keys yet. Add the first one with the form below." : "The registry has no license keys yet."}</EmptyState>
       ) : (
         <DataTable columns={[...COLUMNS, ...(p.canWrite ? ["Actions"] : [])]} label="License keys">
           {p.items.map((k) => (

@@ -1,7 +1,7 @@
 // F-44 Quota Usage: this month's collection against the monthly quota, and
 // how much each site or app contributed.
 import type { Quota } from "../../../src/services/analytics-quota";
-import { DataTable, Notice } from "../../components";
+import { DataTable, EmptyState, Notice } from "../../components";
 import { ModuleHead } from "./common";
 
 const n = (value: number) => value.toLocaleString("en-US");
@@ -26,7 +26,7 @@ export function QuotaPage(p: { quota: Quota }) {
       </section>
       <h2>By site or app</h2>
       {q.perSite.length === 0 ? (
-        <Notice>Your workspace has no sites or apps yet.</Notice>
+        <EmptyState action={<a href="/analytics#sites">Sites and apps</a>}>Your workspace has no sites or apps yet, so nothing is counted. Usage shows here once a site collects data.</EmptyState>
       ) : (
         <DataTable columns={["Site or app", "Visits", "Events", "Total"]} label="Usage by site or app">
           {q.perSite.map((s) => (

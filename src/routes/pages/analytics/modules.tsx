@@ -12,10 +12,9 @@ import type { Actor } from "../../../domain/actor";
 import { canUseModule, type Module } from "../../../domain/analytics";
 import { AppError, validationError } from "../../../lib/errors";
 import { fieldsFromZod } from "../../../lib/validate";
-import { addBlock, BlockInput, deleteSiteData, DeleteSiteDataForm, listBlocks, ListBlocksInput, removeBlock, sitesForDataDeletion } from "../../../services/analytics-blocks";
+import { addBlock, BlockInput, blocksPage, deleteSiteData, DeleteSiteDataForm, ListBlocksInput, removeBlock } from "../../../services/analytics-blocks";
 import { BillingInput, getBilling, updateBilling } from "../../../services/analytics-billing";
 import { addCampaign, CampaignInput, deleteCampaign, getCampaign, listCampaigns, ListCampaignsInput, updateCampaign, UpdateCampaignInput } from "../../../services/analytics-campaigns";
-import { moduleGrantsOf } from "../../../services/analytics-context";
 import { DeveloperSettingsInput, generateAesKey, getDeveloperSettings, updateDeveloperSettings } from "../../../services/analytics-developer";
 import {
   addLicenseKey,
@@ -54,7 +53,7 @@ const fragment = (c: C, node: Child, status?: number) => {
 const isShowable = (e: unknown): e is AppError => e instanceof AppError && e.status < 500 && e.code !== "UNAUTHENTICATED";
 
 /** Whether the page shows its forms: the module in full (owners and Product Administrators always). */
-const canWrite = async (c: C, module: Module) => canUseModule(c.var.actor, await moduleGrantsOf(c.var.deps, c.var.actor.id), module, "write");
+const canWrite = (c: C, module: Module) => canUseModule(c.var.actor, c.var.actor.modules, module, "write");
 
 /** The list query of a page; an empty filter field means no filter, a malformed one falls back to the defaults. */
 function listQuery<T extends z.ZodType>(c: C, schema: T): z.infer<T> {
@@ -112,7 +111,7 @@ const BLOCK_NOTICES: Record<string, string> = {
 async function renderBlocks(c: C, extra: { error?: string; add?: FormState; deleteData?: FormState; notice?: string } = {}) {
   const { deps, actor } = c.var;
   const query = listQuery(c, ListBlocksInput);
-  const [list, sites] = await Promise.all([listBlocks(deps, actor, query), sitesForDataDeletion(deps, actor)]);
+  const { list, sites } = await blocksPage(deps, actor, query);
   const deleted = c.req.query("notice") === "data-deleted" ? Number(c.req.query("deleted") ?? 0) : null;
   const done = deleted !== null ? `Deleted ${deleted} daily ${deleted === 1 ? "record" : "records"} of collected data.` : notice(c, BLOCK_NOTICES);
   return c.render(
@@ -238,7 +237,7 @@ async function renderLicenseKeys(c: C, extra: { error?: string; form?: FormState
 
 const licenseKeyRow = async (c: C, extra: { message?: string; error?: boolean; form?: FormState } = {}) => {
   const { licenseKey } = await getLicenseKey(c.var.deps, c.var.actor, fromPath(c));
-  return <LicenseKeyRow licenseKey={licenseKey} canWrite={await canWrite(c, "license_key_management")} {...extra} />;
+  return <LicenseKeyRow licenseKey={licenseKey} canWrite={canWrite(c, "license_key_management")} {...extra} />;
 };
 
 modulePages.get("/license-keys", (c) => renderLicenseKeys(c));
@@ -302,7 +301,7 @@ async function renderCampaigns(c: C, extra: { error?: string; add?: FormState; e
 
 const campaignRow = async (c: C, extra: { message?: string; error?: boolean } = {}) => {
   const { campaign } = await getCampaign(c.var.deps, c.var.actor, fromPath(c));
-  return <CampaignRow campaign={campaign} canWrite={await canWrite(c, "reachout")} {...extra} />;
+  return <CampaignRow campaign={campaign} canWrite={canWrite(c, "reachout")} {...extra} />;
 };
 
 modulePages.get("/campaigns", (c) => renderCampaigns(c));

@@ -13,7 +13,6 @@ import {
   canUseModule,
   META_SITE_LEVEL_LABELS,
   META_SITE_LEVELS,
-  metaSiteLevelAllows,
   MODULE_KEYS,
   SITE_LEVEL_LABELS,
   SITE_LEVELS,
@@ -22,7 +21,6 @@ import {
 } from "../../../domain/analytics";
 import { AppError } from "../../../lib/errors";
 import { fieldsFromZod, type FormValues } from "../../../lib/validate";
-import { moduleGrantsOf } from "../../../services/analytics-context";
 import {
   createMetaSite,
   CreateMetaSiteInput,
@@ -30,10 +28,7 @@ import {
   DashboardInput,
   deleteMetaSite,
   deleteSegment,
-  getMetaSite,
   getSegment,
-  listMetaSites,
-  listSegments,
   saveDashboard,
   SegmentInput,
   updateMetaSite,
@@ -50,8 +45,8 @@ import {
   setSitePermission,
   SiteLevelInput,
 } from "../../../services/analytics-permissions";
-import { createSite, CreateSiteInput, deleteSite, getSite, ListWorkspaceInput, listSites, updateSite, UpdateSiteInput } from "../../../services/analytics-sites";
-import { createTag, CreateTagInput, getTag, listTags, publishTag, updateTag, UpdateTagInput } from "../../../services/analytics-tags";
+import { createSite, CreateSiteInput, deleteSite, getSite, ListWorkspaceInput, updateSite, UpdateSiteInput } from "../../../services/analytics-sites";
+import { createTag, CreateTagInput, getTag, publishTag, updateTag, UpdateTagInput } from "../../../services/analytics-tags";
 import { MetaSitePage, type MetaSitePageProps } from "../../../../views/analytics/meta-site";
 import { SitePage, TagRow, type SitePageProps } from "../../../../views/analytics/site";
 import { AnalyticsUsersPage, ModuleGridPage } from "../../../../views/analytics/users";
@@ -59,6 +54,7 @@ import { MODULE_PAGES, WorkspacePage, type WorkspacePageProps } from "../../../.
 import { PermissionRow, siteIdsFromForm, type FormState, type PermissionEntryView } from "../../../../views/analytics/workspace-parts";
 import { formAction } from "../form-action";
 import { setAnalyticsOwner } from "../../../services/analytics-access";
+import { metaSitePage, sitePage, workspaceOverview } from "../../../services/analytics-workspace-pages";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 type C = Context<Authed>;
@@ -111,12 +107,8 @@ async function renderOverview(c: C, extra: Pick<WorkspacePageProps, "notice" | "
   const { deps, actor } = c.var;
   const parsed = ListWorkspaceInput.safeParse({ q: c.req.query("q"), pageSize: OVERVIEW_LIMIT });
   const query = parsed.success ? parsed.data : ListWorkspaceInput.parse({ pageSize: OVERVIEW_LIMIT });
-  const [sites, metaSites, grants, allSites] = await Promise.all([
-    listSites(deps, actor, query),
-    listMetaSites(deps, actor, query),
-    moduleGrantsOf(deps, actor.id),
-    query.q && actor.analyticsOwner ? listSites(deps, actor, { ...query, q: undefined }) : null,
-  ]);
+  const grants = actor.modules;
+  const { sites, metaSites, allSites } = await workspaceOverview(deps, actor, query);
   const moduleLinks = MODULE_KEYS.filter((m) => MODULE_PAGES[m] && canUseModule(actor, grants, m, "read")).map((m) => MODULE_PAGES[m]!);
   return c.render(
     <WorkspacePage
@@ -125,7 +117,7 @@ async function renderOverview(c: C, extra: Pick<WorkspacePageProps, "notice" | "
       sitesTotal={sites.page.total}
       metaSites={metaSites.items}
       metaSitesTotal={metaSites.page.total}
-      allSites={(allSites ?? sites).items}
+      allSites={allSites}
       q={query.q}
       moduleLinks={moduleLinks}
       selfId={actor.id}
@@ -165,13 +157,9 @@ workspacePages.post("/meta-sites", (c) =>
 
 async function renderSite(c: C, siteId: string, extra: Pick<SitePageProps, "notice" | "error" | "forms"> = {}) {
   const { deps, actor } = c.var;
-  const { site } = await getSite(deps, actor, siteId);
-  const [tags, permissions] = await Promise.all([
-    listTags(deps, actor, siteId),
-    siteLevelAllows(site.level, "managePermissions") ? listSitePermissions(deps, actor, siteId) : null,
-  ]);
+  const { site, tags, permissions } = await sitePage(deps, actor, siteId);
   return c.render(
-    <SitePage site={site} owner={actor.analyticsOwner} tags={tags.items} permissions={permissions?.items} origin={deps.config.origin} {...extra} />,
+    <SitePage site={site} owner={actor.analyticsOwner} tags={tags} permissions={permissions} origin={deps.config.origin} {...extra} />,
     { title: site.name },
   );
 }
@@ -311,19 +299,14 @@ workspacePages.post("/sites/:id/permissions/:userId", (c) => {
 
 async function renderMetaSite(c: C, metaSiteId: string, extra: Pick<MetaSitePageProps, "notice" | "error" | "forms"> = {}) {
   const { deps, actor } = c.var;
-  const { metaSite } = await getMetaSite(deps, actor, metaSiteId);
-  const [segments, permissions, allSites] = await Promise.all([
-    listSegments(deps, actor, metaSiteId),
-    metaSiteLevelAllows(metaSite.level, "managePermissions") ? listMetaSitePermissions(deps, actor, metaSiteId) : null,
-    actor.analyticsOwner ? listSites(deps, actor, { page: 1, pageSize: OVERVIEW_LIMIT }) : null,
-  ]);
+  const { metaSite, segments, permissions, allSites } = await metaSitePage(deps, actor, metaSiteId);
   return c.render(
     <MetaSitePage
       metaSite={metaSite}
       owner={actor.analyticsOwner}
-      allSites={allSites?.items ?? metaSite.sites}
-      segments={segments.items}
-      permissions={permissions?.items}
+      allSites={allSites}
+      segments={segments}
+      permissions={permissions}
       {...extra}
     />,
     { title: metaSite.name },
@@ -426,7 +409,8 @@ workspacePages.get("/users", async (c) => {
   const { deps, actor } = c.var;
   const parsed = ListWorkspaceInput.safeParse({ q: c.req.query("q"), pageSize: OVERVIEW_LIMIT });
   const query = parsed.success ? parsed.data : ListWorkspaceInput.parse({ pageSize: OVERVIEW_LIMIT });
-  const [list, grants] = await Promise.all([listAnalyticsUsers(deps, actor, query), moduleGrantsOf(deps, actor.id)]);
+  const list = await listAnalyticsUsers(deps, actor, query);
+  const grants = actor.modules;
   return c.render(
     <AnalyticsUsersPage users={list.items} total={list.page.total} q={query.q} canChange={canUseModule(actor, grants, "user_management", "write")} selfId={actor.id} />,
     { title: "Analytics users" },
@@ -435,7 +419,8 @@ workspacePages.get("/users", async (c) => {
 
 async function renderGrid(c: C, extra: { notice?: string; form?: FormState; ownerError?: string } = {}) {
   const { deps, actor } = c.var;
-  const [data, grants] = await Promise.all([getUserModules(deps, actor, c.req.param("id")!), moduleGrantsOf(deps, actor.id)]);
+  const data = await getUserModules(deps, actor, c.req.param("id")!);
+  const grants = actor.modules;
   return c.render(
     <ModuleGridPage
       data={data}

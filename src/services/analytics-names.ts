@@ -1,0 +1,7 @@
+// The name rule of sites, meta sites, segments and tags. A module of its own so
+// those services share it without importing one another: analytics-sites
+// imports analytics-tags, so a schema analytics-tags took from analytics-sites
+// would be read before it exists whenever analytics-sites loads first.
+import * as z from "zod";
+
+export const analyticsName = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");

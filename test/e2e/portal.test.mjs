@@ -1,0 +1,545 @@
+// End-to-end: Debian's Chromium drives a real `wrangler dev` (port 8788,
+// fresh D1/KV) through the portal as its people use it. The flows build on
+// each other in order (setup → onboarding → invitations → roles …), so a
+// failed flow skips the ones after it instead of failing them confusingly.
+// Every main page visited is screenshotted to test-results/screenshots/ and
+// checked with axe-core (no serious or critical violation).
+//
+// Run: npm run test:e2e
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { PASSWORD, account, activateFromMail, assertHeading, linkFromMail, signIn } from "./support/accounts.mjs";
+import { PHONE, RESULTS_DIR, SCREENSHOTS_DIR, checkPage, failureShots, launchChromium, openPerson, tally, visit } from "./support/browser.mjs";
+import { startPortal } from "./support/server.mjs";
+
+const PORT = 8788;
+const started = Date.now();
+
+let portal;
+let startupMs = 0;
+let browser;
+let browserLaunch;
+
+/** Everyone in the story, by role. */
+const op = account("op@example.com", "Olga Operator");
+const pm = account("pm@acme.example", "Pat Manager");
+const reg = account("reg@acme.example", "Rey Regular");
+const ro = account("ro@acme.example", "Rae Readonly");
+const cm = account("cm@globex.example", "Cleo Customer");
+
+/** Their browsers (one context each, so one session each), opened as the story reaches them. */
+const people = {};
+/** Ids the flows learn from the pages (organizations, companies, sites). */
+const ids = {};
+
+async function person(key) {
+  people[key] ??= await openPerson(browser, portal.origin, key);
+  return people[key];
+}
+
+before(async () => {
+  rmSync(SCREENSHOTS_DIR, { recursive: true, force: true });
+  rmSync(join(RESULTS_DIR, "failures"), { recursive: true, force: true });
+  browserLaunch = launchChromium();
+  portal = await startPortal({ port: PORT, logFile: join(RESULTS_DIR, "wrangler-dev.log") });
+  startupMs = Date.now() - started;
+  browser = await browserLaunch;
+});
+
+after(async () => {
+  await (browser ?? (await browserLaunch?.catch(() => null)))?.close();
+  await portal?.stop();
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const s = (ms) => (ms / 1000).toFixed(1);
+  console.log(
+    `\ne2e: ${tally.pages} pages checked (${tally.screenshots} screenshots, ${s(tally.screenshotMs)} s; ${tally.axeRuns} axe-core runs, ${s(tally.axeMs)} s);` +
+      ` Worker up in ${s(startupMs)} s; ${seconds} s in all.\n     Screenshots: test-results/screenshots/  Worker log: test-results/wrangler-dev.log`,
+  );
+});
+
+let brokenBy = null;
+
+/** One named flow; `slug` prefixes its screenshots. */
+function flow(slug, name, fn) {
+  test(name, { timeout: 120_000 }, async (t) => {
+    if (brokenBy) return t.skip(`needs the state left by "${brokenBy}", which failed`);
+    try {
+      await fn(slug);
+      const problems = Object.values(people).flatMap((p) => p.problems.splice(0));
+      assert.deepEqual(problems, [], "uncaught script errors or CSP refusals in the browser");
+    } catch (e) {
+      brokenBy = name;
+      await failureShots(Object.values(people), slug);
+      throw e;
+    }
+  });
+}
+
+const main = (page) => page.locator("main");
+const nav = (page) => page.getByRole("navigation", { name: "Main" });
+const pathOf = (page) => new URL(page.url()).pathname;
+const rowOf = (page, text) => main(page).locator("tr", { hasText: text });
+/** A user's row in the users tables (not the Partner Managers list below them). */
+const userRow = (page, email) => main(page).locator("tr[id^='user-']", { hasText: email });
+
+async function absent(locator, what) {
+  assert.equal(await locator.count(), 0, `${what} should not be shown`);
+}
+
+/** A refused page: the status, the error page's heading, and its checks. */
+async function forbidden(page, path, f, name, status = 403) {
+  await visit(page, path, { flow: f, name, status });
+  await assertHeading(page, status === 403 ? "Not allowed" : "Page not found");
+}
+
+// ------------------------------------------------------------------ flows
+
+flow("setup", "first-run setup creates the vendor and its operator, who enrolls TOTP on first sign-in", async (f) => {
+  const { page } = await person("operator");
+  await page.goto("/");
+  assert.equal(pathOf(page), "/setup", "an empty portal sends everyone to first-run setup");
+  await checkPage(page, f, "setup");
+
+  const form = main(page);
+  await form.getByLabel("Vendor organization name").fill("Vendor Inc");
+  await form.getByLabel("Your name").fill(op.name);
+  await form.getByLabel("Your email").fill(op.email);
+  await form.getByLabel("Password", { exact: true }).fill("short");
+  await form.getByRole("button", { name: "Create operator account" }).click();
+  // A too-short password is refused beside its field; what was typed stays.
+  await form.locator("#f-password-error").waitFor();
+  assert.equal(await form.getByLabel("Vendor organization name").inputValue(), "Vendor Inc");
+  await checkPage(page, f, "setup-error");
+
+  await form.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await form.getByRole("button", { name: "Create operator account" }).click();
+  await page.waitForURL(/\/login\?notice=setup$/);
+  await main(page).getByText("The operator account is ready").waitFor();
+
+  await signIn(page, op, { flow: f, shots: true });
+  await assertHeading(page, `Welcome, ${op.name}`);
+  await checkPage(page, f, "home");
+
+  // Setup is a one-time door: once an account exists it is gone.
+  await forbidden(page, "/setup", f, "setup-closed", 404);
+});
+
+flow("onboard", "an operator onboards a channel partner with its first Partner Manager", async (f) => {
+  const { page } = await person("operator");
+  await visit(page, "/orgs", { flow: f, name: "orgs-empty" });
+  const form = page.locator("#onboard");
+  await form.getByLabel("Organization name").fill("Acme Resellers");
+  await form.getByLabel("Kind").selectOption("partner");
+  await form.getByLabel("Channel partner (partners only)").check();
+  await form.getByLabel("First Partner Manager's name").fill(pm.name);
+  await form.getByLabel("First Partner Manager's email").fill(pm.email);
+  await form.getByRole("button", { name: "Create and send invitation" }).click();
+  await page.waitForURL(/\/orgs\?created=1$/);
+  await main(page).getByText("Organization created and invitation sent.").waitFor();
+  await checkPage(page, f, "orgs");
+
+  await main(page).getByRole("link", { name: "Acme Resellers" }).click();
+  await assertHeading(page, "Acme Resellers");
+  ids.acme = pathOf(page).split("/").pop();
+  await main(page).getByText("channel partner").first().waitFor();
+  await userRow(page, pm.email).getByRole("cell", { name: "Invited", exact: true }).waitFor();
+  await checkPage(page, f, "org-detail");
+});
+
+flow("activate", "the Partner Manager activates from /dev/mail, sets a password and enrolls TOTP", async (f) => {
+  const { page } = await person("pm");
+  await activateFromMail(page, pm, { flow: f, shots: true });
+  await assertHeading(page, `Welcome, ${pm.name}`);
+  await nav(page).getByRole("link", { name: "Invitations" }).waitFor();
+  await visit(page, "/account", { flow: f, name: "account" });
+  await main(page).getByText(pm.email).first().waitFor();
+});
+
+flow("bulk-invite", "bulk invite previews every row, sends nothing until confirmed, then invites", async (f) => {
+  const { page } = await person("pm");
+  await visit(page, "/invitations", { flow: f, name: "invitations" });
+  const csv = [
+    "email,name,role",
+    `${reg.email},${reg.name},Regular User`,
+    `${ro.email},${ro.name},read_only`,
+    `${pm.email},Pat Again,Partner Manager`,
+    "not-an-email,Nobody,Regular User",
+  ].join("\n");
+  await main(page).getByLabel("Paste CSV").fill(csv);
+  await main(page).getByRole("button", { name: "Preview" }).click();
+
+  await main(page).getByRole("heading", { name: "Preview: nothing is sent yet" }).waitFor();
+  await main(page).getByText("2 will be invited, 1 already has an account, 1 is invalid.").waitFor();
+  await rowOf(page, reg.email).getByText("Will be invited").waitFor();
+  await rowOf(page, pm.email).getByText("Already a user").waitFor();
+  await rowOf(page, "not-an-email").getByText("Invalid").waitFor();
+  await checkPage(page, f, "preview");
+
+  // The preview sent nothing: no invitation mail yet.
+  const before = await (await page.request.get("/dev/mail.json")).json();
+  assert.equal(before.messages.filter((m) => m.to === reg.email || m.to === ro.email).length, 0, "a preview sends no mail");
+
+  await main(page).getByRole("button", { name: "Send 2 invitations" }).click();
+  await main(page).getByText("2 invitations sent.").waitFor();
+  await checkPage(page, f, "report");
+  const invitation = (email) => main(page).locator("tr[id^='invitation-']", { hasText: email });
+  await invitation(reg.email).getByRole("cell", { name: "Pending", exact: true }).waitFor();
+  await invitation(ro.email).getByRole("cell", { name: "Pending", exact: true }).waitFor();
+
+  const regular = await person("regular");
+  await activateFromMail(regular.page, reg, { flow: f });
+  const readOnly = await person("readonly");
+  await activateFromMail(readOnly.page, ro, { flow: f });
+  await assertHeading(readOnly.page, `Welcome, ${ro.name}`);
+});
+
+flow("roles-users", "each role sees what it may do on the users page, and a forbidden page answers 403", async (f) => {
+  // Partner Manager: account actions, role changes, the invite form.
+  const { page: pmPage } = await person("pm");
+  await visit(pmPage, "/users", { flow: f, name: "users-partner-manager" });
+  await main(pmPage).getByRole("columnheader", { name: "Actions" }).waitFor();
+  await main(pmPage).getByLabel(`Role of ${reg.name}`).waitFor();
+  await userRow(pmPage, ro.email).getByRole("button", { name: "Deactivate" }).waitFor();
+  await main(pmPage).getByRole("heading", { name: "Invite a colleague" }).waitFor();
+  await main(pmPage).getByRole("columnheader", { name: "Partner Manager (you)" }).waitFor();
+  await visit(pmPage, "/audit", { flow: f, name: "audit-partner-manager" });
+  await forbidden(pmPage, "/orgs", f, "orgs-forbidden");
+
+  // Regular and Read-only: the list, no administration.
+  for (const [key, acct, roleLabel] of [
+    ["regular", reg, "Regular User"],
+    ["readonly", ro, "Read-only User"],
+  ]) {
+    const { page } = await person(key);
+    await visit(page, "/users", { flow: f, name: `users-${key}` });
+    await userRow(page, pm.email).waitFor();
+    await main(page).getByRole("columnheader", { name: `${roleLabel} (you)` }).waitFor();
+    await absent(main(page).getByRole("columnheader", { name: "Actions" }), `${key}: the Actions column`);
+    await absent(main(page).getByRole("button", { name: "Deactivate" }), `${key}: Deactivate`);
+    await absent(main(page).getByLabel(`Role of ${acct.name}`), `${key}: the role selector`);
+    await absent(main(page).getByRole("heading", { name: "Invite a colleague" }), `${key}: the invite form`);
+    await absent(nav(page).getByRole("link", { name: "Invitations" }), `${key}: the Invitations link`);
+    await main(page).getByRole("heading", { name: "Who is my Analytics Administrator?" }).waitFor();
+  }
+  const { page: regPage } = await person("regular");
+  await forbidden(regPage, "/invitations", f, "invitations-forbidden");
+  const { page: roPage } = await person("readonly");
+  await forbidden(roPage, "/users/inactivity", f, "inactivity-forbidden");
+
+  // Operator: administers accounts from each organization's page.
+  const { page: opPage } = await person("operator");
+  await opPage.goto("/users");
+  assert.equal(pathOf(opPage), "/orgs", "an operator's /users leads to the organizations");
+  await visit(opPage, `/orgs/${ids.acme}`, { flow: f, name: "org-accounts-operator" });
+  await userRow(opPage, reg.email).getByRole("button", { name: "Reset 2FA" }).waitFor();
+  await visit(opPage, "/audit", { flow: f, name: "audit-operator" });
+  await visit(opPage, "/jobs", { flow: f, name: "jobs-operator" });
+});
+
+flow("roles-companies", "each role's view of the companies pages; only a Purchaser sees prices and orders", async (f) => {
+  // Partner Manager adds a company.
+  const { page: pmPage } = await person("pm");
+  await visit(pmPage, "/companies", { flow: f, name: "companies-empty" });
+  await main(pmPage).getByLabel("Company name").fill("Initech");
+  await main(pmPage).getByRole("button", { name: "Add company" }).click();
+  await pmPage.waitForURL(/\/companies\/[^/?]+\?notice=created$/);
+  ids.initech = pathOf(pmPage).split("/").pop();
+  await assertHeading(pmPage, "Initech");
+  await checkPage(pmPage, f, "company-partner-manager");
+
+  // Regular: may manage companies and services.
+  const { page: regPage } = await person("regular");
+  await visit(regPage, "/companies", { flow: f, name: "companies-regular" });
+  await main(regPage).getByRole("heading", { name: "Add a company" }).waitFor();
+  await rowOf(regPage, "Initech").getByRole("button", { name: "Terminate" }).waitFor();
+  await visit(regPage, `/companies/${ids.initech}`, { flow: f, name: "company-regular" });
+  await main(regPage).getByLabel("Domain name").fill("video.initech.example");
+  await main(regPage).getByRole("button", { name: "Add Domain hosting" }).click();
+  await rowOf(regPage, "video.initech.example").getByText("Active").waitFor();
+  await main(regPage).getByText("Prices, orders and renewals are for Purchasers.").waitFor();
+
+  // Read-only: sees and exports, changes nothing.
+  const { page: roPage } = await person("readonly");
+  await visit(roPage, "/companies", { flow: f, name: "companies-read-only" });
+  await rowOf(roPage, "Initech").waitFor();
+  await absent(main(roPage).getByRole("heading", { name: "Add a company" }), "read-only: the add company form");
+  await absent(main(roPage).getByRole("button", { name: "Terminate" }), "read-only: Terminate");
+  await visit(roPage, `/companies/${ids.initech}`, { flow: f, name: "company-read-only" });
+  await rowOf(roPage, "video.initech.example").waitFor();
+  await absent(main(roPage).getByRole("button", { name: /^Add / }), "read-only: the add service forms");
+  await absent(main(roPage).getByRole("button", { name: "Terminate company" }), "read-only: Terminate company");
+  await main(roPage).getByRole("link", { name: "Printable handout" }).click();
+  await assertHeading(roPage, "Services of Initech");
+  await checkPage(roPage, f, "handout-read-only");
+
+  // An operator's organization has no companies.
+  const { page: opPage } = await person("operator");
+  await forbidden(opPage, "/companies", f, "companies-forbidden");
+
+  // Purchaser: the Partner Manager requests it for the Regular user, an operator approves.
+  await visit(pmPage, "/requests", { flow: f, name: "requests-partner-manager" });
+  await requestSecondaryRole(pmPage, "Purchaser (P)", reg.email);
+  await visit(opPage, "/requests", { flow: f, name: "requests-operator" });
+  await approveRequest(opPage, "Purchaser (P)", reg.name);
+
+  await visit(regPage, `/companies/${ids.initech}`, { flow: f, name: "company-purchaser" });
+  const plans = regPage.locator("#plans");
+  await plans.getByRole("heading", { name: "Order a license plan" }).waitFor();
+  await plans.getByLabel("Seats").fill("25");
+  await plans.getByRole("button", { name: "Place order" }).click();
+  await plans.getByRole("columnheader", { name: "Price per seat" }).waitFor();
+  await plans.locator("tbody tr").first().getByText("25", { exact: true }).waitFor();
+  await checkPage(regPage, f, "company-purchaser-ordered");
+
+  // Read-only sees the plan, never its price.
+  await visit(roPage, `/companies/${ids.initech}`, { flow: f, name: "company-read-only-plans" });
+  await roPage.locator("#plans tbody tr").first().waitFor();
+  await absent(roPage.locator("#plans").getByRole("columnheader", { name: "Price per seat" }), "read-only: prices");
+  await absent(roPage.locator("#plans").getByRole("button", { name: "Place order" }), "read-only: the order form");
+});
+
+flow("analytics-invite", "an Analytics Administrator invites to Analytics and the invited users accept", async (f) => {
+  const { page: pmPage } = await person("pm");
+  const { page: opPage } = await person("operator");
+  await pmPage.goto("/requests");
+  await requestSecondaryRole(pmPage, "Analytics Administrator (AAA)", pm.email);
+  await opPage.goto("/requests");
+  await approveRequest(opPage, "Analytics Administrator (AAA)", pm.name);
+
+  // AAA alone gives no access: the administrator invites themselves, then accepts.
+  await visit(pmPage, "/users", { flow: f, name: "users-aaa" });
+  await userRow(pmPage, pm.email).getByRole("button", { name: "No access. Click to invite" }).click();
+  await userRow(pmPage, pm.email).getByText("Invited to Analytics; a mail explains how to accept.").waitFor();
+  await pmPage.reload();
+  await nav(pmPage).getByRole("link", { name: "Analytics" }).click();
+  await pmPage.waitForURL(/\/analytics\/accept$/);
+  await checkPage(pmPage, f, "accept");
+  await main(pmPage).getByRole("button", { name: "Accept the invitation" }).click();
+  await assertHeading(pmPage, "Analytics access activated");
+  await main(pmPage).getByText("you are now its owner").waitFor();
+  await checkPage(pmPage, f, "accepted-owner");
+
+  // The administrator invites the Regular user, who gets a mail and accepts.
+  await pmPage.goto("/users");
+  await userRow(pmPage, reg.email).getByRole("button", { name: "No access. Click to invite" }).click();
+  await userRow(pmPage, reg.email).getByRole("button", { name: "Invited · resend" }).waitFor();
+  const { page: regPage } = await person("regular");
+  const mailLink = await linkFromMail(regPage, reg.email, "/analytics/accept");
+  assert.ok(mailLink, "the invitation mail links to /analytics/accept");
+  await regPage.goto("/analytics");
+  assert.equal(pathOf(regPage), "/analytics/accept", "an invited user is shown where to accept");
+  await main(regPage).getByRole("button", { name: "Accept the invitation" }).click();
+  await main(regPage).getByText("Analytics access activated.").waitFor();
+  await checkPage(regPage, f, "accepted");
+
+  // Without an invitation the area is closed.
+  const { page: roPage } = await person("readonly");
+  await forbidden(roPage, "/analytics", f, "analytics-forbidden");
+  await main(roPage).getByText("You have no analytics access").waitFor();
+});
+
+flow("site-permissions", "an owner adds sites and gives a user a level; the user sees exactly that", async (f) => {
+  const { page: pmPage } = await person("pm");
+  await visit(pmPage, "/analytics", { flow: f, name: "workspace-owner" });
+  ids.intranet = await addSite(pmPage, "Acme Intranet");
+  ids.shop = await addSite(pmPage, "Acme Shop");
+  await main(pmPage).getByText("Site added.").waitFor();
+  await checkPage(pmPage, f, "site-owner");
+
+  const level = async (label) => {
+    const row = pmPage.locator("#permissions tr", { hasText: reg.email });
+    await row.getByLabel(`Level of ${reg.name}`).selectOption({ label });
+    await row.getByRole("button", { name: "Save" }).click();
+    await pmPage.locator("#permissions tr", { hasText: reg.email }).getByText(`Saved: ${label}.`).waitFor();
+  };
+  await level("View");
+
+  const { page: regPage } = await person("regular");
+  await visit(regPage, "/analytics", { flow: f, name: "workspace-view" });
+  await rowOf(regPage, "Acme Shop").getByText("View").waitFor();
+  await absent(rowOf(regPage, "Acme Intranet"), "a site without a level");
+  await absent(main(regPage).getByRole("heading", { name: "Add a site or app" }), "View: the add site form");
+  await main(regPage).getByRole("link", { name: "Acme Shop" }).click();
+  await main(regPage).getByText("your level: View").waitFor();
+  await checkPage(regPage, f, "site-view");
+  await absent(main(regPage).getByRole("heading", { name: "Add a tag" }), "View: the add tag form");
+  await absent(main(regPage).locator("#permissions"), "View: the permissions table");
+  await forbidden(regPage, `/analytics/sites/${ids.intranet}`, f, "site-not-found", 404);
+  await forbidden(regPage, "/analytics/users", f, "analytics-users-forbidden");
+
+  // Raised to Edit: the same page now offers the tag and settings forms.
+  await level("Edit");
+  await visit(regPage, `/analytics/sites/${ids.shop}`, { flow: f, name: "site-edit" });
+  await main(regPage).getByText("your level: Edit").waitFor();
+  await main(regPage).getByRole("heading", { name: "Add a tag" }).waitFor();
+  await absent(main(regPage).locator("#permissions"), "Edit: the permissions table");
+});
+
+flow("partner-grant", "a customer's Partner Manager grants a channel partner, whose user sees it on the partner dashboard", async (f) => {
+  const { page: opPage } = await person("operator");
+  await opPage.goto("/orgs");
+  const form = opPage.locator("#onboard");
+  await form.getByLabel("Organization name").fill("Globex Corp");
+  await form.getByLabel("Kind").selectOption("customer");
+  await form.getByLabel("First Partner Manager's name").fill(cm.name);
+  await form.getByLabel("First Partner Manager's email").fill(cm.email);
+  await form.getByRole("button", { name: "Create and send invitation" }).click();
+  await waitForOnboarded(opPage);
+
+  const { page: cmPage } = await person("customer");
+  await activateFromMail(cmPage, cm, { flow: f });
+  await nav(cmPage).getByRole("link", { name: "Partners" }).click();
+  await assertHeading(cmPage, "Partners");
+  await main(cmPage).getByText("You have not given any partner access yet.").waitFor();
+  await checkPage(cmPage, f, "partners-empty");
+
+  // F-61: an address that is not a channel partner's is refused beside the field.
+  const byEmail = cmPage.locator("#add-email");
+  await byEmail.getByLabel("Partner's email address").fill(op.email);
+  await byEmail.getByRole("button", { name: "Add partner" }).click();
+  await cmPage.locator("#add-email [role=alert]").first().waitFor();
+  await checkPage(cmPage, f, "partners-refused");
+
+  await cmPage.locator("#add-email").getByLabel("Partner's email address").fill(pm.email);
+  await cmPage.locator("#add-email").getByRole("button", { name: "Add partner" }).click();
+  await cmPage.waitForURL(/\/partners\?notice=granted$/);
+  const row = rowOf(cmPage, "Acme Resellers");
+  await row.getByRole("cell", { name: "1", exact: true }).waitFor();
+  await row.getByText(pm.email).waitFor();
+  await checkPage(cmPage, f, "partners");
+
+  const { page: pmPage } = await person("pm");
+  await visit(pmPage, "/partner-dashboard", { flow: f, name: "partner-dashboard" });
+  await main(pmPage).getByRole("link", { name: "Globex Corp" }).click();
+  await assertHeading(pmPage, "Globex Corp");
+  await checkPage(pmPage, f, "partner-customer");
+
+  // Granted to one user: the others of the partner see nothing of Globex.
+  const { page: regPage } = await person("regular");
+  await visit(regPage, "/partner-dashboard", { flow: f, name: "partner-dashboard-not-granted" });
+  await main(regPage).getByText("No customer has given you access to its insights yet.").waitFor();
+  await forbidden(pmPage, "/partners", f, "partners-forbidden");
+  await forbidden(cmPage, "/partner-dashboard", f, "partner-dashboard-forbidden");
+});
+
+flow("deactivation", "deactivating a user ends their live session at their next request", async (f) => {
+  const { page: roPage } = await person("readonly");
+  await roPage.goto("/users");
+  await assertHeading(roPage, "Users");
+
+  const { page: pmPage } = await person("pm");
+  await pmPage.goto("/users");
+  await userRow(pmPage, ro.email).getByRole("button", { name: "Deactivate" }).click(); // confirm() is accepted
+  await userRow(pmPage, ro.email).getByText("Deactivated.").waitFor();
+  await userRow(pmPage, ro.email).getByRole("button", { name: "Activate" }).waitFor();
+  await checkPage(pmPage, f, "users-after-deactivation");
+
+  await roPage.goto("/users");
+  assert.equal(pathOf(roPage), "/login", "the deactivated user's next page is the sign-in page");
+  assert.equal(new URL(roPage.url()).searchParams.get("next"), "/users");
+  await checkPage(roPage, f, "login-after-deactivation");
+});
+
+flow("logout", "signing out ends the session; signing in again, a spent TOTP code is refused and the next one works", async (f) => {
+  const { page } = await person("pm");
+  const signOut = async () => {
+    await page.locator("header").getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/login\?notice=signed_out$/);
+    await main(page).getByText("You are signed out.").waitFor();
+  };
+  await page.goto("/");
+  await signOut();
+  await checkPage(page, f, "signed-out");
+  await page.goto("/companies");
+  assert.equal(pathOf(page), "/login", "after signing out a page leads to the sign-in page");
+
+  // Twice in a row: the second sign-in usually falls in the same 30 s step, which the
+  // first one spent, so it must take the next step's code; the spent code is refused.
+  await signIn(page, pm, { flow: f });
+  const spent = pm.lastCode;
+  await signOut();
+  await main(page).getByLabel("Email").fill(pm.email);
+  await main(page).getByLabel("Password").fill(PASSWORD);
+  await main(page).getByRole("button", { name: "Continue" }).click();
+  await main(page).getByLabel("6-digit code from your authenticator app").fill(spent);
+  await main(page).getByRole("button", { name: "Sign in" }).click();
+  await main(page).getByText("That code was already used.").first().waitFor();
+  await checkPage(page, f, "two-factor-replayed");
+  await signIn(page, pm, { flow: f });
+  await assertHeading(page, `Welcome, ${pm.name}`);
+});
+
+flow("phone", "main pages at a 375 px wide viewport: no sideways scrolling, no serious axe findings", async (f) => {
+  const pmPhone = await (await person("pm")).newPage(PHONE);
+  const opPhone = await (await person("operator")).newPage(PHONE);
+  const pages = [
+    [pmPhone, "/", "home"],
+    [pmPhone, "/users", "users"],
+    [pmPhone, `/companies/${ids.initech}`, "company"],
+    [pmPhone, `/analytics/sites/${ids.shop}`, "site"],
+    [pmPhone, "/partner-dashboard", "partner-dashboard"],
+    [opPhone, "/orgs", "orgs"],
+    [opPhone, "/requests", "requests"],
+  ];
+  for (const [page, path, name] of pages) {
+    await visit(page, path, { flow: f, name: `${name}-375` });
+    const { width, culprits } = await page.evaluate(() => {
+      // Where to look: the outermost elements past the viewport's right edge that no scrolling
+      // container clips. An absolutely positioned element is clipped only by a scroller that is
+      // (or contains) its containing block, so it can escape a .table-wrap.
+      const style = (el) => getComputedStyle(el);
+      const clipped = (el) => {
+        const position = style(el).position;
+        if (position === "fixed") return false;
+        let a = el.parentElement;
+        if (position === "absolute") while (a && a !== document.body && style(a).position === "static") a = a.parentElement;
+        for (; a && a !== document.body; a = a.parentElement) if (style(a).overflowX !== "visible") return true;
+        return false;
+      };
+      const over = [...document.body.querySelectorAll("*")].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !clipped(el));
+      const outermost = over.filter((el) => !over.includes(el.parentElement));
+      const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className && typeof el.className === "string" ? `.${el.className.trim().replace(/\s+/g, ".")}` : ""}`;
+      return { width: document.documentElement.scrollWidth, culprits: outermost.slice(0, 3).map((el) => `${describe(el.parentElement)} > ${describe(el)}`) };
+    });
+    assert.ok(width <= PHONE.width, `${path} is ${width} px wide at a ${PHONE.width} px viewport (sideways scrolling); widest: ${culprits.join(", ")}`);
+  }
+  await pmPhone.close();
+  await opPhone.close();
+});
+
+// ------------------------------------------------------------------ steps shared by flows
+
+async function waitForOnboarded(page) {
+  await page.waitForURL(/\/orgs\?created=1$/);
+}
+
+/** A Partner Manager's request on /requests for the user with `email`. */
+async function requestSecondaryRole(page, kindLabel, email) {
+  const form = page.locator("#request");
+  await form.getByLabel("Role").selectOption({ label: kindLabel });
+  const userId = await form.getByLabel("For").locator("option", { hasText: email }).getAttribute("value");
+  await form.getByLabel("For").selectOption(userId);
+  await form.getByRole("button", { name: "Send request" }).click();
+  await page.waitForURL(/\/requests\?notice=created$/);
+}
+
+/** An operator approves the pending request from the queue (htmx swaps the row). */
+async function approveRequest(page, kindLabel, userName) {
+  const row = main(page).locator("tr", { hasText: kindLabel }).filter({ hasText: userName }).filter({ hasText: "Pending" });
+  await row.getByRole("button", { name: "Approve" }).click();
+  await main(page).locator("tr", { hasText: kindLabel }).filter({ hasText: userName }).getByText("Approved; the requester is mailed.").waitFor();
+}
+
+/** Adds a site from the workspace overview; returns its id from the page it lands on. */
+async function addSite(page, name) {
+  await page.goto("/analytics");
+  const form = page.locator("#add-site");
+  await form.getByLabel("Name").fill(name);
+  await form.getByLabel("Address (optional)").fill(`https://${name.toLowerCase().replace(/\W+/g, "-")}.example`);
+  await form.getByRole("button", { name: "Add" }).click();
+  await page.waitForURL(/\/analytics\/sites\/[^/?]+\?notice=site-created$/);
+  await assertHeading(page, name);
+  return pathOf(page).split("/").pop();
+}
