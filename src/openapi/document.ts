@@ -94,6 +94,8 @@ const SHARED_RESPONSES = {
   Unauthenticated: errorResponse("`unauthenticated`: no valid session (or token)."),
   Forbidden: errorResponse("`forbidden`: refused, e.g. a state change from a foreign Origin."),
   NotFound: errorResponse("`not_found`: no such record, or not visible to the caller (never reveals another organization's data)."),
+  BadRequest: errorResponse("`bad_request`: the body is not readable JSON."),
+  PayloadTooLarge: errorResponse("`payload_too_large`: the body is over 1 MB."),
   UnsupportedMediaType: errorResponse("`unsupported_media_type`: send JSON with Content-Type: application/json."),
   ValidationFailed: errorResponse("`validation_failed`: `fields` says which input is wrong and why."),
 } satisfies Record<string, OpenApiResponse>;
@@ -159,6 +161,9 @@ function responsesOf(route: ApiRoute, fullPath: string, query: JsonSchema | unde
     shared(415, "UnsupportedMediaType");
   }
   if (pathParams(route.path).length) shared(404, "NotFound");
+  // app.ts: every API body passes bodyLimit; jsonBody() parses JSON before validation (collect reads its own).
+  if (route.body) shared(413, "PayloadTooLarge");
+  if (route.body && !CROSS_ORIGIN_PATHS.has(fullPath)) shared(400, "BadRequest");
   if (route.body || route.query) shared(422, "ValidationFailed");
   return Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
 }

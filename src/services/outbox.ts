@@ -63,9 +63,15 @@ export function mailInsertWhere(deps: Pick<Deps, "db" | "now">, to: string, mail
   return outboxInsertSelect(deps, { id, to, ...mail }, sql`WHERE ${condition}`);
 }
 
-/** Queues delivery of these rows after the response is sent. */
+/**
+ * Queues delivery of these rows after the response is sent. The delivery
+ * starts on a later turn of the event loop, so its D1 claim never races the
+ * request's own round trips for the response.
+ */
 export function deliverSoon(deps: Deps, ids: string[]) {
-  if (ids.length) deps.waitUntil(deliverOutbox(deps, { ids }).catch((e) => console.error("outbox delivery failed", e)));
+  if (!ids.length) return;
+  const delivery = scheduler.wait(0).then(() => deliverOutbox(deps, { ids }));
+  deps.waitUntil(delivery.catch((e) => console.error("outbox delivery failed", e)));
 }
 
 export interface DeliveryResult {

@@ -1,8 +1,10 @@
 // F-50 audit coverage of the JSON API (issue 7): the walk takes every
 // state-changing /api/v1 route from the app's own route table and fails for
 // any that has neither a scenario below nor an exemption with its reason.
-// Each scenario makes the real request through SELF and checks the one audit
-// entry it wrote: action, actor, organization and target.
+// Each scenario makes the real request through the Worker's fetch and checks
+// the one audit entry it wrote: action, actor, organization and target. The
+// same request is counted (test/helpers/io-count.ts) and held to its budget of
+// D1 round trips and KV reads (issue 9): 2 and 1 unless WRITE_BUDGETS says more.
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { analyticsSegments, invitations, outbox } from "../../src/db/schema";
@@ -24,7 +26,11 @@ import { makeCompany, makePlan, makeService } from "../helpers/companies";
 import { api, db, freshCode, linkIn, login, makeOperator, makeOrg, makeUser, PASSWORD, signIn, uniqueEmail, type TestUser } from "../helpers/fixtures";
 import { insertGrant, mailsFor, makeChannelPartner, makeCustomerOrg, makeVerifiedUser } from "../helpers/partners";
 import { partnerOrg } from "../helpers/portal";
+import { measured, type IoCount } from "../helpers/io-count";
 import { isApiRoute, stateChangingRoutes } from "../helpers/route-table";
+
+/** D1 round trips each measured write took in this run (for the budget table's own check). */
+const measuredWrites = new Map<string, number>();
 
 /**
  * State-changing API routes that write no audit entry, each with the reason.
@@ -67,7 +73,97 @@ async function makeCtx(): Promise<Ctx> {
 
 const NEW_PASSWORD = "an entirely new passphrase 4 audit";
 
-const call = (method: string, path: string, cookie: string, body?: unknown) => api(path, { method, cookie, body });
+/** What the last `call` cost in bindings: the scenario's act is the request measured. */
+let lastIo: IoCount | undefined;
+
+async function call(method: string, path: string, cookie: string, body?: unknown) {
+  const headers: Record<string, string> = { cookie };
+  if (method !== "GET") headers["content-type"] = "application/json";
+  const { res, body: text, inRequest } = await measured(path, { method, headers, body: method === "GET" ? undefined : JSON.stringify(body ?? {}) });
+  lastIo = inRequest;
+  return new Response(text, { status: res.status, headers: res.headers });
+}
+
+const WRITE_BUDGET = { d1: 2, kvReads: 1 };
+
+/**
+ * Writes that still read before they write, so they need more D1 round trips
+ * than the budget: today's count, so a change that adds one fails here. Each
+ * is the session's batch, a read that validates (target, duplicate, current
+ * state), the write batch, and for some the mail handed to Resend right after.
+ * Folding the read into the write batch as guards (as the compare-and-swap
+ * paths do) brings a route to 2; then it leaves this table.
+ */
+const WRITE_BUDGETS: Record<string, number> = {
+  "DELETE /api/v1/analytics/blocks/:id": 3,
+  "DELETE /api/v1/analytics/campaigns/:id": 3,
+  "DELETE /api/v1/analytics/license-keys/:id": 3,
+  "DELETE /api/v1/analytics/meta-sites/:id": 3,
+  "DELETE /api/v1/analytics/segments/:id": 4,
+  "DELETE /api/v1/analytics/sites/:id": 3,
+  "DELETE /api/v1/analytics/sites/:id/data": 4,
+  "DELETE /api/v1/partners/:orgId": 3,
+  "DELETE /api/v1/tokens/:id": 3,
+  "DELETE /api/v1/users/:id": 3,
+  "PATCH /api/v1/analytics/campaigns/:id": 3,
+  "PATCH /api/v1/analytics/license-keys/:id": 3,
+  "PATCH /api/v1/analytics/meta-sites/:id": 3,
+  "PATCH /api/v1/analytics/segments/:id": 4,
+  "PATCH /api/v1/analytics/sites/:id": 3,
+  "PATCH /api/v1/analytics/tags/:id": 3,
+  "PATCH /api/v1/companies/:id": 4,
+  "PATCH /api/v1/orgs/:id": 3,
+  "PATCH /api/v1/plans/:id": 3,
+  "PATCH /api/v1/users/:id": 3,
+  "POST /api/v1/access-reviews": 4,
+  "POST /api/v1/access-reviews/:id/complete": 5,
+  "POST /api/v1/access-reviews/:id/confirm-remaining": 4,
+  "POST /api/v1/access-reviews/:id/items/:userId": 5,
+  "POST /api/v1/analytics/accept": 4,
+  "POST /api/v1/analytics/meta-sites": 3,
+  "POST /api/v1/analytics/meta-sites/:id/segments": 3,
+  "POST /api/v1/analytics/settings/developer/aes-key": 3,
+  "POST /api/v1/analytics/sites/:id/tags": 3,
+  "POST /api/v1/analytics/tags/:id/publish": 3,
+  "POST /api/v1/companies": 3,
+  "POST /api/v1/companies/:id/domains": 3,
+  "POST /api/v1/companies/:id/domains/:itemId/terminate": 3,
+  "POST /api/v1/companies/:id/endpoints": 3,
+  "POST /api/v1/companies/:id/endpoints/:itemId/disable": 3,
+  "POST /api/v1/companies/:id/eul-users": 3,
+  "POST /api/v1/companies/:id/eul-users/:itemId/disable": 3,
+  "POST /api/v1/companies/:id/plans": 3,
+  "POST /api/v1/companies/:id/team-vmrs": 3,
+  "POST /api/v1/companies/:id/team-vmrs/:itemId/deactivate": 3,
+  "POST /api/v1/companies/:id/terminate": 3,
+  "POST /api/v1/invitations/:id/resend": 5,
+  "POST /api/v1/invitations/:id/revoke": 4,
+  "POST /api/v1/me/password": 4,
+  "POST /api/v1/me/recovery-codes": 3,
+  "POST /api/v1/orgs": 3,
+  "POST /api/v1/partners": 4,
+  "POST /api/v1/plans/:id/renew": 3,
+  "POST /api/v1/requests": 4,
+  "POST /api/v1/requests/:id/approve": 4,
+  "POST /api/v1/requests/:id/reject": 4,
+  "POST /api/v1/tokens": 3,
+  "POST /api/v1/users": 3,
+  "POST /api/v1/users/:id/activate": 3,
+  "POST /api/v1/users/:id/analytics/invite": 3,
+  "POST /api/v1/users/:id/analytics/revoke": 3,
+  "POST /api/v1/users/:id/deactivate": 3,
+  "POST /api/v1/users/:id/reinvite": 3,
+  "POST /api/v1/users/:id/reset-2fa": 3,
+  "POST /api/v1/users/bulk-invite": 3,
+  "PUT /api/v1/analytics/billing": 3,
+  "PUT /api/v1/analytics/meta-sites/:id/dashboard": 3,
+  "PUT /api/v1/analytics/meta-sites/:id/permissions/:userId": 4,
+  "PUT /api/v1/analytics/settings/developer": 4,
+  "PUT /api/v1/analytics/sites/:id/permissions/:userId": 4,
+  "PUT /api/v1/analytics/users/:id/modules": 3,
+  "PUT /api/v1/analytics/users/:id/owner": 3,
+  "PUT /api/v1/partners/:orgId": 3,
+};
 
 /** The `id` of `body[key]`, as create answers carry it. */
 const idIn = (body: unknown, key: string) => (body as Record<string, { id: string }>)[key]!.id;
@@ -870,7 +966,21 @@ describe("audit coverage of the JSON API (F-50)", () => {
 const scenarioTests = <Ctx>(table: AuditScenarios<Ctx>, ctx: () => Ctx) => {
   for (const [key, scenario] of Object.entries(table) as [string, AuditScenario<Ctx>][]) {
     it(scenarioTitle(key, scenario), async () => {
-      await runAuditScenario(ctx(), scenario);
+      let actIo: IoCount | undefined;
+      await runAuditScenario(ctx(), {
+        ...scenario,
+        act: async (c, arranged) => {
+          lastIo = undefined;
+          const res = await scenario.act(c, arranged);
+          actIo = lastIo;
+          return res;
+        },
+      });
+      if (!actIo) return; // acts that sign in through the fixtures' own helpers are not measured
+      measuredWrites.set(key, actIo.d1);
+      const d1Budget = WRITE_BUDGETS[key] ?? WRITE_BUDGET.d1;
+      expect(actIo.kvReads, `${key}: KV reads`).toBeLessThanOrEqual(WRITE_BUDGET.kvReads);
+      expect(actIo.d1, `${key}: D1 round trips\n  ${actIo.trips.map((t) => t.slice(0, 140)).join("\n  ")}`).toBeLessThanOrEqual(d1Budget);
     });
   }
 };
@@ -886,4 +996,12 @@ describe("every other state-changing API route writes its entry", () => {
     ctx = await makeCtx();
   });
   scenarioTests(SCENARIOS, () => ctx);
+});
+
+// Runs after the scenarios above (vitest keeps declaration order within a file).
+describe("the write budget table", () => {
+  it("lists only writes that were measured and still need exactly what it allows (a cheaper write must be struck off)", () => {
+    const stale = Object.entries(WRITE_BUDGETS).filter(([key, budget]) => measuredWrites.get(key) !== budget);
+    expect(stale.map(([key, budget]) => `${key}: allowed ${budget}, measured ${measuredWrites.get(key) ?? "nothing"}`)).toEqual([]);
+  });
 });

@@ -13,10 +13,10 @@ const ListQuery = z.object({ q: z.string().optional(), page: z.coerce.number().i
 const route = (r: Partial<ApiRoute> & Pick<ApiRoute, "method" | "path">): ApiRoute => ({ summary: "s", tag: "T", auth: "session", responses: { 200: "ok" }, ...r });
 
 describe("buildOpenApiDocument", () => {
-  it("adds 401, 403, 404, 415 and 422 to a signed-in state change with an id and a body", () => {
+  it("adds 400, 401, 403, 404, 413, 415 and 422 to a signed-in state change with an id and a body", () => {
     const doc = buildOpenApiDocument(config, [route({ method: "patch", path: "/things/{id}", body: Body })]);
     const op = doc.paths["/api/v1/things/{id}"]!.patch!;
-    expect(Object.keys(op.responses)).toEqual(["200", "401", "403", "404", "415", "422"]);
+    expect(Object.keys(op.responses)).toEqual(["200", "400", "401", "403", "404", "413", "415", "422"]);
     expect(op.responses["401"]).toEqual({ $ref: "#/components/responses/Unauthenticated" });
     expect(op.parameters).toEqual([{ name: "id", in: "path", required: true, schema: { type: "string" } }]);
     expect(op.requestBody?.content["application/json"]?.schema).toEqual({
@@ -52,9 +52,9 @@ describe("buildOpenApiDocument", () => {
     expect(doc.paths["/api/v1/one"]!.get!.responses["200"]!.content).toEqual({ "application/json": { schema: { type: "object" } } });
   });
 
-  it("leaves the Origin rule's 403 and 415 off the cross-origin collection path", () => {
+  it("leaves the Origin rule's 403 and 415, and the JSON parser's 400, off the cross-origin collection path", () => {
     const doc = buildOpenApiDocument(config, [route({ method: "post", path: "/collect", auth: "public", body: Body, responses: { 204: "done" } })]);
-    expect(Object.keys(doc.paths["/api/v1/collect"]!.post!.responses)).toEqual(["204", "422"]);
+    expect(Object.keys(doc.paths["/api/v1/collect"]!.post!.responses)).toEqual(["204", "413", "422"]);
     expect(doc.paths["/api/v1/collect"]!.post!.responses["204"]).toEqual({ description: "done" });
   });
 
