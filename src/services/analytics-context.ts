@@ -36,10 +36,6 @@ export const moduleGrantsQuery = (db: Db, userId: string | SQL) =>
 export const moduleGrantsFrom = (rows: { module: string; level: string }[]): ModuleGrants =>
   Object.fromEntries(rows.filter((r) => r.module in MODULES).map((r) => [r.module, r.level])) as ModuleGrants;
 
-export async function moduleGrantsOf(deps: Pick<Deps, "db">, userId: string): Promise<ModuleGrants> {
-  return moduleGrantsFrom(await moduleGrantsQuery(deps.db, userId));
-}
-
 /**
  * F-44: refuses unless the caller's module level allows `need`; returns the
  * caller's grants for further checks. The grants came with the session's

@@ -218,10 +218,6 @@ const requestableUsersQuery = (deps: Deps, actor: Actor) =>
     .orderBy(asc(users.name), asc(users.email))
     .limit(1000);
 
-export async function requestableUsers(deps: Deps, actor: Actor) {
-  return canRequestSecondaryRole(actor) ? requestableUsersQuery(deps, actor) : [];
-}
-
 /** The requests page: the queue and, for a Partner Manager, the users the form offers, in one round trip. */
 export async function requestsPage(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
   const [rowsQuery, countQuery] = requestsQueries(deps, actor, input);
