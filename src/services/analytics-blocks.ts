@@ -14,7 +14,8 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
 import { requireModule } from "./analytics-context";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonObject } from "../lib/sql-json";
 
 // ---------------------------------------------------------------- inputs
 
@@ -136,20 +137,30 @@ export async function addBlock(deps: Deps, actor: Actor, input: BlockInput) {
 
 export async function removeBlock(deps: Deps, actor: Actor, id: string) {
   requireModule(actor, "product_admin", "write");
-  const [before] = await deps.db.select().from(analyticsBlocks).where(ownBlock(actor, id)).limit(1);
-  if (!before) throw blockNotFound();
   try {
-    await deps.db.batch([
-      deps.db.delete(analyticsBlocks).where(ownBlock(actor, id)),
+    // The audit row reads the block before the delete, in the same batch: no read first.
+    const [, removed] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.block.removed",
+          targetType: "analytics_block",
+          targetId: id,
+          before: jsonObject({ kind: analyticsBlocks.kind, value: analyticsBlocks.value }),
+        },
+        sql`FROM ${analyticsBlocks} WHERE ${ownBlock(actor, id)}`,
+      ),
+      deps.db.delete(analyticsBlocks).where(ownBlock(actor, id)).returning(),
       guardChanged(deps.db),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.block.removed", targetType: "analytics_block", targetId: id, before: { kind: before.kind, value: before.value } }),
     ]);
+    return { block: toPublicBlock(removed[0]!) };
   } catch (e) {
-    // Removed concurrently: the same answer as a second request.
+    // Not in this workspace, or removed concurrently: the same answer as a second request.
     if (isGuardAbort(e)) throw blockNotFound();
     throw e;
   }
-  return { block: toPublicBlock(before) };
 }
 
 /** Every site and app of the workspace: a Product Administrator may delete any site's data, whatever their site levels. */

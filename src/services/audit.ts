@@ -1,5 +1,6 @@
 // Audit rows are built here and executed in the caller's batch, so a change and
 // its audit entry commit together (F-50).
+import { SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { auditEvents } from "../db/schema";
 import type { Deps } from "../deps";
@@ -28,4 +29,47 @@ export function auditInsert(deps: Pick<Deps, "db" | "now" | "ip">, entry: AuditE
     after: entry.after === undefined ? null : JSON.stringify(entry.after),
     ip: deps.ip,
   });
+}
+
+type Expr = SQL | string | number | null;
+
+export interface AuditSelectEntry {
+  actorId: Expr;
+  orgId: Expr;
+  action: string;
+  targetType: string;
+  targetId: Expr;
+  /** SQL over `from`'s row (see jsonObject), or a value stored as JSON. */
+  before?: Expr | object;
+  after?: Expr | object;
+}
+
+const isSql = (v: unknown): v is SQL => v instanceof SQL;
+const jsonText = (v: Expr | object | undefined): SQL => {
+  if (v === undefined || v === null) return sql`NULL`;
+  if (isSql(v)) return v;
+  return sql`${JSON.stringify(v)}`;
+};
+const valueOf = (v: Expr): SQL => (isSql(v) ? v : sql`${v}`);
+
+/**
+ * An audit row made by `INSERT … SELECT … from`: it is written only when
+ * `from` finds the target, and its fields may be SQL over that row. Placed
+ * ahead of the change in the same batch, `before` reads the row as it was,
+ * so a change needs no read of its own first (issue 9: two round trips).
+ */
+export function auditInsertSelect(deps: Pick<Deps, "db" | "now" | "ip">, entry: AuditSelectEntry, from: SQL) {
+  const values = [
+    sql`${newId()}`,
+    sql`${deps.now()}`,
+    valueOf(entry.actorId),
+    valueOf(entry.orgId),
+    sql`${entry.action}`,
+    sql`${entry.targetType}`,
+    valueOf(entry.targetId),
+    jsonText(entry.before),
+    jsonText(entry.after),
+    sql`${deps.ip}`,
+  ];
+  return (deps.db as Db).insert(auditEvents).select(sql`SELECT ${sql.join(values, sql`, `)} ${from}`);
 }

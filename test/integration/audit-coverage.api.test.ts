@@ -95,7 +95,6 @@ const WRITE_BUDGET = { d1: 2, kvReads: 1 };
  * paths do) brings a route to 2; then it leaves this table.
  */
 const WRITE_BUDGETS: Record<string, number> = {
-  "DELETE /api/v1/analytics/blocks/:id": 3,
   "DELETE /api/v1/analytics/campaigns/:id": 3,
   "DELETE /api/v1/analytics/license-keys/:id": 3,
   "DELETE /api/v1/analytics/meta-sites/:id": 3,
