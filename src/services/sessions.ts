@@ -1,6 +1,6 @@
 // Sessions (F-07) live in KV under the SHA-256 of their secret, so a leaked KV
 // listing cannot be replayed as cookies (the approach of pilcrow's session
-// guide). Every request re-reads the account in D1 together with the session's
+// guide); each isolate keeps a copy of a record for a minute (session-cache.ts). Every request re-reads the account in D1 together with the session's
 // row in user_sessions, so deactivation, a password change, "sign out
 // everywhere" (users.sessions_valid_after) and revoking one session end it at
 // once, even where a KV delete has not propagated yet.
@@ -16,6 +16,7 @@ import { AppError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
 import { moduleGrantsFrom, moduleGrantsQuery } from "./analytics-context";
 import { auditInsert } from "./audit";
+import { dropSessionCopy, keepSessionCopy, sessionCopy } from "./session-cache";
 
 export interface SessionRecord {
   /** Public id, safe to show and to use in URLs; the cookie secret is never stored. */
@@ -88,17 +89,27 @@ const actorColumns = {
 };
 
 /**
- * Resolves a cookie secret to its session and account: one KV read, one D1 read.
+ * Resolves a cookie secret to its session and account: one D1 read, and one KV
+ * read unless this isolate holds a fresh copy of the record.
  * Returns null for anything that is not a live session of an active account.
  */
 export async function loadSession(deps: Deps, secret: string): Promise<{ session: SessionRecord; actor: Actor } | null> {
   if (!secret || secret.length > 100) return null;
   const hash = await sha256Hex(secret);
-  const record = await deps.kv.get<SessionRecord>(kvSessionKey(hash), "json");
-  if (!record) return null;
   const now = deps.now();
   const { sessionIdleMs, sessionAbsoluteMs } = deps.config;
-  if (now - record.lastSeenAt > sessionIdleMs || now - record.createdAt > sessionAbsoluteMs) return null;
+  const expired = (r: SessionRecord) => now - r.lastSeenAt > sessionIdleMs || now - r.createdAt > sessionAbsoluteMs;
+  // A copy that looks expired may only be stale (another isolate saw the session later): ask KV then.
+  let record = sessionCopy(deps.kv, hash, now);
+  if (!record || expired(record)) {
+    record = (await deps.kv.get<SessionRecord>(kvSessionKey(hash), "json")) ?? undefined;
+    if (!record) {
+      dropSessionCopy(deps.kv, hash);
+      return null;
+    }
+    keepSessionCopy(deps.kv, hash, record, now);
+  }
+  if (expired(record)) return null;
   // The module grants ride in the same batch: analytics checks then cost no round trip of their own.
   const [[row], grantRows] = await deps.db.batch([
     deps.db
@@ -110,10 +121,14 @@ export async function loadSession(deps: Deps, secret: string): Promise<{ session
       .limit(1),
     moduleGrantsQuery(deps.db, record.userId),
   ]);
-  if (!row || row.sessionRevokedAt !== null || !canHoldSession(row.status) || row.orgStatus !== "active" || record.createdAt < row.sessionsValidAfter) return null;
+  if (!row || row.sessionRevokedAt !== null || !canHoldSession(row.status) || row.orgStatus !== "active" || record.createdAt < row.sessionsValidAfter) {
+    dropSessionCopy(deps.kv, hash);
+    return null;
+  }
   if (now - record.lastSeenAt > TOUCH_EVERY_MS) {
     const touched = { ...record, lastSeenAt: now };
     const expirationTtl = ttlSeconds(record.createdAt + sessionAbsoluteMs - now);
+    keepSessionCopy(deps.kv, hash, touched, now);
     deps.waitUntil(deps.kv.put(kvSessionKey(hash), JSON.stringify(touched), { expirationTtl }));
   }
   const { status: _s, sessionsValidAfter: _v, orgStatus: _o, sessionRevokedAt: _r, ...account } = row;
@@ -123,8 +138,10 @@ export async function loadSession(deps: Deps, secret: string): Promise<{ session
 /** Ends the session behind a cookie secret (logout), with its audit entry. */
 export async function endSession(deps: Deps, secret: string, record: SessionRecord, actor: Pick<Actor, "id" | "orgId">) {
   const now = deps.now();
+  const hash = await sha256Hex(secret);
+  dropSessionCopy(deps.kv, hash);
   await Promise.all([
-    deps.kv.delete(kvSessionKey(await sha256Hex(secret))),
+    deps.kv.delete(kvSessionKey(hash)),
     deps.db.batch([
       deps.db.update(userSessions).set({ revokedAt: now }).where(and(eq(userSessions.id, record.id), isNull(userSessions.revokedAt))),
       auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "auth.signed_out", targetType: "session", targetId: record.id }),
@@ -186,7 +203,8 @@ export async function revokeSession(deps: Deps, actor: Actor, id: string) {
     if (isGuardAbort(e)) throw notFound();
     throw e;
   }
-  // D1 already refuses the session; removing the KV record only tidies up.
+  // D1 already refuses the session; removing the KV record (and this isolate's copy) only tidies up.
+  dropSessionCopy(deps.kv, keyHash);
   deps.waitUntil(deps.kv.delete(kvSessionKey(keyHash)));
 }
 

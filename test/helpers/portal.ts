@@ -38,15 +38,18 @@ export async function csrfFrom(path: string, cookie: string) {
   return token!;
 }
 
+export interface FormPostOptions {
+  cookie: string;
+  token: string;
+  htmx?: boolean;
+  files?: Record<string, File>;
+}
+
 /**
  * A form post as the browser sends it: urlencoded (or multipart with files),
  * same-origin, with the page's CSRF token; `htmx` adds the headers htmx sends.
  */
-export function formPost(
-  path: string,
-  fields: Record<string, string>,
-  options: { cookie: string; token: string; htmx?: boolean; files?: Record<string, File> },
-) {
+export function formRequest(fields: Record<string, string>, options: FormPostOptions) {
   const headers: Record<string, string> = { cookie: options.cookie, origin: ORIGIN };
   if (options.htmx) {
     headers["hx-request"] = "true";
@@ -63,5 +66,9 @@ export function formPost(
     headers["content-type"] = "application/x-www-form-urlencoded";
     body = new URLSearchParams(options.htmx ? fields : { _csrf: options.token, ...fields }).toString();
   }
-  return SELF.fetch(`${ORIGIN}${path}`, { method: "POST", headers, body, redirect: "manual" });
+  return { method: "POST", headers, body, redirect: "manual" } satisfies RequestInit;
+}
+
+export function formPost(path: string, fields: Record<string, string>, options: FormPostOptions) {
+  return SELF.fetch(`${ORIGIN}${path}`, formRequest(fields, options));
 }

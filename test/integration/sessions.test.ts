@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { organizations, users } from "../../src/db/schema";
 import { createDeps } from "../../src/deps";
 import { DEV_SECRETS } from "../../src/lib/config";
-import { verifyPassword } from "../../src/lib/crypto";
+import { sha256Hex, verifyPassword } from "../../src/lib/crypto";
+import { keepSessionCopy, SESSION_COPY_MS, sessionCopy } from "../../src/services/session-cache";
 import { loadSession } from "../../src/services/sessions";
 import { api, auditOf, cookieFrom, db, login, mailTo, makeOperator, makeOrg, makeUser, PASSWORD, signIn } from "../helpers/fixtures";
 
@@ -330,5 +331,58 @@ describe("sessions end with the account or its organization", () => {
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/organization no longer has access/);
     expect((await login({ email: manager.email, password: "not the password at all" })).status).toBe(401);
+  });
+});
+
+describe("the isolate's copy of a session record (session-cache.ts)", () => {
+  /** A view of the KV binding that counts reads; the same object across calls, so copies are shared between them. */
+  function countingKv(counter: { reads: number }): KVNamespace {
+    return new Proxy(env.KV, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== "function") return value;
+        if (prop === "get" || prop === "getWithMetadata") counter.reads++;
+        return value.bind(target);
+      },
+    });
+  }
+
+  it("reads the KV record once, then serves the session's next requests from the copy", async () => {
+    const secret = secretOf(await signIn(await makeUser()));
+    const counter = { reads: 0 };
+    const bindings = { ...env, KV: countingKv(counter) };
+    for (let i = 0; i < 3; i++) expect(await loadSession(depsAhead(0, [], bindings), secret)).not.toBeNull();
+    expect(counter.reads).toBe(1);
+  });
+
+  it("refuses a revoked session at once although the copy is still held: D1 decides, not the copy", async () => {
+    const user = await makeUser();
+    const cookie = await signIn(user);
+    const other = await signIn(user);
+    const bindings = { ...env, KV: countingKv({ reads: 0 }) };
+    const loaded = await loadSession(depsAhead(0, [], bindings), secretOf(cookie));
+    expect(loaded).not.toBeNull();
+
+    const res = await api(`/api/v1/me/sessions/${loaded!.session.id}`, { method: "DELETE", cookie: other });
+    expect(res.status).toBe(204);
+    expect(await loadSession(depsAhead(0, [], bindings), secretOf(cookie))).toBeNull();
+  });
+
+  it("asks KV before refusing a session whose copy looks idle: another isolate may have seen it since", async () => {
+    const secret = secretOf(await signIn(await makeUser()));
+    const shortIdle = { ...env, SESSION_IDLE_MINUTES: "5" };
+    const fresh = await loadSession(depsAhead(0, [], shortIdle), secret);
+    const hash = await sha256Hex(secret);
+    // This isolate's copy says the last request was 10 minutes ago; KV has the real time.
+    keepSessionCopy(env.KV, hash, { ...fresh!.session, lastSeenAt: Date.now() - 10 * MINUTE }, Date.now());
+    expect(await loadSession(depsAhead(0, [], shortIdle), secret)).not.toBeNull();
+  });
+
+  it("keeps at most one minute: a copy older than that is read again from KV", () => {
+    const kv = {} as KVNamespace;
+    const record = { id: "s", userId: "u", createdAt: 0, lastSeenAt: 0, csrf: "c", ip: null, userAgent: null };
+    keepSessionCopy(kv, "h", record, 1_000);
+    expect(sessionCopy(kv, "h", 1_000 + SESSION_COPY_MS - 1)).toEqual(record);
+    expect(sessionCopy(kv, "h", 1_000 + SESSION_COPY_MS)).toBeUndefined();
   });
 });
