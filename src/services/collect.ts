@@ -6,7 +6,7 @@
 // the right error.
 import { eq, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
-import { analyticsBlocks, analyticsDailyStats, analyticsSettings, analyticsSites } from "../db/schema";
+import { analyticsBlocks, analyticsDailyStats, analyticsSettings, analyticsSites, organizations } from "../db/schema";
 import type { Deps } from "../deps";
 import { DEFAULT_EVENT_TYPES, EVENT_TYPE_PATTERN, hitTimeProblem, utcDay, VISIT_EVENT } from "../domain/analytics-data";
 import { canonicalIp } from "../domain/analytics-features";
@@ -50,7 +50,7 @@ function typeAllowedSql(type: string): SQL {
     ELSE EXISTS (SELECT 1 FROM json_each(${list}) AS allowed WHERE allowed.value = ${type}) END)`;
 }
 
-/** Records one hit; throws NOT_FOUND (unknown key), FORBIDDEN (blocked) or VALIDATION_FAILED (time, type). */
+/** Records one hit; throws NOT_FOUND (unknown key), FORBIDDEN (blocked, or the organization terminated) or VALIDATION_FAILED (time, type). */
 export async function collect(deps: Deps, input: CollectInput): Promise<void> {
   const now = deps.now();
   const at = input.at === undefined ? now : Date.parse(input.at);
@@ -61,14 +61,16 @@ export async function collect(deps: Deps, input: CollectInput): Promise<void> {
   // Blocks are stored in canonical form (Product Administrator), so the sender's address is compared in that form too.
   const blocked = blockedSql(deps.ip ? (canonicalIp(deps.ip) ?? deps.ip) : null, input.clientId);
   const allowed = typeAllowedSql(input.type);
-  const siteWithSettings = sql`${analyticsSites} LEFT JOIN ${analyticsSettings} ON ${analyticsSettings.orgId} = ${analyticsSites.orgId}`;
+  const siteWithSettings = sql`${analyticsSites} JOIN ${organizations} ON ${organizations.id} = ${analyticsSites.orgId} LEFT JOIN ${analyticsSettings} ON ${analyticsSettings.orgId} = ${analyticsSites.orgId}`;
+  // A terminated organization's workspace is closed: its snippets may still be out there, but it collects nothing more.
+  const open = sql`${organizations.status} = 'active'`;
   const stats = analyticsDailyStats;
 
   // The WHERE also settles SQLite's parsing ambiguity between a join's ON and the upsert's ON CONFLICT.
   const upsert = sql`INSERT INTO ${stats} (${sql.identifier(stats.siteId.name)}, ${sql.identifier(stats.day.name)}, ${sql.identifier(stats.licenseKey.name)}, ${sql.identifier(stats.visits.name)}, ${sql.identifier(stats.events.name)})
     SELECT ${analyticsSites.id}, ${utcDay(at)}, ${input.licenseKey ?? ""}, ${isVisit}, ${1 - isVisit}
     FROM ${siteWithSettings}
-    WHERE ${analyticsSites.siteKey} = ${input.siteKey} AND NOT ${blocked} AND ${allowed}
+    WHERE ${analyticsSites.siteKey} = ${input.siteKey} AND ${open} AND NOT ${blocked} AND ${allowed}
     ON CONFLICT (${sql.identifier(stats.siteId.name)}, ${sql.identifier(stats.day.name)}, ${sql.identifier(stats.licenseKey.name)}) DO UPDATE SET
       ${sql.identifier(stats.visits.name)} = ${stats.visits} + excluded.${sql.identifier(stats.visits.name)},
       ${sql.identifier(stats.events.name)} = ${stats.events} + excluded.${sql.identifier(stats.events.name)}`;
@@ -80,12 +82,14 @@ export async function collect(deps: Deps, input: CollectInput): Promise<void> {
     if ((result.meta.changes ?? 0) > 0) return;
 
     const [why] = await deps.db
-      .select({ blocked: sql<number>`${blocked}`, allowed: sql<number>`${allowed}` })
+      .select({ open: sql<number>`${open}`, blocked: sql<number>`${blocked}`, allowed: sql<number>`${allowed}` })
       .from(analyticsSites)
+      .innerJoin(organizations, eq(organizations.id, analyticsSites.orgId))
       .leftJoin(analyticsSettings, eq(analyticsSettings.orgId, analyticsSites.orgId))
       .where(eq(analyticsSites.siteKey, input.siteKey))
       .limit(1);
     if (!why) throw new AppError("NOT_FOUND", "No site or app has this key.");
+    if (!why.open) throw new AppError("FORBIDDEN", "This site's workspace is closed: its organization was terminated.");
     if (why.blocked) throw new AppError("FORBIDDEN", "This site's workspace blocks hits from this client or address.");
     if (!why.allowed) throw validationError({ type: `This site's workspace does not accept events of type "${input.type}".` });
   }

@@ -1,10 +1,11 @@
 // F-45 POST /api/v1/collect: public, cross-origin, one upsert per hit into the
-// day's counters; refusals explained (404 unknown key, 403 blocked, 422 type
+// day's counters; refusals explained (404 unknown key, 403 blocked or
+// organization terminated, 422 type
 // or time or body).
 import { SELF } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { analyticsBlocks, analyticsDailyStats, analyticsSettings } from "../../src/db/schema";
+import { analyticsBlocks, analyticsDailyStats, analyticsSettings, organizations } from "../../src/db/schema";
 import { HIT_MAX_AGE_MS, utcDay } from "../../src/domain/analytics-data";
 import { newId } from "../../src/lib/ids";
 import { makeSite } from "../helpers/analytics";
@@ -122,6 +123,15 @@ describe("refusals", () => {
     const res = await hit({ siteKey: "sk_no_such_site", type: "visit" });
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     await expectError(res, 404, "not_found");
+  });
+
+  it("refuses hits to a site of a terminated organization (403), and writes nothing", async () => {
+    const { org, site } = await newSite();
+    expect((await hit({ siteKey: site.siteKey, type: "visit" })).status).toBe(204);
+    await db().update(organizations).set({ status: "terminated" }).where(eq(organizations.id, org.id));
+    const error = await expectError(await hit({ siteKey: site.siteKey, type: "visit" }), 403, "forbidden");
+    expect(error.message).toMatch(/terminated/);
+    expect((await statsOf(site.id)).map((r) => r.visits)).toEqual([1]);
   });
 
   it("refuses a blocked IP address of the site's workspace (403), and writes nothing", async () => {
