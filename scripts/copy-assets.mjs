@@ -1,5 +1,6 @@
-// Builds the static assets the pages link to. htmx comes from its npm package
-// (no CDN; the version package-lock.json pins). Every asset the layout links is
+// Builds the static assets the pages link to. htmx and uqr (the QR code of
+// two-factor enrollment, drawn in the browser so the Worker does not carry
+// it) come from their npm packages (no CDN; the versions package-lock.json pins). Every asset the layout links is
 // also written under a content-hashed name to public/build/, which
 // public/_headers lets browsers cache for a year: a change is a new URL, so a
 // long cache never serves a stale file. views/asset-urls.js (generated,
@@ -13,12 +14,15 @@ const require = createRequire(import.meta.url);
 const htmxDir = dirname(require.resolve("htmx.org/package.json"));
 mkdirSync("public/vendor", { recursive: true });
 copyFileSync(join(htmxDir, "dist/htmx.min.js"), "public/vendor/htmx.min.js");
+// uqr exports no package.json; its entry for require() sits beside the ES module.
+copyFileSync(join(dirname(require.resolve("uqr")), "index.mjs"), "public/vendor/uqr.mjs");
 
 /** Asset key (as the layout names it) → source file. Keep in step with views/asset-urls.d.ts. */
 const SOURCES = {
   "app.css": "public/css/app.css",
   "app.js": "public/js/app.js",
   "htmx.min.js": "public/vendor/htmx.min.js",
+  "uqr.mjs": "public/vendor/uqr.mjs",
   "favicon.svg": "public/favicon.svg",
 };
 

@@ -6,5 +6,6 @@ export declare const ASSET_URLS: {
   readonly "app.css": string;
   readonly "app.js": string;
   readonly "htmx.min.js": string;
+  readonly "uqr.mjs": string;
   readonly "favicon.svg": string;
 };

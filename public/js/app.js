@@ -126,3 +126,14 @@ document.addEventListener("DOMContentLoaded", () => {
 // Assistive technology hears that an element is waiting for the server.
 document.addEventListener("htmx:beforeRequest", (event) => event.detail.elt.setAttribute("aria-busy", "true"));
 document.addEventListener("htmx:afterRequest", (event) => event.detail.elt.removeAttribute("aria-busy"));
+
+// Two-factor enrollment: draw the authenticator link as a QR code. uqr is a
+// static asset the page names, so the Worker does not carry it; without
+// JavaScript the key printed under the code is entered by hand.
+for (const box of document.querySelectorAll("[data-otpauth][data-qr-module]")) {
+  import(box.dataset.qrModule)
+    .then(({ renderSVG }) => {
+      box.innerHTML = renderSVG(box.dataset.otpauth, { border: 1 });
+    })
+    .catch(() => box.remove());
+}

@@ -9,7 +9,8 @@ import { makeMetaSite, makeSite } from "../helpers/analytics";
 import { makeBlock, makeCampaign, makeLicenseKey } from "../helpers/analytics-modules";
 import { makeTag } from "../helpers/analytics-workspace";
 import { makeCompany, makePlan, makeService } from "../helpers/companies";
-import { api, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
+import { api, makeOperator, makeOrg, makeUser, PASSWORD, signIn, uniqueEmail } from "../helpers/fixtures";
+import { formOnPage, withCookies } from "../helpers/audit-scenarios.pages";
 import { insertGrant, makeChannelPartner, makeCustomerOrg } from "../helpers/partners";
 import { csrfFrom, formPost, page } from "../helpers/portal";
 import { duplicateIds, elements, hxActions, hxActionsInForms, hxPath, pageHtml, unlabelledControls } from "../helpers/ui";
@@ -240,6 +241,21 @@ describe("empty lists say what to do", () => {
 });
 
 describe("without JavaScript", () => {
+  it("two-factor enrollment names its authenticator link for the browser's QR code, and prints the key to type", async () => {
+    const user = await makeUser({ status: "pending_2fa", totpSecretEnc: null });
+    const login = await formOnPage("/login", "", "/login", "form");
+    const res = await formPost("/login", { email: user.email, password: PASSWORD }, login);
+    expect(res.headers.get("location")).toBe("/login/two-factor");
+    const html = await (await page("/login/two-factor", withCookies(login.cookie, res))).text();
+    const [qr] = await elements(html, ".qr");
+    // HTMLRewriter hands attribute values over as written, entities included.
+    const uri = new URL(qr!.attrs["data-otpauth"]!.replaceAll("&amp;", "&"));
+    expect(uri.protocol).toBe("otpauth:");
+    expect(qr!.attrs["data-qr-module"]).toMatch(/^\/build\/uqr\.[0-9a-f]{12}\.mjs$/);
+    const [key] = await elements(html, ".secret");
+    expect(key!.text.replace(/\s+/g, "")).toBe(uri.searchParams.get("secret"));
+  });
+
   it("deleting a user opens a confirmation page (the form is a GET there), and the page's own form posts", async () => {
     const w = await shared();
     const [form] = await elements(await pageHtml("/users", w.manager), "form[action$='/delete']");

@@ -61,6 +61,8 @@ export async function signIn(page, acct, { flow, shots = false } = {}) {
     // The key as shown, in groups of four; an authenticator ignores the spaces.
     acct.secret = (await main(page).locator(".secret").innerText()).replace(/\s+/g, "");
     assert.match(acct.secret, /^[A-Z2-7]{16,}$/, "the enrollment page shows a base32 key");
+    // The browser draws the QR code (public/js/app.js with the uqr asset): an SVG with modules in it.
+    await main(page).locator(".qr svg path").first().waitFor();
     if (shots) await checkPage(page, flow, "two-factor-enroll");
   }
   await main(page).getByLabel(enrolling ? "Code shown by your app" : "6-digit code from your authenticator app").fill(await freshCode(acct));
