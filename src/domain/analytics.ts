@@ -27,6 +27,22 @@ export function analyticsAccessTransition(action: "invite" | "revoke" | "accept"
   return current === "I" ? "Y" : null;
 }
 
+/** The AA states `action` applies to (analyticsAccessTransition as data, for the WHERE of a write that checks in SQL). */
+export const analyticsAccessSources = (action: "invite" | "revoke" | "accept"): AnalyticsAccess[] =>
+  ANALYTICS_ACCESS.filter((current) => analyticsAccessTransition(action, current) !== null);
+
+/** F-41: only an active account with analytics access (invited or granted) can be made owner. */
+export const OWNER_ELIGIBLE_STATUSES = ["active"] as const;
+export const OWNER_ELIGIBLE_ACCESS = ["I", "Y"] as const satisfies readonly AnalyticsAccess[];
+export const canBeMadeOwner = (u: { status: string; analyticsAccess: AnalyticsAccess }) =>
+  (OWNER_ELIGIBLE_STATUSES as readonly string[]).includes(u.status) && (OWNER_ELIGIBLE_ACCESS as readonly string[]).includes(u.analyticsAccess);
+
+/** F-42…F-44: site, meta-site and module levels are held by accounts with analytics access (invited or granted) that are not deactivated. */
+export const RIGHTS_HOLDER_ACCESS = ["I", "Y"] as const satisfies readonly AnalyticsAccess[];
+export const RIGHTLESS_STATUSES = ["deactivated"] as const;
+export const canHoldAnalyticsRights = (u: { analyticsAccess: AnalyticsAccess; status: string }) =>
+  (RIGHTS_HOLDER_ACCESS as readonly string[]).includes(u.analyticsAccess) && !(RIGHTLESS_STATUSES as readonly string[]).includes(u.status);
+
 // ---------------------------------------------------------------- sites and apps (F-42)
 
 /** Ascending: each level includes everything below it. */
@@ -125,7 +141,7 @@ export const canOwnerAction = (subject: AnalyticsSubject, _action: OwnerAction) 
  * granted) and are not owners; owners are not listed and cannot be given one.
  */
 export const listedInPermissionTables = (u: { analyticsOwner: boolean; analyticsAccess: AnalyticsAccess; status: string }) =>
-  !u.analyticsOwner && u.analyticsAccess !== "N" && u.status !== "deactivated";
+  !u.analyticsOwner && canHoldAnalyticsRights(u);
 
 // ---------------------------------------------------------------- modules (F-44)
 

@@ -82,6 +82,26 @@ export const grantorVerified = (g: GrantorFacts) => g.status === "active" && g.p
 const isChannelPartnerAccount = (t: TargetAccountFacts) => t.status === "active" && t.orgKind === "partner" && t.orgStatus === "active" && t.channelPartner;
 const isChannelPartnerOrg = (o: TargetOrgFacts) => o.kind === "partner" && o.status === "active" && o.channelPartner;
 
+// The same rules as SQL booleans, side by side with the code above (like grantHolds/grantHoldsSql), for
+// writes that check them as guards in their own batch instead of reading the facts first (issue 9).
+
+/** grantorVerified() over the account as stored now. */
+export const grantorVerifiedSql = (userId: string): SQL => sql`EXISTS (SELECT 1 FROM ${users} AS pa_grantor
+  JOIN ${organizations} AS pa_grantor_org ON pa_grantor_org.id = pa_grantor.org_id
+  WHERE pa_grantor.id = ${userId} AND pa_grantor.status = 'active' AND pa_grantor.privacy_accepted_at IS NOT NULL
+    AND pa_grantor.totp_secret_enc IS NOT NULL AND pa_grantor_org.status = 'active')`;
+
+/** firstFailingGrantCheck() passes for the target of the email mode (the grantor aside): a channel partner's account outside `grantorOrgId`. */
+export const channelPartnerAccountSql = (email: string, grantorOrgId: string): SQL => sql`EXISTS (SELECT 1 FROM ${users} AS pa_target
+  JOIN ${organizations} AS pa_target_org ON pa_target_org.id = pa_target.org_id
+  WHERE pa_target.email = ${email} AND pa_target.org_id <> ${grantorOrgId} AND pa_target.status = 'active'
+    AND pa_target_org.kind = 'partner' AND pa_target_org.status = 'active' AND pa_target_org.channel_partner = 1)`;
+
+/** firstFailingGrantCheck() passes for the organization mode's target (the grantor aside): a channel partner other than `grantorOrgId`. */
+export const channelPartnerOrgSql = (orgId: string, grantorOrgId: string): SQL => sql`EXISTS (SELECT 1 FROM ${organizations} AS pa_target_org
+  WHERE pa_target_org.id = ${orgId} AND pa_target_org.id <> ${grantorOrgId}
+    AND pa_target_org.kind = 'partner' AND pa_target_org.status = 'active' AND pa_target_org.channel_partner = 1)`;
+
 const failure = (code: GrantCheckCode, field?: GrantCheckFailure["field"]): GrantCheckFailure => ({ code, message: GRANT_CHECK_MESSAGES[code], ...(field ? { field } : {}) });
 
 /**

@@ -46,8 +46,11 @@ export const isOperator = (actor: { role: Role }) => actor.role === "operator";
  */
 export function canAdministerUser(actor: Subject, target: Subject): boolean {
   if (!can(actor, "managePortalUsers")) return false;
-  return isOperator(actor) || (actor.orgId === target.orgId && target.role !== "operator");
+  return isOperator(actor) || (actor.orgId === target.orgId && MANAGER_ADMINISTRABLE_ROLES.includes(target.role));
 }
+
+/** The roles of the accounts a Partner Manager administers (their organization's): never an operator's. */
+export const MANAGER_ADMINISTRABLE_ROLES: readonly Role[] = PORTAL_ROLES;
 
 /** F-50: Partner Managers read their organization's audit log; operators read every organization's. */
 export const canReadAuditLog = (actor: { role: Role }) => actor.role === "partner_manager" || isOperator(actor);
@@ -81,8 +84,12 @@ export function secondaryRolesAfterRoleChange(user: { purchaser: boolean; analyt
   return { purchaser, analyticsAdmin, removed };
 }
 
-/** Portal statuses the F-14 rule counts as "active": only an account that can sign in and act. */
-export const isActiveManager = (u: { role: Role; status: string }) => u.role === "partner_manager" && u.status === "active";
+/** What the F-14 rule counts as an "active" Partner Manager: only an account that can sign in and act (also used in SQL). */
+export const ACTIVE_MANAGER = { role: "partner_manager", status: "active" } as const;
+export const isActiveManager = (u: { role: Role; status: string }) => u.role === ACTIVE_MANAGER.role && u.status === ACTIVE_MANAGER.status;
+
+/** F-14 binds Partner Managers only; operators may remove an organization's last manager. */
+export const lastManagerRuleApplies = (actor: { role: Role }) => actor.role === "partner_manager";
 
 /**
  * F-14: a Partner Manager cannot demote or deactivate the last active Partner
@@ -98,7 +105,16 @@ export function breaksLastManagerRule(
   after: { role: Role; status: string },
   otherActiveManagers: number,
 ): boolean {
-  return actor.role === "partner_manager" && isActiveManager(before) && !isActiveManager(after) && otherActiveManagers === 0;
+  return lastManagerRuleApplies(actor) && isActiveManager(before) && !isActiveManager(after) && otherActiveManagers === 0;
+}
+
+/**
+ * Whether a change to `after` can break the F-14 rule at all, i.e. would if
+ * the target were an active manager with no other beside it. A batch then
+ * checks the real target and the other managers in SQL (lastManagerGuard).
+ */
+export function lastManagerRuleMayBind(actor: { role: Role }, after: { role: Role; status: string }): boolean {
+  return breaksLastManagerRule(actor, ACTIVE_MANAGER, after, 0);
 }
 
 export const LAST_MANAGER_MESSAGE =

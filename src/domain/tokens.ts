@@ -1,4 +1,5 @@
 // Lifetimes of single-use links and sign-in steps.
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 export const INVITATION_TTL_MS = 7 * 24 * 3_600_000; // F-03
 export const PASSWORD_RESET_TTL_MS = 3_600_000; // F-90
 export const CHALLENGE_TTL_SECONDS = 600; // F-07: the password step is valid for 10 minutes
@@ -12,3 +13,7 @@ export function linkState(link: { usedAt: number | null; expiresAt: number; revo
   if (link.expiresAt <= now) return "expired";
   return "usable";
 }
+
+/** linkState as SQL over a link's columns, for an audit entry written inside a batch. Keep the two alike. */
+export const linkStateSql = (link: { usedAt: SQLWrapper; expiresAt: SQLWrapper; revokedAt: SQLWrapper }, now: number): SQL =>
+  sql`CASE WHEN ${link.usedAt} IS NOT NULL THEN 'used' WHEN ${link.revokedAt} THEN 'revoked' WHEN ${link.expiresAt} <= ${now} THEN 'expired' ELSE 'usable' END`;

@@ -15,6 +15,8 @@ export const jsonIso = (column: SQL | SQLiteColumn) => sql`strftime('%Y-%m-%dT%H
 export function jsonObject(fields: Record<string, Field>): SQL {
   const parts = Object.entries(fields).map(([key, value]) => {
     if (typeof value === "boolean") return sql`${key}, json(${value ? "true" : "false"})`;
+    // D1 binds every JS number as REAL: 12 would come out as 12.0, where JSON.stringify writes 12.
+    if (typeof value === "number" && Number.isInteger(value)) return sql`${key}, CAST(${value} AS INTEGER)`;
     return sql`${key}, ${value}`;
   });
   return sql`json_object(${sql.join(parts, sql`, `)})`;

@@ -31,17 +31,18 @@ import type { Actor } from "../domain/actor";
 import type { AnalyticsAccess } from "../domain/analytics";
 import { grantHoldsSql } from "../domain/partner-access";
 import { isOperator, PORTAL_ROLES, type Role, type SecondaryRole } from "../domain/roles";
-import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
+import { jsonObject } from "../lib/sql-json";
 import { accessReviewReminderMail, accessReviewStartedMail } from "../../views/mail/access-review";
 import { revokeAnalytics } from "./analytics-access";
-import { auditInsert } from "./audit";
-import { outboxInsertSelect } from "./outbox";
+import { auditInsertSelect as auditEntrySelect } from "./audit";
+import { deliverSoon, outboxInsertSelect } from "./outbox";
 import { createRoleRequest } from "./role-requests";
 import { filledMail, slot } from "./sql-mail";
-import { deactivateUser } from "./user-admin";
+import { assertLastManagerRule, deactivateUser, deactivationStatements } from "./user-admin";
 import { changeUserRole } from "./users";
 
 // ---------------------------------------------------------------- input
@@ -177,6 +178,7 @@ function parseSnapshot(json: string): ReviewSnapshot {
 
 const REVIEW_NOT_FOUND = () => new AppError("NOT_FOUND", "Access review not found.");
 const ITEM_NOT_FOUND = () => new AppError("NOT_FOUND", "This user is not part of the access review.");
+const CHANGED_MEANWHILE = () => new AppError("CONFLICT", "This access review changed meanwhile. Reload and try again.");
 const NOT_OPEN = () => new AppError("CONFLICT", "This access review is completed. Start a new one to review again.");
 
 function assertCanRun(actor: Actor) {
@@ -257,6 +259,10 @@ function openedReviewStatements(deps: Deps, now: number, fresh: SQL) {
 const pendingItems = (reviewId: string) =>
   sql`${accessReviewItems.reviewId} = ${reviewId} AND ${accessReviewItems.decision} = 'pending'
     AND EXISTS (SELECT 1 FROM ${users} AS pending_user WHERE pending_user.id = ${accessReviewItems.userId})`;
+
+/** The review exists, belongs to the actor's organization and is open (the acting Partner Manager's scope). */
+const ownOpenReview = (actor: Actor, reviewId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${accessReviews} AS own_review WHERE own_review.id = ${reviewId} AND own_review.org_id = ${actor.orgId} AND own_review.status = 'open')`;
 
 const reviewIsOpen = (reviewId: string) => sql`EXISTS (SELECT 1 FROM ${accessReviews} AS open_review WHERE open_review.id = ${reviewId} AND open_review.status = 'open')`;
 
@@ -432,11 +438,6 @@ function toDetail(now: number, [[summary], items, grants, counts]: DetailRows): 
   };
 }
 
-async function loadDetail(deps: Deps, review: ReviewRef, userId?: string): Promise<ReviewDetail> {
-  const now = deps.now();
-  return toDetail(now, (await deps.db.batch(detailQueries(deps, review, now, userId))) as DetailRows);
-}
-
 /** A review the actor may read, found in the same round trip as its detail (operators read any organization's). */
 async function readDetail(deps: Deps, actor: Actor, reviewId: string, userId?: string): Promise<ReviewDetail> {
   assertCanRead(actor);
@@ -492,21 +493,29 @@ export async function getCurrentReview(deps: Deps, actor: Actor) {
  */
 export async function startReview(deps: Deps, actor: Actor): Promise<ReviewDetail> {
   assertCanRun(actor);
+  const now = deps.now();
+  const review = { id: newId(), orgId: actor.orgId, startedBy: actor.id, startedAt: now, dueAt: dueAt(now), status: "open" as const };
+  try {
+    // One round trip: a terminated organization aborts the batch, a second open review hits the partial unique index.
+    const [, , , , ...detail] = await deps.db.batch([
+      guardNot(deps.db, sql`NOT EXISTS (SELECT 1 FROM ${organizations} WHERE ${organizations.id} = ${actor.orgId} AND ${organizations.status} = 'active')`),
+      deps.db.insert(accessReviews).values(review),
+      ...openedReviewStatements(deps, now, sql`r.id = ${review.id}`),
+      ...detailQueries(deps, review, now),
+    ]);
+    return toDetail(now, detail as DetailRows);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw alreadyOpen();
+    if (!isGuardAbort(e)) throw e;
+  }
+  // The organization is not active (or changed meanwhile): the reads the check used to do explain it.
   const [[org], [open]] = await deps.db.batch([
     deps.db.select({ status: organizations.status }).from(organizations).where(eq(organizations.id, actor.orgId)),
     deps.db.select({ id: accessReviews.id }).from(accessReviews).where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "open"))),
   ]);
   if (!org || org.status !== "active") throw new AppError("CONFLICT", "This organization is terminated; its access can no longer be reviewed.");
   if (open) throw alreadyOpen();
-  const now = deps.now();
-  const review = { id: newId(), orgId: actor.orgId, startedBy: actor.id, startedAt: now, dueAt: dueAt(now), status: "open" as const };
-  try {
-    await deps.db.batch([deps.db.insert(accessReviews).values(review), ...openedReviewStatements(deps, now, sql`r.id = ${review.id}`)]);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw alreadyOpen();
-    throw e;
-  }
-  return loadDetail(deps, review);
+  throw new AppError("CONFLICT", "This organization changed meanwhile. Reload and try again.");
 }
 
 const alreadyOpen = () => new AppError("CONFLICT", "An access review of your organization is already open. Finish it before starting another.");
@@ -526,17 +535,95 @@ export interface DecideResult {
 const STORED_DECISION = { confirm: "confirmed", change: "changed", deactivate: "deactivated" } as const;
 
 /**
- * F-93: confirms, changes or deactivates one user of an open review. A change
- * or deactivation runs the owning service first — a refusal there (the last
- * active Partner Manager, F-14; deactivating oneself …) leaves the item as it
- * was — and only then is the decision recorded with its audit entry.
+ * F-93: confirms, changes or deactivates one user of an open review. A
+ * confirmation or a deactivation is one batch that checks and writes: the
+ * review (the actor's organization's, open), the item and its account are in
+ * the WHERE of the decision's compare-and-swap; a deactivation's writes come
+ * from the user-admin service (deactivationStatements), so its rules, audit
+ * entry and mail stay in one place and commit with the decision. A refused
+ * batch is explained by the reads the checks used to make.
  */
 export async function decide(deps: Deps, actor: Actor, reviewId: string, userId: string, input: DecideInput): Promise<DecideResult> {
-  const review = await findReview(deps, actor, reviewId, "act");
+  assertCanRun(actor);
+  // A change runs the services that own each part; deactivating oneself is refused by its service.
+  if (input.decision === "change" || (input.decision === "deactivate" && userId === actor.id)) return decideThroughServices(deps, actor, reviewId, userId, input);
+  const decision = STORED_DECISION[input.decision];
+  const review = { id: reviewId, orgId: actor.orgId };
+  const now = deps.now();
+  const mailId = newId();
+  const deactivation = input.decision === "deactivate" ? deactivationStatements(deps, actor, userId, mailId, "keep") : null;
+  const statements = [
+    // Deactivated elsewhere since the review started: nothing left to do but record it ("keep").
+    ...(deactivation?.statements ?? []),
+    ...decisionStatements(deps, actor, review, userId, decision, {}),
+    ...detailQueries(deps, review, now, userId),
+  ];
+  let results;
+  try {
+    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    const row = await decidableItem(deps, actor, reviewId, userId);
+    if (deactivation && row.status !== "deactivated") {
+      await assertLastManagerRule(deps, actor, { id: userId, orgId: actor.orgId, role: row.role!, status: row.status! }, { role: row.role!, status: "deactivated" });
+    }
+    throw new AppError("CONFLICT", "This access review changed meanwhile; the decision was not recorded. Reload and try again.");
+  }
+  if (deactivation) deliverSoon(deps, [mailId]);
+  const detail = toDetail(now, results.slice(-4) as unknown as DetailRows);
+  return { review: detail.review, item: detail.items[0]!, counts: detail.counts, removed: [], requested: [] };
+}
+
+/**
+ * The decision's compare-and-swap and its audit entry (ahead of it, reading
+ * the item as it was): the review is the actor's organization's and open, the
+ * item and its account exist; otherwise the batch aborts.
+ */
+function decisionStatements(deps: Deps, actor: Actor, review: { id: string; orgId: string }, userId: string, decision: Decision, changes: Record<string, unknown>) {
+  const decidedUser = sql`EXISTS (SELECT 1 FROM ${users} AS decided_user WHERE decided_user.id = ${userId} AND decided_user.org_id = ${review.orgId})`;
+  const item = and(eq(accessReviewItems.reviewId, review.id), eq(accessReviewItems.userId, userId), ownOpenReview(actor, review.id), decidedUser)!;
+  const extra = Object.entries(changes).map(([key, value]) => sql`, ${key}, json(${JSON.stringify(value)})`);
+  return [
+    auditEntrySelect(
+      deps,
+      {
+        actorId: actor.id,
+        orgId: review.orgId,
+        action: "access_review.decided",
+        targetType: "access_review",
+        targetId: review.id,
+        before: jsonObject({ userId, decision: accessReviewItems.decision }),
+        after: sql`json_object('userId', ${userId}, 'email', (SELECT email_of.email FROM ${users} AS email_of WHERE email_of.id = ${userId}), 'decision', ${decision}${sql.join(extra, sql``)})`,
+      },
+      sql`FROM ${accessReviewItems} WHERE ${item}`,
+    ),
+    deps.db.update(accessReviewItems).set({ decision, decidedBy: actor.id, decidedAt: deps.now() }).where(item),
+    guardChanged(deps.db),
+  ] as const;
+}
+
+/** The item the actor may decide on, read as the checks before a decision always did (403, 404, 409). */
+async function decidableItem(deps: Deps, actor: Actor, reviewId: string, userId: string) {
+  assertCanRun(actor);
+  // One round trip: the review is looked up in the actor's organization, so its items are that organization's.
+  const [[review], [row]] = await deps.db.batch([reviewQuery(deps, actor, reviewId), itemsQuery(deps, { id: reviewId, orgId: actor.orgId }, userId)]);
+  if (!review || !canReadAccessReview(actor, review.orgId)) throw REVIEW_NOT_FOUND();
   if (review.status !== "open") throw NOT_OPEN();
-  const [row] = await itemsQuery(deps, review, userId);
   if (!row) throw ITEM_NOT_FOUND();
   if (row.email === null) throw new AppError("NOT_FOUND", "This account was deleted since the review started; there is nothing left to decide.");
+  return row;
+}
+
+/**
+ * A decision through the services that own its parts: a change (role,
+ * analytics access, requests) and a refused self-deactivation. Each service
+ * runs first — a refusal there (the last active Partner Manager, F-14;
+ * deactivating oneself …) leaves the item as it was — and only then is the
+ * decision recorded with its audit entry.
+ */
+async function decideThroughServices(deps: Deps, actor: Actor, reviewId: string, userId: string, input: DecideInput): Promise<DecideResult> {
+  const row = await decidableItem(deps, actor, reviewId, userId);
+  const review = { id: reviewId, orgId: actor.orgId };
   const user = { name: row.name!, role: row.role!, purchaser: row.purchaser!, analyticsAccess: row.analyticsAccess!, analyticsAdmin: row.analyticsAdmin!, orgId: review.orgId };
 
   const removed: SecondaryRole[] = [];
@@ -561,55 +648,50 @@ export async function decide(deps: Deps, actor: Actor, reviewId: string, userId:
     if (removed.length) changes.removed = removed;
     if (requested.length) changes.requested = requested;
   } else if (input.decision === "deactivate" && row.status !== "deactivated") {
-    // Deactivated elsewhere since the review started: nothing left to do but record it.
     await deactivateUser(deps, actor, userId);
   }
 
-  const decision = STORED_DECISION[input.decision];
+  const now = deps.now();
+  let results;
   try {
-    await deps.db.batch([
-      deps.db
-        .update(accessReviewItems)
-        .set({ decision, decidedBy: actor.id, decidedAt: deps.now() })
-        .where(and(eq(accessReviewItems.reviewId, review.id), eq(accessReviewItems.userId, userId), reviewIsOpen(review.id))),
-      guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: review.orgId,
-        action: "access_review.decided",
-        targetType: "access_review",
-        targetId: review.id,
-        before: { userId, decision: row.decision },
-        after: { userId, email: row.email, decision, ...changes },
-      }),
-    ]);
+    results = await deps.db.batch([...decisionStatements(deps, actor, review, userId, STORED_DECISION[input.decision], changes), ...detailQueries(deps, review, now, userId)]);
   } catch (e) {
     if (isGuardAbort(e)) throw new AppError("CONFLICT", "This access review was completed meanwhile; the decision was not recorded.");
     throw e;
   }
-  const detail = await loadDetail(deps, review, userId);
+  const detail = toDetail(now, results.slice(-4) as unknown as DetailRows);
   return { review: detail.review, item: detail.items[0]!, counts: detail.counts, removed, requested };
 }
 
 /** F-93 "Confirm all remaining": every item still waiting is confirmed as it is, in one statement. */
 export async function confirmAllRemaining(deps: Deps, actor: Actor, reviewId: string) {
-  const review = await findReview(deps, actor, reviewId, "act");
-  if (review.status !== "open") throw NOT_OPEN();
+  assertCanRun(actor);
+  const review = { id: reviewId, orgId: actor.orgId };
   const now = deps.now();
   const remaining = countWhere(pendingItems(review.id));
-  const [, confirmed] = await deps.db.batch([
-    // Before the update, so it counts what the update is about to confirm; nothing to confirm, no entry.
-    auditInsertSelect(
-      deps,
-      { actorId: actor.id, orgId: review.orgId, action: "access_review.remaining_confirmed", targetId: review.id, after: sql`json_object('confirmed', ${remaining})` },
-      sql`${remaining} > 0 AND ${reviewIsOpen(review.id)}`,
-    ),
-    deps.db
-      .update(accessReviewItems)
-      .set({ decision: "confirmed", decidedBy: actor.id, decidedAt: now })
-      .where(and(pendingItems(review.id), reviewIsOpen(review.id))),
-  ]);
-  return { confirmed: confirmed.meta.changes, counts: toCounts(await countsQuery(deps, review.id)) };
+  try {
+    const [, , confirmed, counts] = await deps.db.batch([
+      // The review, in the actor's organization and open: otherwise the batch aborts and the read below explains why.
+      guardNot(deps.db, sql`NOT ${ownOpenReview(actor, review.id)}`),
+      // Before the update, so it counts what the update is about to confirm; nothing to confirm, no entry.
+      auditInsertSelect(
+        deps,
+        { actorId: actor.id, orgId: review.orgId, action: "access_review.remaining_confirmed", targetId: review.id, after: sql`json_object('confirmed', ${remaining})` },
+        sql`${remaining} > 0 AND ${reviewIsOpen(review.id)}`,
+      ),
+      deps.db
+        .update(accessReviewItems)
+        .set({ decision: "confirmed", decidedBy: actor.id, decidedAt: now })
+        .where(and(pendingItems(review.id), reviewIsOpen(review.id))),
+      countsQuery(deps, review.id),
+    ]);
+    return { confirmed: confirmed.meta.changes, counts: toCounts(counts) };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+  }
+  const found = await findReview(deps, actor, reviewId, "act");
+  if (found.status !== "open") throw NOT_OPEN();
+  throw CHANGED_MEANWHILE();
 }
 
 /**
@@ -617,21 +699,27 @@ export async function confirmAllRemaining(deps: Deps, actor: Actor, reviewId: st
  * carries the outcome counts, computed in the same batch as the change.
  */
 export async function completeReview(deps: Deps, actor: Actor, reviewId: string): Promise<ReviewDetail> {
-  const review = await findReview(deps, actor, reviewId, "act");
-  const counts = toCounts(await countsQuery(deps, review.id));
-  const problem = completionProblem(review, counts.pending);
-  if (problem) throw new AppError("CONFLICT", problem);
+  assertCanRun(actor);
+  const review = { id: reviewId, orgId: actor.orgId };
   const now = deps.now();
   const deleted = countWhere(
     sql`${accessReviewItems.reviewId} = ${review.id} AND ${accessReviewItems.decision} = 'pending'
       AND NOT EXISTS (SELECT 1 FROM ${users} AS gone WHERE gone.id = ${accessReviewItems.userId})`,
   );
   try {
-    await deps.db.batch([
+    // The compare-and-swap holds the whole check: the actor's organization, still open, nobody pending.
+    const [, , , ...detail] = await deps.db.batch([
       deps.db
         .update(accessReviews)
         .set({ status: "completed", completedAt: now, completedBy: actor.id })
-        .where(and(eq(accessReviews.id, review.id), eq(accessReviews.status, "open"), sql`NOT EXISTS (SELECT 1 FROM ${accessReviewItems} WHERE ${pendingItems(review.id)})`)),
+        .where(
+          and(
+            eq(accessReviews.id, review.id),
+            eq(accessReviews.orgId, review.orgId),
+            eq(accessReviews.status, "open"),
+            sql`NOT EXISTS (SELECT 1 FROM ${accessReviewItems} WHERE ${pendingItems(review.id)})`,
+          ),
+        ),
       guardChanged(deps.db),
       auditInsertSelect(
         deps,
@@ -646,14 +734,16 @@ export async function completeReview(deps: Deps, actor: Actor, reviewId: string)
         },
         sql`1`,
       ),
+      ...detailQueries(deps, review, now),
     ]);
+    return toDetail(now, detail as DetailRows);
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    const [now_] = await deps.db.select().from(accessReviews).where(eq(accessReviews.id, review.id));
-    const pending = toCounts(await countsQuery(deps, review.id)).pending;
-    throw new AppError("CONFLICT", completionProblem(now_ ?? review, pending) ?? "This access review changed meanwhile. Reload and try again.");
   }
-  return loadDetail(deps, review);
+  // Not found, already completed, or users still pending: the reads the check used to do explain it.
+  const found = await findReview(deps, actor, reviewId, "act");
+  const pending = toCounts(await countsQuery(deps, found.id)).pending;
+  throw new AppError("CONFLICT", completionProblem(found, pending) ?? "This access review changed meanwhile. Reload and try again.");
 }
 
 // ---------------------------------------------------------------- operators

@@ -3,7 +3,7 @@ import { and, count, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
-import { sessionsQuery, sessionSummaries } from "./sessions";
+import { prepareSession, sessionsQuery, sessionSummaries } from "./sessions";
 import type { Actor } from "../domain/actor";
 import { passwordProblem } from "../domain/password-policy";
 import { RECOVERY_CODE_COUNT } from "../domain/tokens";
@@ -51,10 +51,12 @@ export async function accountPage(deps: Deps, actor: Actor, currentSessionId: st
 }
 
 /**
- * Ends every other session (F-07): sessions minted before now die, and the
- * caller mints a fresh one for the current browser.
+ * Ends every other session (F-07): sessions minted before now die, and a
+ * fresh one for the current browser is minted in the same batch; the caller
+ * sets its cookie. The stored hash is read first (it never travels with the
+ * session), so this costs the session's round trip, that read and the batch.
  */
-export async function changePassword(deps: Deps, actor: Actor, input: z.infer<typeof ChangePasswordInput>) {
+export async function changePassword(deps: Deps, actor: Actor, input: z.infer<typeof ChangePasswordInput>, userAgent: string | null): Promise<{ secret: string }> {
   const user = await loadSelf(deps, actor);
   const pepper = deps.config.secret("PEPPER");
   if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, pepper))) {
@@ -64,16 +66,34 @@ export async function changePassword(deps: Deps, actor: Actor, input: z.infer<ty
   if (problem) throw validationError({ newPassword: problem });
   const now = deps.now();
   const mailId = newId();
+  // Minted at `now`: sessionsValidAfter = now ends only the sessions minted before it.
+  const session = await prepareSession(deps, user.id, userAgent);
   await deps.db.batch([
     deps.db.update(users).set({ passwordHash: await hashPassword(input.newPassword, pepper), sessionsValidAfter: now, updatedAt: now }).where(eq(users.id, user.id)),
     auditInsert(deps, { actorId: user.id, orgId: user.orgId, action: "user.password_changed", targetType: "user", targetId: user.id }),
     securityNoticeInsert(deps, user, "password_changed", undefined, mailId),
+    session.insert,
   ]);
+  await session.store();
   deliverSoon(deps, [mailId]);
+  return { secret: session.secret };
 }
 
 /** New recovery codes replace the old ones; a fresh TOTP code proves the authenticator is at hand. */
 export async function regenerateRecoveryCodes(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>): Promise<string[]> {
+  return (await regenerate(deps, actor, input, null)).codes;
+}
+
+/**
+ * The account page's twin: the new codes and the refreshed account page (as accountPage() gives it), read
+ * in the same batch as the write (after it), so the page re-renders without another round trip.
+ */
+export async function regenerateRecoveryCodesAndPage(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>, currentSessionId: string | undefined) {
+  const { codes, page } = await regenerate(deps, actor, input, { currentSessionId });
+  return { codes, page: page! };
+}
+
+async function regenerate(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>, withPage: { currentSessionId: string | undefined } | null) {
   const user = await loadSelf(deps, actor);
   const now = deps.now();
   const step = user.totpSecretEnc ? matchTotpStep(await decryptSecret(user.totpSecretEnc, deps.config.secret("TOTP_ENCRYPTION_KEY")), input.code, now) : null;
@@ -81,19 +101,34 @@ export async function regenerateRecoveryCodes(deps: Deps, actor: Actor, input: z
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   const hashes = await Promise.all(codes.map((c) => sha256Hex(normalizeRecoveryCode(c))));
   const mailId = newId();
+  let page: Awaited<ReturnType<typeof accountPage>> | undefined;
   try {
-    await deps.db.batch([
+    const writes = [
       deps.db.update(users).set({ totpLastStep: step, updatedAt: now }).where(and(eq(users.id, user.id), user.totpLastStep === null ? isNull(users.totpLastStep) : eq(users.totpLastStep, user.totpLastStep))),
       guardChanged(deps.db),
       deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),
       deps.db.insert(recoveryCodes).values(hashes.map((codeHash) => ({ userId: user.id, codeHash, createdAt: now }))),
       auditInsert(deps, { actorId: user.id, orgId: user.orgId, action: "user.recovery_codes_regenerated", targetType: "user", targetId: user.id }),
       securityNoticeInsert(deps, user, "recovery_codes_regenerated", undefined, mailId),
-    ]);
+    ] as const;
+    if (withPage) {
+      const results = await deps.db.batch([
+        ...writes,
+        deps.db.select().from(users).where(eq(users.id, actor.id)),
+        deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
+        sessionsQuery(deps, actor),
+      ]);
+      const [after] = results[6];
+      const [left] = results[7];
+      if (!after) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
+      page = { user: toPublicUser(after), recoveryCodesLeft: left?.n ?? 0, sessions: sessionSummaries(results[8], withPage.currentSessionId) };
+    } else {
+      await deps.db.batch(writes);
+    }
   } catch (e) {
     if (isGuardAbort(e)) throw validationError({ code: "That code is not valid or was already used." });
     throw e;
   }
   deliverSoon(deps, [mailId]);
-  return codes;
+  return { codes, page };
 }

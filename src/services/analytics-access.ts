@@ -3,19 +3,29 @@
 // user accepts while signed in, and owners make other users owner. Every
 // change is a compare-and-swap on the user row, committed with its audit entry
 // and mail in one batch.
-import { and, count, eq, ne, sql } from "drizzle-orm";
+import { and, count, eq, exists, inArray, ne, notExists, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import * as z from "zod";
 import { organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
-import { analyticsAccessTransition, canAdministerAnalyticsAccess } from "../domain/analytics";
+import {
+  analyticsAccessSources,
+  analyticsAccessTransition,
+  canAdministerAnalyticsAccess,
+  canBeMadeOwner,
+  OWNER_ELIGIBLE_ACCESS,
+  OWNER_ELIGIBLE_STATUSES,
+} from "../domain/analytics";
 import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { analyticsInvitationMail, analyticsOwnerMail, analyticsRevokedMail } from "../../views/mail/analytics-access";
+import { jsonBool, jsonObject } from "../lib/sql-json";
 import { requireOwner } from "./analytics-context";
-import { auditInsert } from "./audit";
-import { deliverSoon, mailInsert } from "./outbox";
+import { auditInsertSelect } from "./audit";
+import { deliverSoon, outboxInsertSelect } from "./outbox";
+import { filledMail, slot } from "./sql-mail";
 import { toPublicUser } from "./user-shape";
 import { listManagers } from "./users";
 
@@ -42,18 +52,13 @@ const stillOwnerGuard = (deps: Deps, userId: string) =>
     sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.status} = 'active' AND ${users.analyticsAccess} = 'Y' AND ${users.analyticsOwner} = 1)`,
   );
 
-const audit = (deps: Deps, actor: Actor, target: UserRow, action: string, before: unknown, after: unknown) =>
-  auditInsert(deps, { actorId: actor.id, orgId: target.orgId, action, targetType: "user", targetId: target.id, before, after });
-
 /**
  * The target of an AAA action: authorization first (403 whoever the target
  * is), then the user looked up inside the actor's organization, so another
  * organization's id is simply not found (404).
  */
 async function findForAnalyticsAdmin(deps: Deps, actor: Actor, userId: string) {
-  if (!canAdministerAnalyticsAccess(actor, actor.orgId, actor.orgId)) {
-    throw new AppError("FORBIDDEN", "Only an Analytics Administrator of this organization can invite users to Analytics or revoke their access.");
-  }
+  requireAnalyticsAdmin(actor);
   const [row] = await deps.db
     .select({ user: users, orgName: organizations.name })
     .from(users)
@@ -63,38 +68,98 @@ async function findForAnalyticsAdmin(deps: Deps, actor: Actor, userId: string) {
   return row;
 }
 
+/** 403 unless the caller is an Analytics Administrator: no I/O, whoever the target is. */
+function requireAnalyticsAdmin(actor: Actor) {
+  if (!canAdministerAnalyticsAccess(actor, actor.orgId, actor.orgId)) {
+    throw new AppError("FORBIDDEN", "Only an Analytics Administrator of this organization can invite users to Analytics or revoke their access.");
+  }
+}
+
+/** SQL: the user `userId` of the caller's organization (tenant scope). */
+const orgUser = (actor: Actor, userId: string) => and(eq(users.id, userId), eq(users.orgId, actor.orgId))!;
+
+/** SQL: the AA state `action` leads to from the row's (analyticsAccessTransition over the states it applies to). */
+function accessAfter(action: "invite" | "revoke" | "accept"): SQL {
+  const cases = analyticsAccessSources(action).map((from) => sql`WHEN ${from} THEN ${analyticsAccessTransition(action, from)}`);
+  return sql`(CASE ${users.analyticsAccess} ${sql.join(cases, sql` `)} END)`;
+}
+
+/** SQL: the row's AA state is one `action` applies to. */
+const accessAllows = (action: "invite" | "revoke" | "accept") => inArray(users.analyticsAccess, analyticsAccessSources(action));
+
+/**
+ * Slot names unique to one request: a value people typed (a name) that is
+ * filled first cannot contain the slot of one filled after it.
+ */
+const requestSlots = <K extends string>(...keys: K[]) => {
+  const tag = newId();
+  return Object.fromEntries(keys.map((k) => [k, `${k}_${tag}`])) as Record<K, string>;
+};
+
 /**
  * F-23: AA becomes I and the user gets a mail explaining how to activate.
  * Inviting someone already invited sends a fresh mail; an AAA may invite
- * themselves (AAA alone gives no access, F-22).
+ * themselves (AAA alone gives no access, F-22). One batch reads the state it
+ * replaces, writes the audit entry and mail from the row, and swaps it.
  */
 export async function inviteToAnalytics(deps: Deps, actor: Actor, userId: string) {
-  const { user, orgName } = await findForAnalyticsAdmin(deps, actor, userId);
-  if (user.status !== "active") {
-    throw new AppError("CONFLICT", "Only active accounts can be invited to Analytics: this user has not finished activating, or is deactivated.");
-  }
-  const next = analyticsAccessTransition("invite", user.analyticsAccess);
-  if (!next) throw new AppError("CONFLICT", "This user already has analytics access.");
-  const resent = user.analyticsAccess === "I";
+  requireAnalyticsAdmin(actor);
+  const db = deps.db;
+  const target = and(orgUser(actor, userId), eq(users.status, "active"), accessAllows("invite"));
   const mailId = newId();
-  const mail = analyticsInvitationMail({ appName: deps.config.appName, name: user.name, inviter: actor.name, orgName, origin: deps.config.origin, resent });
+  const slots = requestSlots("org", "name");
+  type Variant = { audit: ReturnType<typeof auditInsertSelect>; mail: ReturnType<typeof outboxInsertSelect> };
+  // The invitation and the reminder: the row's state picks one of each (a first invitation comes from N, a resend from I).
+  const [first, reminder] = [false, true].map((resent) => {
+    const state = resent ? eq(users.analyticsAccess, "I") : ne(users.analyticsAccess, "I");
+    const template = analyticsInvitationMail({ appName: deps.config.appName, name: slot(slots.name), inviter: actor.name, orgName: slot(slots.org), origin: deps.config.origin, resent });
+    return {
+      audit: auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: sql`${users.orgId}`,
+          action: resent ? "analytics.invitation_resent" : "analytics.invited",
+          targetType: "user",
+          targetId: userId,
+          before: jsonObject({ analyticsAccess: users.analyticsAccess }),
+          after: jsonObject({ analyticsAccess: accessAfter("invite") }),
+        },
+        sql`FROM ${users} WHERE ${target} AND ${state}`,
+      ),
+      mail: outboxInsertSelect(
+        deps,
+        { id: mailId, to: sql`${users.email}`, ...filledMail(template, [[slots.org, sql`${organizations.name}`], [slots.name, sql`${users.name}`]]) },
+        sql`FROM ${users} JOIN ${organizations} ON ${organizations.id} = ${users.orgId} WHERE ${target} AND ${state}`,
+      ),
+    };
+  }) as [Variant, Variant];
   try {
-    const [[updated]] = await deps.db.batch([
-      deps.db
-        .update(users)
-        .set({ analyticsAccess: next, updatedAt: deps.now() })
-        .where(and(eq(users.id, user.id), eq(users.status, "active"), eq(users.analyticsAccess, user.analyticsAccess)))
-        .returning(),
-      guardChanged(deps.db),
-      audit(deps, actor, user, resent ? "analytics.invitation_resent" : "analytics.invited", { analyticsAccess: user.analyticsAccess }, { analyticsAccess: next }),
-      mailInsert(deps, user.email, mail, mailId),
+    const [[before], , , , , [updated]] = await db.batch([
+      db.select({ analyticsAccess: users.analyticsAccess }).from(users).where(orgUser(actor, userId)),
+      first.audit,
+      first.mail,
+      reminder.audit,
+      reminder.mail,
+      db.update(users).set({ analyticsAccess: accessAfter("invite"), updatedAt: deps.now() }).where(target).returning(),
+      guardChanged(db),
     ]);
     deliverSoon(deps, [mailId]);
-    return { user: toPublicUser(updated!), resent };
+    return { user: toPublicUser(updated!), resent: before!.analyticsAccess === "I" };
   } catch (e) {
-    if (isGuardAbort(e)) throw CHANGED_MEANWHILE();
+    if (isGuardAbort(e)) throw await inviteRefusal(deps, actor, userId);
     throw e;
   }
+}
+
+/** Why an invitation did not go through: the checks the batch made, read again and put in words. */
+async function inviteRefusal(deps: Deps, actor: Actor, userId: string) {
+  const { user } = await findForAnalyticsAdmin(deps, actor, userId);
+  if (user.status !== "active") {
+    return new AppError("CONFLICT", "Only active accounts can be invited to Analytics: this user has not finished activating, or is deactivated.");
+  }
+  if (!analyticsAccessTransition("invite", user.analyticsAccess)) return new AppError("CONFLICT", "This user already has analytics access.");
+  return CHANGED_MEANWHILE();
 }
 
 /**
@@ -103,40 +168,49 @@ export async function inviteToAnalytics(deps: Deps, actor: Actor, userId: string
  * Site and module permissions stay: they grant nothing without access.
  */
 export async function revokeAnalytics(deps: Deps, actor: Actor, userId: string) {
-  const { user } = await findForAnalyticsAdmin(deps, actor, userId);
-  const next = analyticsAccessTransition("revoke", user.analyticsAccess);
-  if (!next) throw new AppError("CONFLICT", "This user has no analytics access to revoke.");
+  requireAnalyticsAdmin(actor);
+  const db = deps.db;
+  const target = and(orgUser(actor, userId), accessAllows("revoke"));
   const mailId = newId();
+  const slots = requestSlots("name");
+  const template = analyticsRevokedMail({ appName: deps.config.appName, name: slot(slots.name), by: actor.name });
   try {
-    const [[updated]] = await deps.db.batch([
-      deps.db
-        .update(users)
-        .set({ analyticsAccess: next, analyticsOwner: false, updatedAt: deps.now() })
-        .where(and(eq(users.id, user.id), eq(users.analyticsAccess, user.analyticsAccess)))
-        .returning(),
-      guardChanged(deps.db),
-      audit(
+    const [, , [updated]] = await db.batch([
+      auditInsertSelect(
         deps,
-        actor,
-        user,
-        "analytics.access_revoked",
-        { analyticsAccess: user.analyticsAccess, analyticsOwner: user.analyticsOwner },
-        { analyticsAccess: next, analyticsOwner: false },
+        {
+          actorId: actor.id,
+          orgId: sql`${users.orgId}`,
+          action: "analytics.access_revoked",
+          targetType: "user",
+          targetId: userId,
+          before: jsonObject({ analyticsAccess: users.analyticsAccess, analyticsOwner: jsonBool(users.analyticsOwner) }),
+          after: jsonObject({ analyticsAccess: accessAfter("revoke"), analyticsOwner: false }),
+        },
+        sql`FROM ${users} WHERE ${target}`,
       ),
-      mailInsert(deps, user.email, analyticsRevokedMail({ appName: deps.config.appName, name: user.name, by: actor.name }), mailId),
+      outboxInsertSelect(deps, { id: mailId, to: sql`${users.email}`, ...filledMail(template, [[slots.name, sql`${users.name}`]]) }, sql`FROM ${users} WHERE ${target}`),
+      db.update(users).set({ analyticsAccess: accessAfter("revoke"), analyticsOwner: false, updatedAt: deps.now() }).where(target).returning(),
+      guardChanged(db),
     ]);
     deliverSoon(deps, [mailId]);
     return { user: toPublicUser(updated!) };
   } catch (e) {
-    if (isGuardAbort(e)) throw CHANGED_MEANWHILE();
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    const { user } = await findForAnalyticsAdmin(deps, actor, userId);
+    if (!analyticsAccessTransition("revoke", user.analyticsAccess)) throw new AppError("CONFLICT", "This user has no analytics access to revoke.");
+    throw CHANGED_MEANWHILE();
   }
 }
+
+const INVITATION_CLOSED = () => new AppError("CONFLICT", "Your invitation is no longer open. Reload the page.");
 
 /**
  * F-23: the invited user (signed in, so 2FA is done) accepts: AA I → Y. The
  * first user to accept in a workspace without an active owner becomes its
- * owner (F-41), so every workspace can be administered from inside.
+ * owner (F-41), so every workspace can be administered from inside. The
+ * batch decides that itself: two first acceptances at once commit one after
+ * the other, and the second sees the first's owner.
  */
 export async function acceptAnalyticsInvitation(deps: Deps, actor: Actor) {
   if (!analyticsAccessTransition("accept", actor.analyticsAccess)) {
@@ -145,42 +219,55 @@ export async function acceptAnalyticsInvitation(deps: Deps, actor: Actor) {
       actor.analyticsAccess === "Y" ? "You already have analytics access." : "You have no analytics invitation. Ask your Analytics Administrator to invite you.",
     );
   }
-  // Two first acceptances at once: the owner guard lets only one bootstrap; the other retries as a plain accept.
-  for (let attempt = 0; ; attempt++) {
-    const [me] = await deps.db.select().from(users).where(eq(users.id, actor.id));
-    if (!me || me.status !== "active" || me.analyticsAccess !== "I") throw new AppError("CONFLICT", "Your invitation is no longer open. Reload the page.");
-    const [owners] = await deps.db.select({ n: count() }).from(users).where(and(activeOwnerOf(me.orgId), ne(users.id, me.id)));
-    const bootstrap = !me.analyticsOwner && (owners?.n ?? 0) === 0 && attempt === 0;
-    const owner = me.analyticsOwner || bootstrap;
-    try {
-      const [[updated]] = await deps.db.batch([
-        deps.db
-          .update(users)
-          .set({ analyticsAccess: "Y", analyticsOwner: owner, updatedAt: deps.now() })
-          .where(and(eq(users.id, me.id), eq(users.status, "active"), eq(users.analyticsAccess, "I"), eq(users.analyticsOwner, me.analyticsOwner)))
-          .returning(),
-        guardChanged(deps.db),
-        // A bootstrap holds only while nobody else became an active owner meanwhile.
-        ...(bootstrap
-          ? [guardNot(deps.db, sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.orgId} = ${me.orgId} AND ${users.id} <> ${me.id} AND ${users.status} = 'active' AND ${users.analyticsAccess} = 'Y' AND ${users.analyticsOwner} = 1)`)]
-          : []),
-        auditInsert(deps, {
-          actorId: me.id,
-          orgId: me.orgId,
-          action: "analytics.accepted",
-          targetType: "user",
-          targetId: me.id,
-          before: { analyticsAccess: "I", analyticsOwner: me.analyticsOwner },
-          after: { analyticsAccess: "Y", analyticsOwner: owner, ...(bootstrap ? { ownerBootstrap: true } : {}) },
-        }),
-      ]);
-      const message = bootstrap
-        ? "Analytics access activated. Nobody owned your organization's analytics workspace yet, so you are now its owner: you can add sites and give other users permissions."
-        : "Analytics access activated.";
-      return { user: toPublicUser(updated!), becameOwner: bootstrap, message };
-    } catch (e) {
-      if (!isGuardAbort(e) || attempt > 0) throw isGuardAbort(e) ? CHANGED_MEANWHILE() : e;
-    }
+  const db = deps.db;
+  const me = and(eq(users.id, actor.id), eq(users.status, "active"), accessAllows("accept"));
+  const other = alias(users, "other_owner");
+  const anotherOwner = exists(
+    db
+      .select({ one: sql`1` })
+      .from(other)
+      .where(and(eq(other.orgId, users.orgId), ne(other.id, users.id), eq(other.status, "active"), eq(other.analyticsAccess, "Y"), eq(other.analyticsOwner, true))),
+  );
+  // Bootstrap: not an owner yet, and nobody else of the organization is an active owner.
+  const bootstrap = sql`(NOT ${users.analyticsOwner} AND NOT ${anotherOwner})`;
+  const acceptedAudit = (asBootstrap: boolean) =>
+    auditInsertSelect(
+      deps,
+      {
+        actorId: sql`${users.id}`,
+        orgId: sql`${users.orgId}`,
+        action: "analytics.accepted",
+        targetType: "user",
+        targetId: sql`${users.id}`,
+        before: jsonObject({ analyticsAccess: users.analyticsAccess, analyticsOwner: jsonBool(users.analyticsOwner) }),
+        after: asBootstrap
+          ? jsonObject({ analyticsAccess: accessAfter("accept"), analyticsOwner: true, ownerBootstrap: true })
+          : jsonObject({ analyticsAccess: accessAfter("accept"), analyticsOwner: jsonBool(users.analyticsOwner) }),
+      },
+      sql`FROM ${users} WHERE ${me} AND ${asBootstrap ? bootstrap : sql`NOT ${bootstrap}`}`,
+    );
+  try {
+    const [[before], , , [updated]] = await db.batch([
+      db.select({ analyticsOwner: users.analyticsOwner }).from(users).where(eq(users.id, actor.id)),
+      acceptedAudit(false),
+      acceptedAudit(true),
+      db
+        .update(users)
+        .set({ analyticsAccess: accessAfter("accept"), analyticsOwner: sql`(${users.analyticsOwner} OR ${bootstrap})`, updatedAt: deps.now() })
+        .where(me)
+        .returning(),
+      guardChanged(db),
+    ]);
+    const becameOwner = !before!.analyticsOwner && updated!.analyticsOwner;
+    const message = becameOwner
+      ? "Analytics access activated. Nobody owned your organization's analytics workspace yet, so you are now its owner: you can add sites and give other users permissions."
+      : "Analytics access activated.";
+    return { user: toPublicUser(updated!), becameOwner, message };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    const [row] = await db.select().from(users).where(eq(users.id, actor.id));
+    if (!row || row.status !== "active" || !analyticsAccessTransition("accept", row.analyticsAccess)) throw INVITATION_CLOSED();
+    throw CHANGED_MEANWHILE();
   }
 }
 
@@ -188,52 +275,74 @@ export const SetOwnerInput = z.strictObject({ owner: z.boolean({ error: "Send ow
 
 export const LAST_OWNER_MESSAGE = "This is the last active owner of the analytics workspace. Make another user owner first.";
 
+/** SQL: the row can be made owner (canBeMadeOwner). */
+const ownerEligible = () => and(inArray(users.status, [...OWNER_ELIGIBLE_STATUSES]), inArray(users.analyticsAccess, [...OWNER_ELIGIBLE_ACCESS]))!;
+
 /**
  * F-41: an owner makes another user owner or removes that. The target is an
  * active account of the same organization with analytics access (invited or
  * granted). The workspace never loses its last active owner, also when two
- * owners remove each other at the same moment (commit-time guards).
+ * owners remove each other at the same moment (commit-time guards). Asking
+ * for what already holds changes nothing (changed: false).
  */
 export async function setAnalyticsOwner(deps: Deps, actor: Actor, userId: string, input: z.infer<typeof SetOwnerInput>) {
   requireOwner(actor, "make another user owner or remove that");
-  const [user] = await deps.db.select().from(users).where(and(eq(users.id, userId), eq(users.orgId, actor.orgId)));
-  if (!user) throw NOT_FOUND();
-  if (user.status !== "active" || user.analyticsAccess === "N") {
-    throw new AppError("CONFLICT", "Only active users with analytics access (invited or granted) can be owners.");
-  }
-  if (user.analyticsOwner === input.owner) return { user: toPublicUser(user), changed: false };
-
-  if (!input.owner) {
-    const [others] = await deps.db.select({ n: count() }).from(users).where(and(activeOwnerOf(actor.orgId), ne(users.id, user.id)));
-    if ((others?.n ?? 0) === 0) throw new AppError("CONFLICT", LAST_OWNER_MESSAGE);
-  }
+  const db = deps.db;
+  const target = and(orgUser(actor, userId), ownerEligible());
+  const changing = and(target, ne(users.analyticsOwner, input.owner));
   const mailId = newId();
-  const mail = analyticsOwnerMail({ appName: deps.config.appName, name: user.name, by: user.id === actor.id ? "You" : actor.name, owner: input.owner, origin: deps.config.origin });
+  const slots = requestSlots("name");
+  const template = analyticsOwnerMail({
+    appName: deps.config.appName,
+    name: slot(slots.name),
+    by: userId === actor.id ? "You" : actor.name,
+    owner: input.owner,
+    origin: deps.config.origin,
+  });
   try {
-    const [, [updated]] = await deps.db.batch([
+    const results = await db.batch([
       stillOwnerGuard(deps, actor.id),
-      deps.db
-        .update(users)
-        .set({ analyticsOwner: input.owner, updatedAt: deps.now() })
-        .where(and(eq(users.id, user.id), eq(users.status, "active"), eq(users.analyticsAccess, user.analyticsAccess), eq(users.analyticsOwner, user.analyticsOwner)))
-        .returning(),
-      guardChanged(deps.db),
+      guardNot(db, notExists(db.select({ one: sql`1` }).from(users).where(target))),
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: sql`${users.orgId}`,
+          action: input.owner ? "analytics.owner_granted" : "analytics.owner_removed",
+          targetType: "user",
+          targetId: userId,
+          before: jsonObject({ analyticsOwner: jsonBool(users.analyticsOwner) }),
+          after: { analyticsOwner: input.owner },
+        },
+        sql`FROM ${users} WHERE ${changing}`,
+      ),
+      outboxInsertSelect(deps, { id: mailId, to: sql`${users.email}`, ...filledMail(template, [[slots.name, sql`${users.name}`]]) }, sql`FROM ${users} WHERE ${changing}`),
+      db.update(users).set({ analyticsOwner: input.owner, updatedAt: deps.now() }).where(changing).returning({ id: users.id }),
       ...(input.owner ? [] : [lastOwnerGuard(deps, actor.orgId)]),
-      audit(deps, actor, user, input.owner ? "analytics.owner_granted" : "analytics.owner_removed", { analyticsOwner: user.analyticsOwner }, { analyticsOwner: input.owner }),
-      mailInsert(deps, user.email, mail, mailId),
+      db.select().from(users).where(orgUser(actor, userId)),
     ]);
-    deliverSoon(deps, [mailId]);
-    return { user: toPublicUser(updated!), changed: true };
+    const changed = (results[4] as { id: string }[]).length > 0;
+    const [user] = results.at(-1) as UserRow[];
+    if (changed) deliverSoon(deps, [mailId]);
+    return { user: toPublicUser(user!), changed };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    if (!input.owner) {
-      const [left] = await deps.db.select({ n: count() }).from(users).where(activeOwnerOf(actor.orgId));
-      if ((left?.n ?? 0) <= 1) throw new AppError("CONFLICT", LAST_OWNER_MESSAGE);
-    }
-    throw new AppError("CONFLICT", "The owners changed meanwhile. Reload and try again.");
+    return ownerRefusal(deps, actor, userId, input);
   }
 }
 
+/** Why an owner change did not go through, read again with the checks in words; what already holds answers as before (changed: false). */
+async function ownerRefusal(deps: Deps, actor: Actor, userId: string, input: z.infer<typeof SetOwnerInput>) {
+  const [[user], [others]] = await deps.db.batch([
+    deps.db.select().from(users).where(orgUser(actor, userId)),
+    deps.db.select({ n: count() }).from(users).where(and(activeOwnerOf(actor.orgId), ne(users.id, userId))),
+  ]);
+  if (!user) throw NOT_FOUND();
+  if (!canBeMadeOwner(user)) throw new AppError("CONFLICT", "Only active users with analytics access (invited or granted) can be owners.");
+  if (user.analyticsOwner === input.owner) return { user: toPublicUser(user), changed: false };
+  if (!input.owner && (others?.n ?? 0) === 0) throw new AppError("CONFLICT", LAST_OWNER_MESSAGE);
+  throw new AppError("CONFLICT", "The owners changed meanwhile. Reload and try again.");
+}
 
 /**
  * F-23 page: what an invited user accepts (their organization), or — with no

@@ -1,12 +1,17 @@
 // F-44 Billing: the workspace's billing details. Read-only sees them, Full
 // changes them; each change is audited with what it was before.
+import { sql } from "drizzle-orm";
 import * as z from "zod";
+import { analyticsSettings } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { emailSchema, normalizeEmail } from "../domain/email";
+import { guardNot, isGuardAbort } from "../lib/batch";
+import { AppError } from "../lib/errors";
+import { jsonObject } from "../lib/sql-json";
 import { requireModule } from "./analytics-context";
-import { settingsOf, upsertSettings, type SettingsRow } from "./analytics-settings";
-import { auditInsert } from "./audit";
+import { settingsOf, settingsRowFrom, upsertSettings, type SettingsRow } from "./analytics-settings";
+import { auditInsertSelect } from "./audit";
 
 const required = (what: string, max: number) =>
   z.string({ error: `Enter ${what}.` }).trim().min(1, `Enter ${what}.`).max(max, `Use at most ${max} characters.`);
@@ -42,12 +47,36 @@ export async function getBilling(deps: Deps, actor: Actor) {
 
 export async function updateBilling(deps: Deps, actor: Actor, input: BillingInput) {
   requireModule(actor, "billing", "write");
-  const before = toBilling(await settingsOf(deps, actor.orgId));
   const after: Billing = { billingName: input.billingName, billingEmail: input.billingEmail, billingAddress: input.billingAddress, vatId: input.vatId ?? null };
-  if (JSON.stringify(before) === JSON.stringify(after)) return { billing: before };
-  const [[row]] = await deps.db.batch([
-    upsertSettings(deps.db, actor.orgId, after, deps.now()),
-    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.billing.changed", targetType: "analytics_settings", targetId: actor.orgId, before, after }),
-  ]);
-  return { billing: toBilling(row ?? null) };
+  const s = analyticsSettings;
+  try {
+    // The audit row reads the details before the upsert, in the same batch: no read first.
+    const [, , [row]] = await deps.db.batch([
+      // Nothing to change: the batch stops, and the details are answered as they are (below).
+      guardNot(
+        deps.db,
+        sql`EXISTS (SELECT 1 ${settingsRowFrom(actor.orgId)} WHERE ${s.billingName} IS ${after.billingName} AND ${s.billingEmail} IS ${after.billingEmail} AND ${s.billingAddress} IS ${after.billingAddress} AND ${s.vatId} IS ${after.vatId})`,
+      ),
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.billing.changed",
+          targetType: "analytics_settings",
+          targetId: actor.orgId,
+          before: jsonObject({ billingName: s.billingName, billingEmail: s.billingEmail, billingAddress: s.billingAddress, vatId: s.vatId }),
+          after,
+        },
+        settingsRowFrom(actor.orgId),
+      ),
+      upsertSettings(deps.db, actor.orgId, after, deps.now()),
+    ]);
+    return { billing: toBilling(row ?? null) };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    const before = toBilling(await settingsOf(deps, actor.orgId));
+    if (JSON.stringify(before) === JSON.stringify(after)) return { billing: before };
+    throw new AppError("CONFLICT", "The billing details were changed meanwhile. Reload and try again.");
+  }
 }

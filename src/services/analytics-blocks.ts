@@ -9,7 +9,7 @@ import { analyticsBlocks, analyticsDailyStats, analyticsSites, users } from "../
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { BLOCK_KINDS, BLOCK_KIND_LABELS, canonicalIp, CLIENT_ID_PATTERN, isDay } from "../domain/analytics-features";
-import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
@@ -180,39 +180,43 @@ export async function blocksPage(deps: Deps, actor: Actor, input: ListBlocksInpu
 
 /**
  * Deletes a site's daily aggregates from `from` to `to` (both included) and
- * answers how many day rows went. The count is taken first and the batch
- * aborts unless the delete removed exactly that many, so the audited count is
- * the deleted one even while collection keeps writing; a lost race is retried.
+ * answers how many day rows went. Count, audit and delete run in one batch,
+ * which D1 runs as one transaction, so the audited count is the deleted one
+ * even while collection keeps writing.
  */
 export async function deleteSiteData(deps: Deps, actor: Actor, siteId: string, input: DeleteDataInput) {
   requireModule(actor, "product_admin", "write");
-  const [site] = await deps.db
-    .select({ id: analyticsSites.id, name: analyticsSites.name })
-    .from(analyticsSites)
-    .where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId)))
-    .limit(1);
-  if (!site) throw new AppError("NOT_FOUND", "Site or app not found.");
-  const inRange = and(eq(analyticsDailyStats.siteId, site.id), gte(analyticsDailyStats.day, input.from), lte(analyticsDailyStats.day, input.to));
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const [counted] = await deps.db.select({ n: count() }).from(analyticsDailyStats).where(inRange);
-    const deleted = counted?.n ?? 0;
-    try {
-      await deps.db.batch([
-        deps.db.delete(analyticsDailyStats).where(inRange),
-        guardNot(deps.db, sql`changes() <> ${deleted}`),
-        auditInsert(deps, {
+  const ownSite = and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId));
+  // The site's id only when it is in this workspace: the tenant scope of the count and the delete.
+  const inRange = and(
+    eq(analyticsDailyStats.siteId, siteId),
+    sql`${analyticsDailyStats.siteId} IN (SELECT ${analyticsSites.id} FROM ${analyticsSites} WHERE ${ownSite})`,
+    gte(analyticsDailyStats.day, input.from),
+    lte(analyticsDailyStats.day, input.to),
+  );
+  const counted = deps.db.select({ n: count() }).from(analyticsDailyStats).where(inRange);
+  try {
+    const [[total]] = await deps.db.batch([
+      counted,
+      // The audit row names the site and counts the rows before the delete; none when the site is not in this workspace.
+      auditInsertSelect(
+        deps,
+        {
           actorId: actor.id,
           orgId: actor.orgId,
           action: "analytics.data.deleted",
           targetType: "analytics_site",
-          targetId: site.id,
-          after: { site: site.name, from: input.from, to: input.to, deleted },
-        }),
-      ]);
-      return { deleted };
-    } catch (e) {
-      if (!isGuardAbort(e)) throw e;
-    }
+          targetId: siteId,
+          after: jsonObject({ site: analyticsSites.name, from: input.from, to: input.to, deleted: sql`${counted}` }),
+        },
+        sql`FROM ${analyticsSites} WHERE ${ownSite}`,
+      ),
+      guardChanged(deps.db),
+      deps.db.delete(analyticsDailyStats).where(inRange),
+    ]);
+    return { deleted: total?.n ?? 0 };
+  } catch (e) {
+    if (isGuardAbort(e)) throw new AppError("NOT_FOUND", "Site or app not found.");
+    throw e;
   }
-  throw new AppError("CONFLICT", "Data for this site kept arriving while deleting. Try again.");
 }

@@ -1,8 +1,9 @@
 // F-44 ReachOut: in-product message campaigns. Read-only views campaign
 // details; Full creates, edits, starts, ends and deletes drafts. The status
-// rules live in domain/analytics-features.ts; every change is a compare-and-swap
-// on the status read, so a concurrent end is never overwritten.
-import { and, asc, count, desc, eq, or } from "drizzle-orm";
+// rules live in domain/analytics-features.ts; every change carries them in its
+// UPDATE's WHERE (the statuses it may leave), so a concurrent end is never
+// overwritten.
+import { and, asc, count, desc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import * as z from "zod";
 import { analyticsCampaigns } from "../db/schema";
 import type { Deps } from "../deps";
@@ -13,7 +14,8 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
 import { requireModule } from "./analytics-context";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonObject } from "../lib/sql-json";
 
 const name = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
 const message = z.string({ error: "Enter the message." }).trim().min(1, "Enter the message.").max(2000, "Use at most 2000 characters.");
@@ -96,27 +98,56 @@ export async function addCampaign(deps: Deps, actor: Actor, input: CampaignInput
   return { campaign: toPublicCampaign(row) };
 }
 
+/** The audit view of the row as SQL, for an audit entry written by INSERT … SELECT over it. */
+const auditViewSql = () => jsonObject({ name: analyticsCampaigns.name, message: analyticsCampaigns.message, status: analyticsCampaigns.status });
+
 export async function updateCampaign(deps: Deps, actor: Actor, id: string, input: UpdateCampaignInput) {
   requireModule(actor, "reachout", "write");
-  const before = await findOwnCampaign(deps, actor, id);
-  const refusal = campaignChangeRefusal(before.status, { status: input.status });
-  if (refusal) throw new AppError("CONFLICT", refusal);
-  const next = { name: input.name ?? before.name, message: input.message ?? before.message, status: input.status ?? before.status };
-  if (JSON.stringify(next) === JSON.stringify(auditView(before))) return { campaign: toPublicCampaign(before) };
+  // The status rule as a condition: the statuses from which this change is allowed.
+  const allowedFrom = CAMPAIGN_STATUSES.filter((current) => campaignChangeRefusal(current, { status: input.status }) === null);
+  // Only a change is written: fields sent with their current values change nothing.
+  const target = and(
+    ownCampaign(actor, id),
+    inArray(analyticsCampaigns.status, allowedFrom),
+    or(
+      input.name !== undefined ? ne(analyticsCampaigns.name, input.name) : undefined,
+      input.message !== undefined ? ne(analyticsCampaigns.message, input.message) : undefined,
+      input.status !== undefined ? ne(analyticsCampaigns.status, input.status) : undefined,
+    ),
+  );
+  const patch = { ...(input.name !== undefined && { name: input.name }), ...(input.message !== undefined && { message: input.message }), ...(input.status !== undefined && { status: input.status }) };
   try {
-    const [[after]] = await deps.db.batch([
+    // The audit row reads the campaign before the update, in the same batch: no read first.
+    const [, [after]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.campaign.changed",
+          targetType: "analytics_campaign",
+          targetId: id,
+          before: auditViewSql(),
+          after: jsonObject({ name: input.name ?? analyticsCampaigns.name, message: input.message ?? analyticsCampaigns.message, status: input.status ?? analyticsCampaigns.status }),
+        },
+        sql`FROM ${analyticsCampaigns} WHERE ${target}`,
+      ),
       deps.db
         .update(analyticsCampaigns)
-        .set({ ...next, updatedAt: deps.now() })
-        .where(and(ownCampaign(actor, id), eq(analyticsCampaigns.status, before.status), eq(analyticsCampaigns.updatedAt, before.updatedAt)))
+        .set({ ...patch, updatedAt: deps.now() })
+        .where(target)
         .returning(),
       guardChanged(deps.db),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.campaign.changed", targetType: "analytics_campaign", targetId: id, before: auditView(before), after: next }),
     ]);
     return { campaign: toPublicCampaign(after!) };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    await findOwnCampaign(deps, actor, id);
+    // Why, as before: 404, the status rule (409), or nothing to change (the campaign as it is); otherwise a race.
+    const before = await findOwnCampaign(deps, actor, id);
+    const refusal = campaignChangeRefusal(before.status, { status: input.status });
+    if (refusal) throw new AppError("CONFLICT", refusal);
+    const next = { name: input.name ?? before.name, message: input.message ?? before.message, status: input.status ?? before.status };
+    if (JSON.stringify(next) === JSON.stringify(auditView(before))) return { campaign: toPublicCampaign(before) };
     throw changedMeanwhile();
   }
 }
@@ -124,19 +155,24 @@ export async function updateCampaign(deps: Deps, actor: Actor, id: string, input
 /** Drafts only: a campaign users have seen stays on record (end it instead). */
 export async function deleteCampaign(deps: Deps, actor: Actor, id: string) {
   requireModule(actor, "reachout", "write");
-  const before = await findOwnCampaign(deps, actor, id);
   const notDraft = () => new AppError("CONFLICT", "Only draft campaigns can be deleted; end an active campaign instead.");
-  if (!canDeleteCampaign(before.status)) throw notDraft();
+  const target = and(ownCampaign(actor, id), inArray(analyticsCampaigns.status, CAMPAIGN_STATUSES.filter(canDeleteCampaign)));
   try {
-    await deps.db.batch([
-      deps.db.delete(analyticsCampaigns).where(and(ownCampaign(actor, id), eq(analyticsCampaigns.status, "draft"))),
+    // The audit row reads the campaign before the delete, in the same batch: no read first.
+    const [, removed] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        { actorId: actor.id, orgId: actor.orgId, action: "analytics.campaign.deleted", targetType: "analytics_campaign", targetId: id, before: auditViewSql() },
+        sql`FROM ${analyticsCampaigns} WHERE ${target}`,
+      ),
+      deps.db.delete(analyticsCampaigns).where(target).returning(),
       guardChanged(deps.db),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.campaign.deleted", targetType: "analytics_campaign", targetId: id, before: auditView(before) }),
     ]);
+    return { campaign: toPublicCampaign(removed[0]!) };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
+    // Why: 404 when it is not in this workspace (any more), otherwise not a draft.
     await findOwnCampaign(deps, actor, id);
     throw notDraft();
   }
-  return { campaign: toPublicCampaign(before) };
 }

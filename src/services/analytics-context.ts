@@ -2,21 +2,25 @@
 // module grants, and a site or meta site with the caller's level on it. The
 // tenant scope (the caller's organization) is in every query; a site the
 // caller may not see at all answers 404, like one of another organization.
-import { and, eq, sql, type AnyColumn, type SQL } from "drizzle-orm";
+import { and, eq, inArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { analyticsMetaSiteMembers, analyticsMetaSitePermissions, analyticsMetaSites, analyticsModulePermissions, analyticsSitePermissions, analyticsSites } from "../db/schema";
 import type { Db } from "../db/client";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import {
+  canOnMetaSite,
+  canOnSite,
   canUseModule,
   effectiveMetaSiteLevel,
   effectiveSiteLevel,
   META_SITE_ACTIONS,
   META_SITE_LEVEL_LABELS,
+  META_SITE_LEVELS,
   metaSiteLevelAllows,
   MODULES,
   SITE_ACTIONS,
   SITE_LEVEL_LABELS,
+  SITE_LEVELS,
   siteLevelAllows,
   type MetaSiteAction,
   type Module,
@@ -83,6 +87,21 @@ export const siteAccessQuery = (db: Db, actor: Actor, siteId: string | SQL) =>
     .leftJoin(analyticsSitePermissions, and(eq(analyticsSitePermissions.siteId, analyticsSites.id), eq(analyticsSitePermissions.userId, actor.id)))
     .where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId)));
 
+/**
+ * SQL: `siteId` (a column or a value) is a site of the caller's workspace on
+ * which the caller may do `action` — siteLevelOf's rule as a condition, for
+ * the WHERE of a write that checks access in its own batch (issue 9). The
+ * levels come from canOnSite, so the rule stays in one place.
+ */
+export function siteAllows(actor: Actor, siteId: AnyColumn | string, action: SiteAction): SQL {
+  const own = sql`${siteId} IN (SELECT ${analyticsSites.id} FROM ${analyticsSites} WHERE ${analyticsSites.orgId} = ${actor.orgId})`;
+  // An owner acts as Manage everywhere, whatever was granted.
+  if (canOnSite(actor, null, action)) return own;
+  const levels = SITE_LEVELS.filter((level) => canOnSite(actor, level, action));
+  if (levels.length === 0) return sql`0`;
+  return sql`(${own} AND EXISTS (SELECT 1 FROM ${analyticsSitePermissions} WHERE ${analyticsSitePermissions.siteId} = ${siteId} AND ${analyticsSitePermissions.userId} = ${actor.id} AND ${inArray(analyticsSitePermissions.level, levels as never)}))`;
+}
+
 type SiteAccessRow = Awaited<ReturnType<typeof siteAccessQuery>>[number];
 
 /** siteAccessQuery's rows evaluated: the site and the caller's level; 404 when absent or No access, 403 when `action` needs more. */
@@ -103,7 +122,7 @@ export async function requireSite(deps: Pick<Deps, "db">, actor: Actor, siteId: 
 }
 
 /** The meta site (own workspace only) and the caller's grant on it. */
-export const metaSiteAccessQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+export const metaSiteAccessQuery = (db: Db, actor: Actor, metaSiteId: string | SQL) =>
   db
     .select({ metaSite: analyticsMetaSites, granted: analyticsMetaSitePermissions.level })
     .from(analyticsMetaSites)
@@ -113,8 +132,23 @@ export const metaSiteAccessQuery = (db: Db, actor: Actor, metaSiteId: string) =>
     )
     .where(and(eq(analyticsMetaSites.id, metaSiteId), eq(analyticsMetaSites.orgId, actor.orgId)));
 
-/** The ids of the meta site's sites (own workspace only). */
-export const metaSiteMembersQuery = (db: Db, actor: Actor, metaSiteId: string) =>
+/**
+ * SQL: `metaSiteId` (a column or a value) is a meta site of the caller's
+ * workspace on which the caller may do `action` — metaSiteAccessFrom's rule as
+ * a condition, for the WHERE of a write that checks access in its own batch
+ * (issue 9). The levels come from canOnMetaSite, so the rule stays in one place.
+ */
+export function metaSiteAllows(actor: Actor, metaSiteId: AnyColumn | SQL | string, action: MetaSiteAction): SQL {
+  const own = sql`${metaSiteId} IN (SELECT ${analyticsMetaSites.id} FROM ${analyticsMetaSites} WHERE ${analyticsMetaSites.orgId} = ${actor.orgId})`;
+  // An owner acts as Manage everywhere, whatever was granted.
+  if (canOnMetaSite(actor, null, action)) return own;
+  const levels = META_SITE_LEVELS.filter((level) => canOnMetaSite(actor, level, action));
+  if (levels.length === 0) return sql`0`;
+  return sql`(${own} AND EXISTS (SELECT 1 FROM ${analyticsMetaSitePermissions} WHERE ${analyticsMetaSitePermissions.metaSiteId} = ${metaSiteId} AND ${analyticsMetaSitePermissions.userId} = ${actor.id} AND ${inArray(analyticsMetaSitePermissions.level, levels as never)}))`;
+}
+
+/** The ids of the meta site's sites (own workspace only). `metaSiteId` may be a subquery (e.g. a segment's meta site). */
+export const metaSiteMembersQuery = (db: Db, actor: Actor, metaSiteId: string | SQL) =>
   db
     .select({ siteId: analyticsMetaSiteMembers.siteId })
     .from(analyticsMetaSiteMembers)

@@ -1,16 +1,21 @@
 // F-44 Developer: the product's configuration — call-home URL, the event types
 // collection accepts, and the AES key. Read-only sees the settings; Full
 // changes them. The AES key is stored encrypted and shown once, when made.
+import { sql } from "drizzle-orm";
 import * as z from "zod";
+import { analyticsSettings } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { DEFAULT_EVENT_TYPES, EVENT_TYPE_PATTERN, VISIT_EVENT } from "../domain/analytics-data";
+import { guardNot, isGuardAbort } from "../lib/batch";
 import { encryptSecret } from "../lib/crypto";
 import { toHex } from "../lib/encoding";
+import { AppError } from "../lib/errors";
 import { randomBytes } from "../lib/ids";
 import { requireModule } from "./analytics-context";
-import { settingsQuery, upsertSettings, type SettingsRow } from "./analytics-settings";
-import { auditInsert } from "./audit";
+import { settingsQuery, settingsRowFrom, upsertSettings, type SettingsRow } from "./analytics-settings";
+import { auditInsertSelect } from "./audit";
+import { jsonBool, jsonObject } from "../lib/sql-json";
 
 export const MAX_ALLOWED_EVENTS = 30;
 export const AES_KEY_ACTION = "analytics.settings.developer.aes_key.generated";
@@ -86,25 +91,52 @@ export async function getDeveloperSettings(deps: Deps, actor: Actor) {
   return { developer: await load(deps, actor) };
 }
 
+/** storedEvents() as SQL over the settings row: the stored list as JSON, or JSON null (the defaults, or unreadable). */
+const storedEventsSql = () => {
+  const list = analyticsSettings.allowedEvents;
+  // CASE evaluates lazily: json_type and json_each never see malformed JSON.
+  return sql`json(CASE WHEN json_valid(${list}) THEN (CASE WHEN json_type(${list}) = 'array' AND NOT EXISTS (SELECT 1 FROM json_each(${list}) WHERE type <> 'text') THEN ${list} ELSE 'null' END) ELSE 'null' END)`;
+};
+
+/** auditView() as SQL over the settings row (NULLs when the workspace has none yet). */
+const auditViewSql = () => jsonObject({ callHomeUrl: analyticsSettings.callHomeUrl, allowedEvents: storedEventsSql() });
+
+const toDeveloperSettingsOf = (row: SettingsRow | undefined) => toDeveloperSettings(row ?? null, row?.aesKeySetAt ?? null);
+
 export async function updateDeveloperSettings(deps: Deps, actor: Actor, input: DeveloperSettingsInput) {
   requireModule(actor, "developer", "write");
-  const before = await load(deps, actor);
   const patch = { callHomeUrl: input.callHomeUrl ?? null, allowedEvents: input.allowedEvents ? JSON.stringify(input.allowedEvents) : null };
   const after = { callHomeUrl: patch.callHomeUrl, allowedEvents: input.allowedEvents ?? null };
-  if (JSON.stringify(after) === JSON.stringify(auditView(before))) return { developer: before };
-  await deps.db.batch([
-    upsertSettings(deps.db, actor.orgId, patch, deps.now()),
-    auditInsert(deps, {
-      actorId: actor.id,
-      orgId: actor.orgId,
-      action: "analytics.settings.developer.changed",
-      targetType: "analytics_settings",
-      targetId: actor.orgId,
-      before: auditView(before),
-      after,
-    }),
-  ]);
-  return { developer: await load(deps, actor) };
+  try {
+    // The audit row reads the settings before the upsert, in the same batch: no read first.
+    const [, , [row]] = await deps.db.batch([
+      // Nothing to change: the batch stops, and the settings are answered as they are (below).
+      guardNot(
+        deps.db,
+        sql`EXISTS (SELECT 1 ${settingsRowFrom(actor.orgId)} WHERE ${analyticsSettings.callHomeUrl} IS ${after.callHomeUrl} AND ${storedEventsSql()} = ${JSON.stringify(after.allowedEvents)})`,
+      ),
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.settings.developer.changed",
+          targetType: "analytics_settings",
+          targetId: actor.orgId,
+          before: auditViewSql(),
+          after,
+        },
+        settingsRowFrom(actor.orgId),
+      ),
+      upsertSettings(deps.db, actor.orgId, patch, deps.now()),
+    ]);
+    return { developer: toDeveloperSettingsOf(row) };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    const before = await load(deps, actor);
+    if (JSON.stringify(after) === JSON.stringify(auditView(before))) return { developer: before };
+    throw new AppError("CONFLICT", "The developer settings were changed meanwhile. Reload and try again.");
+  }
 }
 
 /**
@@ -113,22 +145,32 @@ export async function updateDeveloperSettings(deps: Deps, actor: Actor, input: D
  * portal's secret-encryption key, and the audit entry says only that it changed.
  */
 export async function generateAesKey(deps: Deps, actor: Actor) {
+  const { aesKey, setAt } = await generateAesKeyWithSettings(deps, actor);
+  return { aesKey, setAt };
+}
+
+/** generateAesKey, also answering the settings as written (the page shows them with the new key): no read after. */
+export async function generateAesKeyWithSettings(deps: Deps, actor: Actor) {
   requireModule(actor, "developer", "write");
-  const before = await load(deps, actor);
   const aesKey = toHex(randomBytes(32));
   const sealed = await encryptSecret(aesKey, deps.config.secret("TOTP_ENCRYPTION_KEY"));
   const now = deps.now();
-  await deps.db.batch([
+  // The audit row reads whether a key was set before the upsert, in the same batch: no read first.
+  const [, [row]] = await deps.db.batch([
+    auditInsertSelect(
+      deps,
+      {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: AES_KEY_ACTION,
+        targetType: "analytics_settings",
+        targetId: actor.orgId,
+        before: jsonObject({ aesKeySet: jsonBool(sql`coalesce(${analyticsSettings.aesKeyEnc}, '') <> ''`) }),
+        after: { aesKeySet: true },
+      },
+      settingsRowFrom(actor.orgId),
+    ),
     upsertSettings(deps.db, actor.orgId, { aesKeyEnc: sealed, aesKeySetAt: now }, now),
-    auditInsert(deps, {
-      actorId: actor.id,
-      orgId: actor.orgId,
-      action: AES_KEY_ACTION,
-      targetType: "analytics_settings",
-      targetId: actor.orgId,
-      before: { aesKeySet: before.aesKey.set },
-      after: { aesKeySet: true },
-    }),
   ]);
-  return { aesKey, setAt: new Date(now).toISOString() };
+  return { aesKey, setAt: new Date(now).toISOString(), developer: toDeveloperSettingsOf(row) };
 }

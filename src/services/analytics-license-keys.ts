@@ -2,7 +2,7 @@
 // lists the keys; Full adds, relabels, revokes and deletes them. A key is
 // unique within its workspace (the unique index decides, so a race cannot
 // add it twice).
-import { and, asc, count, desc, eq, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, ne, or, sql } from "drizzle-orm";
 import * as z from "zod";
 import { analyticsLicenseKeys } from "../db/schema";
 import type { Deps } from "../deps";
@@ -13,7 +13,8 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
 import { requireModule } from "./analytics-context";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonObject } from "../lib/sql-json";
 
 const label = z.string({ error: "Enter a label." }).trim().min(1, "Enter a label.").max(120, "Use at most 120 characters.");
 const status = z.enum(LICENSE_KEY_STATUSES, { error: "Choose active or revoked." });
@@ -104,57 +105,69 @@ export async function addLicenseKey(deps: Deps, actor: Actor, input: LicenseKeyI
   return { licenseKey: toPublicLicenseKey(row) };
 }
 
-/** Relabel, revoke or reactivate. Compare-and-swap on the state read, so the audited "before" is what was replaced. */
+/** The audited view of a key, as SQL over its row (for INSERT … SELECT). */
+const auditViewSql = () => jsonObject({ key: analyticsLicenseKeys.key, label: analyticsLicenseKeys.label, status: analyticsLicenseKeys.status });
+
+/** Relabel, revoke or reactivate. The audit row reads the key in the update's batch, so the audited "before" is what was replaced. */
 export async function updateLicenseKey(deps: Deps, actor: Actor, id: string, input: UpdateLicenseKeyInput) {
   requireModule(actor, "license_key_management", "write");
-  const before = await findOwnKey(deps, actor, id);
-  const next = { label: input.label ?? before.label, status: input.status ?? before.status };
-  if (next.label === before.label && next.status === before.status) return { licenseKey: toPublicLicenseKey(before) };
+  // Only a change is written: fields sent with their current values change nothing.
+  const target = and(
+    ownKey(actor, id),
+    or(
+      input.label !== undefined ? ne(analyticsLicenseKeys.label, input.label) : undefined,
+      input.status !== undefined ? ne(analyticsLicenseKeys.status, input.status) : undefined,
+    ),
+  );
   try {
-    const [[after]] = await deps.db.batch([
+    const [, [after]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.license_key.changed",
+          targetType: "analytics_license_key",
+          targetId: id,
+          before: auditViewSql(),
+          after: jsonObject({ key: analyticsLicenseKeys.key, label: input.label ?? analyticsLicenseKeys.label, status: input.status ?? analyticsLicenseKeys.status }),
+        },
+        sql`FROM ${analyticsLicenseKeys} WHERE ${target}`,
+      ),
       deps.db
         .update(analyticsLicenseKeys)
-        .set({ ...next, updatedAt: deps.now() })
-        .where(and(ownKey(actor, id), eq(analyticsLicenseKeys.label, before.label), eq(analyticsLicenseKeys.status, before.status)))
+        .set({ ...(input.label !== undefined && { label: input.label }), ...(input.status !== undefined && { status: input.status }), updatedAt: deps.now() })
+        .where(target)
         .returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "analytics.license_key.changed",
-        targetType: "analytics_license_key",
-        targetId: id,
-        before: { key: before.key, label: before.label, status: before.status },
-        after: { key: before.key, ...next },
-      }),
     ]);
     return { licenseKey: toPublicLicenseKey(after!) };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    await findOwnKey(deps, actor, id);
+    // Why: 404, or nothing to change (the key as it is); otherwise a race.
+    const before = await findOwnKey(deps, actor, id);
+    if ((input.label ?? before.label) === before.label && (input.status ?? before.status) === before.status) return { licenseKey: toPublicLicenseKey(before) };
     throw new AppError("CONFLICT", "This license key was changed meanwhile. Reload and try again.");
   }
 }
 
 export async function deleteLicenseKey(deps: Deps, actor: Actor, id: string) {
   requireModule(actor, "license_key_management", "write");
-  const before = await findOwnKey(deps, actor, id);
   try {
-    await deps.db.batch([
-      deps.db.delete(analyticsLicenseKeys).where(ownKey(actor, id)),
+    // The audit row reads the key before the delete, in the same batch: no read first.
+    const [, removed] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        { actorId: actor.id, orgId: actor.orgId, action: "analytics.license_key.deleted", targetType: "analytics_license_key", targetId: id, before: auditViewSql() },
+        sql`FROM ${analyticsLicenseKeys} WHERE ${ownKey(actor, id)}`,
+      ),
+      deps.db.delete(analyticsLicenseKeys).where(ownKey(actor, id)).returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "analytics.license_key.deleted",
-        targetType: "analytics_license_key",
-        targetId: id,
-        before: { key: before.key, label: before.label, status: before.status },
-      }),
     ]);
+    return { licenseKey: toPublicLicenseKey(removed[0]!) };
   } catch (e) {
+    // Not in this workspace, or deleted concurrently: the same answer as a second request.
     if (isGuardAbort(e)) throw keyNotFound();
     throw e;
   }
-  return { licenseKey: toPublicLicenseKey(before) };
 }

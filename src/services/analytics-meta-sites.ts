@@ -1,7 +1,7 @@
 // F-40/F-43: meta sites group sites of the same workspace. Owners create and
 // delete them and choose their sites; Manage renames; Edit saves the dashboard
 // and edits segments; View sees them. Tenant scope is in every query.
-import { and, asc, count, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNotNull, or, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
 import {
@@ -14,15 +14,16 @@ import {
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { effectiveMetaSiteLevel, META_SITE_ACTIONS, META_SITE_LEVEL_LABELS, metaSiteLevelAllows, type MetaSiteAction, type MetaSiteLevel } from "../domain/analytics";
-import { DASHBOARD_DAYS, readDashboard, readSegment, type MetaSiteDashboard, type SegmentDefinition } from "../domain/analytics-data";
+import { DASHBOARD_DAYS, DEFAULT_DASHBOARD_DAYS, readDashboard, readSegment, type MetaSiteDashboard, type SegmentDefinition } from "../domain/analytics-data";
 import { guardChanged, guardNot, insertChunks, isGuardAbort } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
-import { inOwnMetaSites, metaSiteAccess, metaSiteAccessFrom, metaSiteAccessQuery, metaSiteMembersQuery, requireMetaSite, requireOwner } from "./analytics-context";
+import { inOwnMetaSites, metaSiteAccess, metaSiteAccessFrom, metaSiteAccessQuery, metaSiteAllows, metaSiteMembersQuery, requireMetaSite, requireOwner } from "./analytics-context";
 import { analyticsName } from "./analytics-names";
 import type { ListWorkspaceInput } from "./analytics-sites";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonObject } from "../lib/sql-json";
 
 // ---------------------------------------------------------------- inputs
 
@@ -114,6 +115,43 @@ const memberInserts = (deps: Deps, metaSiteId: string, siteIds: string[]) =>
 
 const META_NOT_FOUND = () => new AppError("NOT_FOUND", "Meta site/app not found.");
 
+// ---------------------------------------------------------------- the same reads in SQL
+// For writes that check and audit in their own batch (issue 9: no read first).
+// `members` is always metaSiteMembersQuery, the query the code reads the
+// member ids with, so the SQL sees the same ids in the same order.
+
+type MembersQuery = ReturnType<typeof metaSiteMembersQuery>;
+
+/** SQL: the member ids as a JSON array (the `siteIds` metaSiteAccessFrom returns). */
+const membersJson = (members: MembersQuery) => sql`(SELECT json_group_array(site_id) FROM (${members}))`;
+const memberIdsJson = (db: Db, actor: Actor, metaSiteId: string) => membersJson(metaSiteMembersQuery(db, actor, metaSiteId));
+
+/** SQL: every one of `siteIds` (deduplicated) is a member: assertMembers' rule. */
+const allMembers = (members: MembersQuery, siteIds: string[]) =>
+  sql`(SELECT count(*) FROM (${members}) WHERE site_id IN (SELECT value FROM json_each(${JSON.stringify(siteIds)}))) = ${siteIds.length}`;
+
+/** SQL: the members are exactly `siteIds` (deduplicated): no regrouping. */
+const sameSites = (members: MembersQuery, siteIds: string[]) => sql`((SELECT count(*) FROM (${members})) = ${siteIds.length} AND ${allMembers(members, siteIds)})`;
+
+/** SQL: the text ids of the JSON array at `$.siteIds` of `json` that are members, in order, as a JSON array: the filter of readDashboard/readSegment. */
+const memberIdsIn = (json: AnyColumn, members: MembersQuery) =>
+  sql`(SELECT json_group_array(value) FROM (SELECT j.value AS value FROM json_each(${json}, '$.siteIds') AS j WHERE j.type = 'text' AND j.value IN (SELECT site_id FROM (${members})) ORDER BY j.key))`;
+
+/** SQL: readSegment(definition, members).siteIds as JSON. */
+const segmentIdsJson = (definition: AnyColumn, members: MembersQuery) =>
+  sql`json(CASE WHEN coalesce(json_valid(${definition}), 0) = 0 THEN '[]' WHEN json_type(${definition}, '$.siteIds') = 'array' THEN ${memberIdsIn(definition, members)} ELSE '[]' END)`;
+
+/** SQL: JSON.stringify(readDashboard(dashboard, members)). */
+function dashboardJson(dashboard: AnyColumn, members: MembersQuery) {
+  const all = membersJson(members);
+  const days = sql.raw(DASHBOARD_DAYS.join(", "));
+  const fallback = sql.raw(String(DEFAULT_DASHBOARD_DAYS));
+  return sql`(CASE WHEN coalesce(json_valid(${dashboard}), 0) = 0 THEN json_object('siteIds', json(${all}), 'days', ${fallback}) ELSE json_object(
+    'siteIds', json(CASE WHEN json_type(${dashboard}, '$.siteIds') = 'array' THEN ${memberIdsIn(dashboard, members)} ELSE ${all} END),
+    'days', CASE WHEN json_type(${dashboard}, '$.days') IN ('integer', 'real') AND json_extract(${dashboard}, '$.days') IN (${days}) THEN CAST(json_extract(${dashboard}, '$.days') AS INTEGER) ELSE ${fallback} END
+  ) END)`;
+}
+
 // ---------------------------------------------------------------- meta sites
 
 /**
@@ -200,79 +238,128 @@ export type MetaSiteDetail = Awaited<ReturnType<typeof getMetaSite>>["metaSite"]
 /** F-41: owners add meta sites, grouping sites of their own workspace. */
 export async function createMetaSite(deps: Deps, actor: Actor, input: CreateMetaSiteInput) {
   requireOwner(actor, "add a meta site or app");
-  await assertOwnSites(deps, actor, input.siteIds);
   const now = deps.now();
   const row: MetaSiteRow = { id: newId(), orgId: actor.orgId, name: input.name, dashboard: null, createdAt: now, updatedAt: now };
   try {
+    // The chosen sites are checked in the insert's batch: no read first.
     await deps.db.batch([
-      deps.db.insert(analyticsMetaSites).values(row),
       guardOwnSites(deps.db, actor, input.siteIds),
+      deps.db.insert(analyticsMetaSites).values(row),
       ...memberInserts(deps, row.id, input.siteIds),
       auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.meta_site.created", targetType: "analytics_meta_site", targetId: row.id, after: { name: row.name, siteIds: input.siteIds } }),
     ]);
   } catch (e) {
-    if (isGuardAbort(e)) throw validationError({ siteIds: "A chosen site was deleted meanwhile. Choose again." });
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    // Why: the 422 of a site that is not the workspace's; found after all, it was deleted and is back (or the check raced).
+    await assertOwnSites(deps, actor, input.siteIds);
+    throw validationError({ siteIds: "A chosen site was deleted meanwhile. Choose again." });
   }
   return { metaSite: toPublicMetaSite(row, input.siteIds, "manage") };
 }
 
-/** Renaming needs Manage; choosing the grouped sites is for owners (OWNER_ACTIONS.changeMetaSiteMembers). */
-export async function updateMetaSite(deps: Deps, actor: Actor, metaSiteId: string, input: UpdateMetaSiteInput) {
-  const { metaSite: before, siteIds: beforeIds, level } = await metaSiteAccess(deps, actor, metaSiteId);
+/** What an update of the meta site as read changes; 403 as F-43 says. Nothing to change: both false. */
+function metaSiteUpdatePlan(actor: Actor, before: MetaSiteRow, beforeIds: string[], level: MetaSiteLevel, input: UpdateMetaSiteInput) {
   const rename = input.name !== undefined && input.name !== before.name;
   const regroup = input.siteIds !== undefined && (input.siteIds.length !== beforeIds.length || input.siteIds.some((id) => !beforeIds.includes(id)));
   if (input.name !== undefined && !metaSiteLevelAllows(level, "viewSettings")) throw metaSiteForbidden(level, "viewSettings");
   if (input.siteIds !== undefined) requireOwner(actor, "choose which sites a meta site groups");
-  if (!rename && !regroup) return { metaSite: toPublicMetaSite(before, beforeIds, level), changed: false };
-  if (regroup) await assertOwnSites(deps, actor, input.siteIds!);
+  return { rename, regroup };
+}
 
-  const name = rename ? input.name! : before.name;
-  const siteIds = regroup ? input.siteIds! : beforeIds;
+/** Renaming needs Manage; choosing the grouped sites is for owners (OWNER_ACTIONS.changeMetaSiteMembers). */
+export async function updateMetaSite(deps: Deps, actor: Actor, metaSiteId: string, input: UpdateMetaSiteInput) {
+  const db = deps.db;
+  // Why nothing was written: 404/403/422 as before; an unchanged meta site is the idempotent answer; else it changed meanwhile.
+  const explain = async () => {
+    const { metaSite: before, siteIds: beforeIds, level } = await metaSiteAccess(deps, actor, metaSiteId);
+    const { rename, regroup } = metaSiteUpdatePlan(actor, before, beforeIds, level, input);
+    if (!rename && !regroup) return { metaSite: toPublicMetaSite(before, beforeIds, level), changed: false };
+    if (regroup) await assertOwnSites(deps, actor, input.siteIds!);
+    throw new AppError("CONFLICT", "The meta site or one of the chosen sites was changed meanwhile. Reload and try again.");
+  };
+  // Regrouping is for owners: anyone else is refused, after the 404 the read gives first.
+  if (input.siteIds !== undefined && !actor.analyticsOwner) return explain();
+
+  // metaSiteUpdatePlan's rule as SQL over the meta site as it is: the caller's level, a new name, another set of sites.
   const scope = and(eq(analyticsMetaSites.id, metaSiteId), eq(analyticsMetaSites.orgId, actor.orgId));
+  const rename = input.name !== undefined ? sql`${analyticsMetaSites.name} IS NOT ${input.name}` : undefined;
+  const regroup = input.siteIds !== undefined ? sql`NOT ${sameSites(metaSiteMembersQuery(db, actor, metaSiteId), input.siteIds)}` : undefined;
+  const target = and(scope, input.name !== undefined ? metaSiteAllows(actor, analyticsMetaSites.id, "viewSettings") : undefined, or(rename, regroup));
+  const name = input.name ?? analyticsMetaSites.name;
+  const beforeIds = sql`json(${memberIdsJson(db, actor, metaSiteId)})`;
+  const afterIds = sql`json(${JSON.stringify(input.siteIds ?? [])})`;
+  const onRegroup = (withSites: SQL, without: SQL) => (regroup ? sql`CASE WHEN ${regroup} THEN ${withSites} ELSE ${without} END` : without);
   const updatedAt = deps.now();
   try {
-    await deps.db.batch([
-      deps.db.update(analyticsMetaSites).set({ name, updatedAt }).where(scope),
-      guardChanged(deps.db),
-      ...(regroup
+    // One batch: the meta site as read (for the answer), the audit row reading it before the change, the change.
+    const [access, members, , [updated]] = await db.batch([
+      metaSiteAccessQuery(db, actor, metaSiteId),
+      metaSiteMembersQuery(db, actor, metaSiteId),
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.meta_site.updated",
+          targetType: "analytics_meta_site",
+          targetId: metaSiteId,
+          before: onRegroup(jsonObject({ name: analyticsMetaSites.name, siteIds: beforeIds }), jsonObject({ name: analyticsMetaSites.name })),
+          after: onRegroup(jsonObject({ name, siteIds: afterIds }), jsonObject({ name })),
+        },
+        sql`FROM ${analyticsMetaSites} WHERE ${target}`,
+      ),
+      db
+        .update(analyticsMetaSites)
+        .set({ ...(input.name !== undefined ? { name: input.name } : {}), updatedAt })
+        .where(target)
+        .returning(),
+      guardChanged(db),
+      // The same set of sites written again is no change.
+      ...(input.siteIds !== undefined
         ? [
-            guardOwnSites(deps.db, actor, siteIds),
-            deps.db.delete(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId)),
-            ...memberInserts(deps, metaSiteId, siteIds),
+            guardOwnSites(db, actor, input.siteIds),
+            db.delete(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId)),
+            ...memberInserts(deps, metaSiteId, input.siteIds),
           ]
         : []),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "analytics.meta_site.updated",
-        targetType: "analytics_meta_site",
-        targetId: metaSiteId,
-        before: { name: before.name, ...(regroup ? { siteIds: beforeIds } : {}) },
-        after: { name, ...(regroup ? { siteIds } : {}) },
-      }),
     ]);
+    const { metaSite: before, siteIds: idsBefore, level } = metaSiteAccessFrom(actor, access, members);
+    const plan = metaSiteUpdatePlan(actor, before, idsBefore, level, input);
+    return { metaSite: toPublicMetaSite(updated!, plan.regroup ? input.siteIds! : idsBefore, level), changed: true };
   } catch (e) {
-    if (isGuardAbort(e)) throw new AppError("CONFLICT", "The meta site or one of the chosen sites was changed meanwhile. Reload and try again.");
+    if (isGuardAbort(e)) return explain();
     throw e;
   }
-  return { metaSite: toPublicMetaSite({ ...before, name, updatedAt }, siteIds, level), changed: true };
 }
 
 /** F-41: owners delete a meta site; its memberships, permissions and segments go with it (the sites stay). */
 export async function deleteMetaSite(deps: Deps, actor: Actor, metaSiteId: string) {
   requireOwner(actor, "delete a meta site or app");
-  const { metaSite, siteIds } = await metaSiteAccess(deps, actor, metaSiteId);
+  const db = deps.db;
+  const own = and(eq(analyticsMetaSites.id, metaSiteId), eq(analyticsMetaSites.orgId, actor.orgId));
   try {
-    await deps.db.batch([
-      deps.db.delete(analyticsMetaSites).where(and(eq(analyticsMetaSites.id, metaSiteId), eq(analyticsMetaSites.orgId, actor.orgId))),
-      guardChanged(deps.db),
-      deps.db.delete(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId)),
-      deps.db.delete(analyticsMetaSitePermissions).where(eq(analyticsMetaSitePermissions.metaSiteId, metaSiteId)),
-      deps.db.delete(analyticsSegments).where(eq(analyticsSegments.metaSiteId, metaSiteId)),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.meta_site.deleted", targetType: "analytics_meta_site", targetId: metaSiteId, before: { name: metaSite.name, siteIds } }),
+    // The audit row reads the meta site and its sites before the delete, in the same batch: no read first.
+    await db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.meta_site.deleted",
+          targetType: "analytics_meta_site",
+          targetId: metaSiteId,
+          before: jsonObject({ name: analyticsMetaSites.name, siteIds: sql`json(${memberIdsJson(db, actor, metaSiteId)})` }),
+        },
+        sql`FROM ${analyticsMetaSites} WHERE ${own}`,
+      ),
+      db.delete(analyticsMetaSites).where(own),
+      guardChanged(db),
+      db.delete(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.metaSiteId, metaSiteId)),
+      db.delete(analyticsMetaSitePermissions).where(eq(analyticsMetaSitePermissions.metaSiteId, metaSiteId)),
+      db.delete(analyticsSegments).where(eq(analyticsSegments.metaSiteId, metaSiteId)),
     ]);
   } catch (e) {
+    // An owner sees every meta site of the workspace: absent is the only refusal.
     if (isGuardAbort(e)) throw META_NOT_FOUND();
     throw e;
   }
@@ -280,20 +367,43 @@ export async function deleteMetaSite(deps: Deps, actor: Actor, metaSiteId: strin
 
 /** F-43: Edit and above save which of the grouped sites the dashboard shows, over how many days. */
 export async function saveDashboard(deps: Deps, actor: Actor, metaSiteId: string, input: DashboardInput) {
-  const { metaSite, siteIds } = await requireMetaSite(deps, actor, metaSiteId, "editDashboard");
-  assertMembers(siteIds, input.siteIds, "the dashboard's sites");
-  const before = readDashboard(metaSite.dashboard, siteIds);
+  const db = deps.db;
   const dashboard: MetaSiteDashboard = { siteIds: input.siteIds, days: input.days };
-  const [[updated]] = await deps.db.batch([
-    deps.db
-      .update(analyticsMetaSites)
-      .set({ dashboard: JSON.stringify(dashboard), updatedAt: deps.now() })
-      .where(and(eq(analyticsMetaSites.id, metaSiteId), eq(analyticsMetaSites.orgId, actor.orgId)))
-      .returning(),
-    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.meta_site.dashboard_changed", targetType: "analytics_meta_site", targetId: metaSiteId, before, after: dashboard }),
-  ]);
-  if (!updated) throw META_NOT_FOUND();
-  return { dashboard: readDashboard(updated.dashboard, siteIds) };
+  // The level and the chosen sites (all of them the meta site's) are checked in the update's WHERE.
+  const target = and(
+    eq(analyticsMetaSites.id, metaSiteId),
+    eq(analyticsMetaSites.orgId, actor.orgId),
+    metaSiteAllows(actor, analyticsMetaSites.id, "editDashboard"),
+    allMembers(metaSiteMembersQuery(db, actor, metaSiteId), input.siteIds),
+  );
+  try {
+    // The audit row reads the dashboard before the update, in the same batch: no read first.
+    await db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.meta_site.dashboard_changed",
+          targetType: "analytics_meta_site",
+          targetId: metaSiteId,
+          before: dashboardJson(analyticsMetaSites.dashboard, metaSiteMembersQuery(db, actor, metaSiteId)),
+          after: dashboard,
+        },
+        sql`FROM ${analyticsMetaSites} WHERE ${target}`,
+      ),
+      db.update(analyticsMetaSites).set({ dashboard: JSON.stringify(dashboard), updatedAt: deps.now() }).where(target),
+      guardChanged(db),
+    ]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    // Why: 404/403/422 as before; else the meta site changed meanwhile.
+    const { siteIds } = await requireMetaSite(deps, actor, metaSiteId, "editDashboard");
+    assertMembers(siteIds, input.siteIds, "the dashboard's sites");
+    throw new AppError("CONFLICT", "The meta site was changed meanwhile. Reload and try again.");
+  }
+  // readDashboard of what was saved: every chosen site is a member (checked above).
+  return { dashboard: readDashboard(JSON.stringify(dashboard), input.siteIds) };
 }
 
 // ---------------------------------------------------------------- segments (F-43)
@@ -314,32 +424,63 @@ export async function listSegments(deps: Deps, actor: Actor, metaSiteId: string)
 }
 
 export async function createSegment(deps: Deps, actor: Actor, metaSiteId: string, input: SegmentInput) {
-  const { siteIds } = await requireMetaSite(deps, actor, metaSiteId, "editSegments");
-  assertMembers(siteIds, input.siteIds, "the segment's sites");
+  const db = deps.db;
   const now = deps.now();
   const definition: SegmentDefinition = { siteIds: input.siteIds };
   const row: SegmentRow = { id: newId(), metaSiteId, name: input.name, definition: JSON.stringify(definition), createdBy: actor.id, createdAt: now, updatedAt: now };
-  await deps.db.batch([
-    deps.db.insert(analyticsSegments).values(row),
-    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.segment.created", targetType: "analytics_segment", targetId: row.id, after: { metaSiteId, name: row.name, ...definition } }),
-  ]);
-  return { segment: toPublicSegment(row, siteIds) };
+  try {
+    // The level and the chosen sites (all of them the meta site's) are checked in the insert's batch: no read first.
+    await db.batch([
+      guardNot(db, sql`NOT (${metaSiteAllows(actor, metaSiteId, "editSegments")} AND ${allMembers(metaSiteMembersQuery(db, actor, metaSiteId), input.siteIds)})`),
+      db.insert(analyticsSegments).values(row),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.segment.created", targetType: "analytics_segment", targetId: row.id, after: { metaSiteId, name: row.name, ...definition } }),
+    ]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    // Why: 404/403/422 as before; else the meta site changed meanwhile.
+    const { siteIds } = await requireMetaSite(deps, actor, metaSiteId, "editSegments");
+    assertMembers(siteIds, input.siteIds, "the segment's sites");
+    throw new AppError("CONFLICT", "The meta site was changed meanwhile. Reload and try again.");
+  }
+  // Every chosen site is a member (checked above), so they are the segment's sites as read back.
+  return { segment: toPublicSegment(row, input.siteIds) };
 }
 
 const SEGMENT_NOT_FOUND = () => new AppError("NOT_FOUND", "Segment not found.");
 
+/** The segment (own workspace only), its meta site with the caller's grant, and that meta site's sites: queries for one batch. */
+function segmentQueries(db: Db, actor: Actor, segmentId: string) {
+  const metaSiteId = sql`(SELECT ${analyticsSegments.metaSiteId} FROM ${analyticsSegments} WHERE ${analyticsSegments.id} = ${segmentId})`;
+  return [
+    db
+      .select({ segment: analyticsSegments })
+      .from(analyticsSegments)
+      .innerJoin(analyticsMetaSites, eq(analyticsMetaSites.id, analyticsSegments.metaSiteId))
+      .where(and(eq(analyticsSegments.id, segmentId), eq(analyticsMetaSites.orgId, actor.orgId))),
+    metaSiteAccessQuery(db, actor, metaSiteId),
+    metaSiteMembersQuery(db, actor, metaSiteId),
+  ] as const;
+}
+
+/** segmentQueries' rows evaluated: 404 when the segment is absent or its meta site hidden, 403 when `action` needs more. */
+function segmentFrom(
+  actor: Actor,
+  [rows, access, members]: [{ segment: SegmentRow }[], Awaited<ReturnType<typeof metaSiteAccessQuery>>, { siteId: string }[]],
+  action: MetaSiteAction,
+) {
+  const [row] = rows;
+  if (!row) throw SEGMENT_NOT_FOUND();
+  try {
+    return { segment: row.segment, ...metaSiteAccessFrom(actor, access, members, action) };
+  } catch (e) {
+    throw e instanceof AppError && e.code === "NOT_FOUND" ? SEGMENT_NOT_FOUND() : e;
+  }
+}
+
 /** The segment (own workspace only) with the caller's access to its meta site. */
 async function requireSegment(deps: Deps, actor: Actor, segmentId: string, action: MetaSiteAction) {
-  const [row] = await deps.db
-    .select({ segment: analyticsSegments })
-    .from(analyticsSegments)
-    .innerJoin(analyticsMetaSites, eq(analyticsMetaSites.id, analyticsSegments.metaSiteId))
-    .where(and(eq(analyticsSegments.id, segmentId), eq(analyticsMetaSites.orgId, actor.orgId)));
-  if (!row) throw SEGMENT_NOT_FOUND();
-  const access = await requireMetaSite(deps, actor, row.segment.metaSiteId, action).catch((e) => {
-    throw e instanceof AppError && e.code === "NOT_FOUND" ? SEGMENT_NOT_FOUND() : e;
-  });
-  return { segment: row.segment, ...access };
+  const [rows, access, members] = await deps.db.batch(segmentQueries(deps.db, actor, segmentId));
+  return segmentFrom(actor, [rows, access, members], action);
 }
 
 export async function getSegment(deps: Deps, actor: Actor, segmentId: string) {
@@ -347,49 +488,71 @@ export async function getSegment(deps: Deps, actor: Actor, segmentId: string) {
   return { segment: toPublicSegment(segment, siteIds) };
 }
 
+/** SQL: the segment, if the caller may edit its meta site's segments (own workspace only): the WHERE of a write that checks access in its batch. */
+const segmentEditable = (actor: Actor, segmentId: string) => and(eq(analyticsSegments.id, segmentId), metaSiteAllows(actor, analyticsSegments.metaSiteId, "editSegments"));
+
+/** The sites of the segment's meta site, for SQL over the segment's row. */
+const segmentMembers = (db: Db, actor: Actor) => metaSiteMembersQuery(db, actor, sql`${analyticsSegments.metaSiteId}`);
+
+const segmentChangedMeanwhile = () => new AppError("CONFLICT", "This segment was changed meanwhile. Reload and try again.");
+
 export async function updateSegment(deps: Deps, actor: Actor, segmentId: string, input: UpdateSegmentInput) {
-  const { segment: before, siteIds: memberIds } = await requireSegment(deps, actor, segmentId, "editSegments");
-  if (input.siteIds) assertMembers(memberIds, input.siteIds, "the segment's sites");
-  const beforeDef = readSegment(before.definition, memberIds);
-  const after = { name: input.name ?? before.name, siteIds: input.siteIds ?? beforeDef.siteIds };
-  const [[updated]] = await deps.db.batch([
-    deps.db
+  const db = deps.db;
+  const target = and(segmentEditable(actor, segmentId), input.siteIds ? allMembers(segmentMembers(db, actor), input.siteIds) : undefined);
+  // readSegment of the stored definition, in SQL; the new list is written as JSON.stringify would.
+  const beforeIds = segmentIdsJson(analyticsSegments.definition, segmentMembers(db, actor));
+  const afterIds = input.siteIds ? sql`json(${JSON.stringify(input.siteIds)})` : beforeIds;
+  const definition = input.siteIds ? JSON.stringify({ siteIds: input.siteIds } satisfies SegmentDefinition) : sql`json_object('siteIds', ${beforeIds})`;
+  // One batch: the segment as read (for the refusals), the audit row reading it before the update, the update.
+  const [rows, access, members, , [updated]] = await db.batch([
+    ...segmentQueries(db, actor, segmentId),
+    auditInsertSelect(
+      deps,
+      {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "analytics.segment.updated",
+        targetType: "analytics_segment",
+        targetId: segmentId,
+        before: jsonObject({ name: analyticsSegments.name, siteIds: beforeIds }),
+        after: jsonObject({ name: input.name ?? analyticsSegments.name, siteIds: afterIds }),
+      },
+      sql`FROM ${analyticsSegments} WHERE ${target}`,
+    ),
+    db
       .update(analyticsSegments)
-      .set({ name: after.name, definition: JSON.stringify({ siteIds: after.siteIds } satisfies SegmentDefinition), updatedAt: deps.now() })
-      .where(eq(analyticsSegments.id, segmentId))
+      .set({ ...(input.name !== undefined ? { name: input.name } : {}), definition, updatedAt: deps.now() })
+      .where(target)
       .returning(),
-    auditInsert(deps, {
-      actorId: actor.id,
-      orgId: actor.orgId,
-      action: "analytics.segment.updated",
-      targetType: "analytics_segment",
-      targetId: segmentId,
-      before: { name: before.name, siteIds: beforeDef.siteIds },
-      after,
-    }),
   ]);
-  if (!updated) throw SEGMENT_NOT_FOUND();
+  // The read saw the segment as the writes did: a refusal here means nothing was written (the same rules in SQL).
+  const { siteIds: memberIds } = segmentFrom(actor, [rows, access, members], "editSegments");
+  if (input.siteIds) assertMembers(memberIds, input.siteIds, "the segment's sites");
+  if (!updated) throw segmentChangedMeanwhile();
   return { segment: toPublicSegment(updated, memberIds) };
 }
 
 export async function deleteSegment(deps: Deps, actor: Actor, segmentId: string) {
-  const { segment, siteIds: memberIds } = await requireSegment(deps, actor, segmentId, "editSegments");
-  try {
-    await deps.db.batch([
-      deps.db.delete(analyticsSegments).where(eq(analyticsSegments.id, segmentId)),
-      guardChanged(deps.db),
-      auditInsert(deps, {
+  const db = deps.db;
+  const target = segmentEditable(actor, segmentId);
+  // One batch: the segment as read (for the refusals and the answer), the audit row reading it before the delete, the delete.
+  const [rows, access, members, , removed] = await db.batch([
+    ...segmentQueries(db, actor, segmentId),
+    auditInsertSelect(
+      deps,
+      {
         actorId: actor.id,
         orgId: actor.orgId,
         action: "analytics.segment.deleted",
         targetType: "analytics_segment",
         targetId: segmentId,
-        before: { metaSiteId: segment.metaSiteId, name: segment.name, siteIds: readSegment(segment.definition, memberIds).siteIds },
-      }),
-    ]);
-  } catch (e) {
-    if (isGuardAbort(e)) throw SEGMENT_NOT_FOUND();
-    throw e;
-  }
+        before: jsonObject({ metaSiteId: analyticsSegments.metaSiteId, name: analyticsSegments.name, siteIds: segmentIdsJson(analyticsSegments.definition, segmentMembers(db, actor)) }),
+      },
+      sql`FROM ${analyticsSegments} WHERE ${target}`,
+    ),
+    db.delete(analyticsSegments).where(target).returning({ id: analyticsSegments.id }),
+  ]);
+  const { segment, siteIds: memberIds } = segmentFrom(actor, [rows, access, members], "editSegments");
+  if (removed.length === 0) throw segmentChangedMeanwhile();
   return { segment: toPublicSegment(segment, memberIds) };
 }

@@ -2,7 +2,7 @@
 // users needs User Management (Read-only or Full); changing a grid needs it in
 // Full and is bounded cell by cell by canGrantModules (no escalation, owner-
 // granted modules for owners only). A grid is replaced in one batch.
-import { and, asc, count, eq, inArray, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, ne, notExists, notInArray, or, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import { analyticsModulePermissions, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -10,6 +10,7 @@ import type { Actor } from "../domain/actor";
 import {
   canGrantModule,
   canGrantModules,
+  canHoldAnalyticsRights,
   effectiveModuleLevel,
   isModuleLevelOffered,
   MODULE_KEYS,
@@ -18,19 +19,24 @@ import {
   MODULES,
   moduleLevelsFor,
   OWNER_GRANTED_MODULES,
+  RIGHTLESS_STATUSES,
+  RIGHTS_HOLDER_ACCESS,
   type Module,
   type ModuleGrants,
   type ModuleLevel,
 } from "../domain/analytics";
-import { guardNot, insertChunks, isGuardAbort } from "../lib/batch";
+import { guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
+import { jsonObject } from "../lib/sql-json";
 import { analyticsModulesChangedMail } from "../../views/mail/analytics-workspace";
+import type { MailContent } from "../../views/mail/templates";
 import { moduleGrantsFrom, moduleGrantsQuery, requireModule } from "./analytics-context";
 import { type ListWorkspaceInput } from "./analytics-sites";
-import { auditInsert } from "./audit";
-import { deliverSoon, mailInsert } from "./outbox";
+import { auditInsertSelect } from "./audit";
+import { deliverSoon, outboxInsertSelect } from "./outbox";
+import { htmlEscaped, slot } from "./sql-mail";
 
 export type ModuleGrid = Record<Module, ModuleLevel>;
 
@@ -138,64 +144,152 @@ function refusal(actor: Actor, actorGrants: ModuleGrants, target: UserRow, modul
   return `You cannot set ${label} to ${MODULE_LEVEL_LABELS[level]}: it is above your own level (${own}).`;
 }
 
-/** Aborts the batch unless the user's rows are exactly `grid` (a concurrent change makes the audit's "before" wrong). */
-function guardGridUnchanged(deps: Deps, userId: string, grid: ModuleGrid) {
-  const granted = MODULE_KEYS.filter((m) => grid[m] !== "none");
-  const mine = and(eq(analyticsModulePermissions.userId, userId), inArray(analyticsModulePermissions.module, MODULE_KEYS));
-  const same: SQL = granted.length
-    ? or(...granted.map((m) => and(eq(analyticsModulePermissions.module, m), eq(analyticsModulePermissions.level, grid[m] as "full" | "read_only"))))!
-    : sql`0`;
-  const db = deps.db;
-  return guardNot(
-    db,
-    sql`(${db.select({ n: count() }).from(analyticsModulePermissions).where(mine)}) <> ${granted.length} OR (${db
-      .select({ n: count() })
-      .from(analyticsModulePermissions)
-      .where(and(mine, same))}) <> ${granted.length}`,
-  );
+/** The explain path of setUserModules: the old checks over a fresh read, in words (or changed: false when nothing differs). */
+async function modulesRefusal(deps: Deps, actor: Actor, actorGrants: ModuleGrants, userId: string, input: ModuleGridInput) {
+  const { target, grants } = await orgUserWithGrants(deps, actor, userId);
+  if (!canHoldAnalyticsRights(target)) {
+    throw new AppError("CONFLICT", `${target.name} has no analytics access. An Analytics Administrator must invite them first.`);
+  }
+  const before = fullGrid(grants);
+  const after = withInput(before, input);
+  if (!MODULE_KEYS.some((m) => before[m] !== after[m])) return { user: toAnalyticsUser(target, before), changed: false };
+  const verdict = canGrantModules(actor, actorGrants, target, before, after);
+  if (!verdict.ok) throw new AppError("FORBIDDEN", refusal(actor, actorGrants, target, verdict.module, after[verdict.module]));
+  throw new AppError("CONFLICT", "This user's module permissions were changed meanwhile. Reload and try again.");
+}
+
+const withInput = (before: ModuleGrid, input: ModuleGridInput): ModuleGrid => {
+  const after = { ...before };
+  for (const m of MODULE_KEYS) if (input[m] !== undefined) after[m] = input[m]!;
+  return after;
+};
+
+/**
+ * The mail's body split around its list of changes, rendered by the template
+ * itself: `prefix`, the lines joined by `between`, `suffix`; and each
+ * possible line, so SQL only picks the lines of the cells that changed.
+ */
+function changesMailParts(render: (changes: { module: string; before: string; after: string }[]) => MailContent) {
+  const tag = newId();
+  const [m1, b1, a1, m2, b2, a2] = ["m1", "b1", "a1", "m2", "b2", "a2"].map((k) => slot(`${k}_${tag}`)) as [string, string, string, string, string, string];
+  const probe = render([
+    { module: m1, before: b1, after: a1 },
+    { module: m2, before: b2, after: a2 },
+  ]);
+  const split = (body: string) => {
+    const prefix = body.slice(0, body.indexOf(m1));
+    const suffix = body.slice(body.indexOf(a2) + a2.length);
+    return { prefix, suffix, between: body.slice(body.indexOf(a1) + a1.length, body.indexOf(m2)) };
+  };
+  const text = split(probe.text);
+  const html = split(probe.html);
+  const line = (change: { module: string; before: string; after: string }) => {
+    const one = render([change]);
+    return { t: one.text.slice(text.prefix.length, one.text.length - text.suffix.length), h: one.html.slice(html.prefix.length, one.html.length - html.suffix.length) };
+  };
+  return { subject: probe.subject, text, html, line };
 }
 
 /**
  * F-44: sets some or all cells of a user's grid. Unchanged cells need no
  * right; every changed one must pass canGrantModule (403 names the module).
+ * One batch: the target and the right to each cell that would change are
+ * guards over the current grid, the audit entry and the mail read that grid
+ * before the writes, and nothing is written when no cell changes.
  */
 export async function setUserModules(deps: Deps, actor: Actor, userId: string, input: ModuleGridInput) {
   const actorGrants = requireModule(actor, "user_management", "write");
-  const { target, grants } = await orgUserWithGrants(deps, actor, userId);
-  if (target.analyticsAccess === "N" || target.status === "deactivated") {
-    throw new AppError("CONFLICT", `${target.name} has no analytics access. An Analytics Administrator must invite them first.`);
-  }
-  const before = fullGrid(grants);
-  const after = { ...before } as ModuleGrid;
-  for (const m of MODULE_KEYS) if (input[m] !== undefined) after[m] = input[m]!;
-  const changes = MODULE_KEYS.filter((m) => before[m] !== after[m]);
-  if (!changes.length) return { user: toAnalyticsUser(target, before), changed: false };
-
-  const verdict = canGrantModules(actor, actorGrants, target, before, after);
-  if (!verdict.ok) throw new AppError("FORBIDDEN", refusal(actor, actorGrants, target, verdict.module, after[verdict.module]));
-
+  const db = deps.db;
+  const given = MODULE_KEYS.filter((m) => input[m] !== undefined);
   const now = deps.now();
-  const rows = MODULE_KEYS.filter((m) => after[m] !== "none").map((m) => ({ userId, module: m, level: after[m] as "full" | "read_only", updatedAt: now }));
-  const mailId = newId();
-  const mail = analyticsModulesChangedMail({
-    appName: deps.config.appName,
-    name: target.name,
-    changes: changes.map((m) => ({ module: MODULES[m].label, before: MODULE_LEVEL_LABELS[before[m]], after: MODULE_LEVEL_LABELS[after[m]] })),
-    changedBy: actor.name,
-    url: `${deps.config.origin}/analytics/users/${userId}`,
+
+  // The current grid as one JSON object {module: level} (no row, '{}'), joined as `cur`.
+  const cur = sql`(SELECT json_group_object(${analyticsModulePermissions.module}, ${analyticsModulePermissions.level}) AS g FROM ${analyticsModulePermissions} WHERE ${analyticsModulePermissions.userId} = ${userId}) AS cur`;
+  const levelIn = (module: SQL | string) => sql`coalesce(json_extract(cur.g, '$.' || ${module}), 'none')`;
+
+  // Each named cell with what may be set for an owner or another target (canGrantModule), and its mail line per level it may change from.
+  const nameSlot = slot(`name_${newId()}`);
+  const render = (changes: { module: string; before: string; after: string }[]) =>
+    analyticsModulesChangedMail({ appName: deps.config.appName, name: nameSlot, changes, changedBy: actor.name, url: `${deps.config.origin}/analytics/users/${userId}` });
+  const parts = changesMailParts(render);
+  const cells = given.map((m) => {
+    const after = input[m]!;
+    const lines = MODULE_LEVELS.filter((from) => from !== after).map(
+      (from) => [from, parts.line({ module: MODULES[m].label, before: MODULE_LEVEL_LABELS[from], after: MODULE_LEVEL_LABELS[after] })] as const,
+    );
+    return {
+      m,
+      after,
+      owner: canGrantModule(actor, actorGrants, { id: userId, analyticsOwner: true }, m, after),
+      other: canGrantModule(actor, actorGrants, { id: userId, analyticsOwner: false }, m, after),
+      t: Object.fromEntries(lines.map(([from, l]) => [from, l.t])),
+      h: Object.fromEntries(lines.map(([from, l]) => [from, l.h])),
+    };
   });
+  const cellsJson = JSON.stringify(cells);
+  const cell = (field: string) => sql`json_extract(cell.value, ${"$." + field})`;
+  const cellChanges = sql`${levelIn(cell("m"))} <> ${cell("after")}`;
+  const changes = sql`EXISTS (SELECT 1 FROM json_each(${cellsJson}) AS cell, ${cur} WHERE ${cellChanges})`;
+  const target = and(eq(users.id, userId), eq(users.orgId, actor.orgId));
+  const rightsHolder = and(target, inArray(users.analyticsAccess, [...RIGHTS_HOLDER_ACCESS]), notInArray(users.status, [...RIGHTLESS_STATUSES]));
+  // A cell the caller may not set for this target (owner or not), that would change.
+  const forbidden = sql`EXISTS (SELECT 1 FROM ${users}, json_each(${cellsJson}) AS cell, ${cur} WHERE ${target} AND ${cellChanges}
+    AND NOT (CASE WHEN ${users.analyticsOwner} THEN ${cell("owner")} ELSE ${cell("other")} END))`;
+  const grid = (value: (m: Module) => SQL | string) => jsonObject(Object.fromEntries(MODULE_KEYS.map((m) => [m, value(m)])));
+  const body = (part: { prefix: string; between: string; suffix: string }, field: "t" | "h") => {
+    const lines = sql`(SELECT group_concat(line, ${part.between}) FROM (SELECT json_extract(cell.value, '$.' || ${field} || '.' || ${levelIn(cell("m"))}) AS line
+      FROM json_each(${cellsJson}) AS cell WHERE ${cellChanges} ORDER BY cell.key))`;
+    return sql`(${part.prefix} || ${lines} || ${part.suffix})`;
+  };
+  const mailId = newId();
+  const mail = {
+    subject: sql`replace(${parts.subject}, ${nameSlot}, ${users.name})`,
+    text: sql`replace(${body(parts.text, "t")}, ${nameSlot}, ${users.name})`,
+    html: sql`replace(${body(parts.html, "h")}, ${nameSlot}, ${htmlEscaped(sql`${users.name}`)})`,
+  };
+  const mine = eq(analyticsModulePermissions.userId, userId);
   try {
-    await deps.db.batch([
-      guardGridUnchanged(deps, userId, before),
-      deps.db.delete(analyticsModulePermissions).where(eq(analyticsModulePermissions.userId, userId)),
-      ...insertChunks(deps.db, analyticsModulePermissions, rows),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.modules.changed", targetType: "user", targetId: userId, before, after }),
-      mailInsert(deps, target.email, mail, mailId),
+    const [beforeRows, [user]] = await db.batch([
+      moduleGrantsQuery(db, userId),
+      db.select(columns).from(users).where(target),
+      guardNot(db, sql`${notExists(db.select({ one: sql`1` }).from(users).where(rightsHolder))} OR ${forbidden}`),
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.modules.changed",
+          targetType: "user",
+          targetId: userId,
+          before: grid((m) => levelIn(m)),
+          after: grid((m) => (input[m] !== undefined ? input[m]! : levelIn(m))),
+        },
+        sql`FROM ${cur} WHERE ${changes}`,
+      ),
+      outboxInsertSelect(deps, { id: mailId, to: sql`${users.email}`, ...mail }, sql`FROM ${users}, ${cur} WHERE ${target} AND ${changes}`),
+      // A grid that changes is rewritten whole, as one: every row dated now, rows of unknown modules gone.
+      db.delete(analyticsModulePermissions).where(and(mine, notInArray(analyticsModulePermissions.module, MODULE_KEYS), changes)),
+      db.update(analyticsModulePermissions).set({ updatedAt: now }).where(and(mine, changes)),
+      ...given.map((m) =>
+        input[m] === "none"
+          ? db.delete(analyticsModulePermissions).where(and(mine, eq(analyticsModulePermissions.module, m)))
+          : db
+              .insert(analyticsModulePermissions)
+              .values({ userId, module: m, level: input[m] as "full" | "read_only", updatedAt: now })
+              .onConflictDoUpdate({
+                target: [analyticsModulePermissions.userId, analyticsModulePermissions.module],
+                set: { level: input[m] as "full" | "read_only", updatedAt: now },
+                setWhere: ne(analyticsModulePermissions.level, input[m] as "full" | "read_only"),
+              }),
+      ),
     ]);
+    const before = fullGrid(moduleGrantsFrom(beforeRows));
+    const after = withInput(before, input);
+    const changed = given.some((m) => before[m] !== after[m]);
+    if (changed) deliverSoon(deps, [mailId]);
+    return { user: toAnalyticsUser(user!, after), changed };
   } catch (e) {
-    if (isGuardAbort(e)) throw new AppError("CONFLICT", "This user's module permissions were changed meanwhile. Reload and try again.");
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    return modulesRefusal(deps, actor, actorGrants, userId, input);
   }
-  deliverSoon(deps, [mailId]);
-  return { user: toAnalyticsUser(target, after), changed: true };
 }

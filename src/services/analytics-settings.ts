@@ -1,7 +1,7 @@
 // The one analytics_settings row of a workspace, shared by the Developer,
 // Quota Usage and Billing services. The row appears on the first save, so
 // reads treat "no row" as every field unset.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { analyticsSettings } from "../db/schema";
 import type { Deps } from "../deps";
@@ -15,6 +15,13 @@ export async function settingsOf(deps: Pick<Deps, "db">, orgId: string): Promise
   const [row] = await settingsQuery(deps.db, orgId);
   return row ?? null;
 }
+
+/**
+ * A FROM clause with exactly one row: the workspace's settings row, or NULL
+ * in every column when it has none yet (as reads treat "no row"). For an
+ * audit entry written by INSERT … SELECT ahead of upsertSettings in its batch.
+ */
+export const settingsRowFrom = (orgId: string) => sql`FROM (SELECT 1) LEFT JOIN ${analyticsSettings} ON ${eq(analyticsSettings.orgId, orgId)}`;
 
 /** Writes only the given columns, creating the row when the workspace has none yet; for the caller's batch. */
 export const upsertSettings = (db: Db, orgId: string, patch: SettingsPatch, now: number) =>

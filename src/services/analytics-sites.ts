@@ -1,7 +1,7 @@
 // F-40/F-42: the sites and apps of an organization's analytics workspace. The
 // workspace is the organization: every query carries the actor's orgId, and a
 // site the caller cannot see answers 404 exactly like one that does not exist.
-import { and, asc, count, eq, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNotNull, or, sql } from "drizzle-orm";
 import * as z from "zod";
 import {
   analyticsDailyStats,
@@ -19,9 +19,10 @@ import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId, randomBytes } from "../lib/ids";
 import { contains } from "../lib/search";
-import { requireOwner, requireSite, siteAccess } from "./analytics-context";
+import { requireOwner, requireSite, siteAccessFrom, siteAccessQuery, siteAllows } from "./analytics-context";
 import { analyticsName } from "./analytics-names";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonObject } from "../lib/sql-json";
 
 // ---------------------------------------------------------------- inputs
 
@@ -146,19 +147,38 @@ export async function createSite(deps: Deps, actor: Actor, input: CreateSiteInpu
 
 /** F-42: Edit and above change the site's settings. */
 export async function updateSite(deps: Deps, actor: Actor, siteId: string, input: UpdateSiteInput) {
-  const { site: before, level } = await requireSite(deps, actor, siteId, "edit");
-  const after = { name: input.name ?? before.name, kind: input.kind ?? before.kind, url: input.url === undefined ? before.url : input.url };
-  if (after.name === before.name && after.kind === before.kind && after.url === before.url) return { site: toPublicSite(before, level), changed: false };
-  const [[updated]] = await deps.db.batch([
-    deps.db
+  const db = deps.db;
+  // Only a change is written (a field sent with its current value changes nothing), and only where the caller may edit.
+  const given = { name: input.name, kind: input.kind, url: input.url };
+  const changed = or(...(Object.keys(given) as (keyof typeof given)[]).filter((k) => given[k] !== undefined).map((k) => sql`${analyticsSites[k]} IS NOT ${given[k]}`));
+  const target = and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId), siteAllows(actor, analyticsSites.id, "edit"), changed);
+  const fields = { name: input.name ?? analyticsSites.name, kind: input.kind ?? analyticsSites.kind, url: input.url === undefined ? analyticsSites.url : input.url };
+  // One batch: the access read (for the answer's level and the refusals), the audit row reading the site before the update, the update.
+  const [access, , [updated]] = await db.batch([
+    siteAccessQuery(db, actor, siteId),
+    auditInsertSelect(
+      deps,
+      {
+        actorId: actor.id,
+        orgId: actor.orgId,
+        action: "analytics.site.updated",
+        targetType: "analytics_site",
+        targetId: siteId,
+        before: jsonObject({ name: analyticsSites.name, kind: analyticsSites.kind, url: analyticsSites.url }),
+        after: jsonObject(fields),
+      },
+      sql`FROM ${analyticsSites} WHERE ${target}`,
+    ),
+    db
       .update(analyticsSites)
-      .set({ ...after, updatedAt: deps.now() })
-      .where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId)))
+      .set({ ...(input.name !== undefined ? { name: input.name } : {}), ...(input.kind !== undefined ? { kind: input.kind } : {}), ...(input.url !== undefined ? { url: input.url } : {}), updatedAt: deps.now() })
+      .where(target)
       .returning(),
-    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.site.updated", targetType: "analytics_site", targetId: siteId, before: auditSite(before), after }),
   ]);
-  if (!updated) throw new AppError("NOT_FOUND", "Site or app not found.");
-  return { site: toPublicSite(updated, level), changed: true };
+  // The read saw the site as the writes did: 404/403 here means nothing was written (siteAllows is the same rule).
+  const { site: before, level } = siteAccessFrom(actor, access, "edit");
+  if (updated) return { site: toPublicSite(updated, level), changed: true };
+  return { site: toPublicSite(before, level), changed: false };
 }
 
 /**
@@ -168,20 +188,33 @@ export async function updateSite(deps: Deps, actor: Actor, siteId: string, input
  */
 export async function deleteSite(deps: Deps, actor: Actor, siteId: string) {
   requireOwner(actor, "delete a site or app");
-  const { site } = await siteAccess(deps, actor, siteId);
+  const own = and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId));
   try {
-    await deps.db.batch([
-      deps.db.delete(analyticsSites).where(and(eq(analyticsSites.id, siteId), eq(analyticsSites.orgId, actor.orgId))),
+    // The audit row reads the site before the delete, in the same batch: no read first.
+    const [, [site]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.site.deleted",
+          targetType: "analytics_site",
+          targetId: siteId,
+          before: jsonObject({ name: analyticsSites.name, kind: analyticsSites.kind, url: analyticsSites.url, siteKey: analyticsSites.siteKey }),
+        },
+        sql`FROM ${analyticsSites} WHERE ${own}`,
+      ),
+      deps.db.delete(analyticsSites).where(own).returning(),
       guardChanged(deps.db),
       deps.db.delete(analyticsSitePermissions).where(eq(analyticsSitePermissions.siteId, siteId)),
       deps.db.delete(analyticsTags).where(eq(analyticsTags.siteId, siteId)),
       deps.db.delete(analyticsMetaSiteMembers).where(eq(analyticsMetaSiteMembers.siteId, siteId)),
       deps.db.delete(analyticsDailyStats).where(eq(analyticsDailyStats.siteId, siteId)),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.site.deleted", targetType: "analytics_site", targetId: siteId, before: { ...auditSite(site), siteKey: site.siteKey } }),
     ]);
+    return { site: toPublicSite(site!, "manage") };
   } catch (e) {
+    // Not in this workspace, or deleted concurrently: an owner sees every site, so absent is the only refusal.
     if (isGuardAbort(e)) throw new AppError("NOT_FOUND", "Site or app not found.");
     throw e;
   }
-  return { site: toPublicSite(site, "manage") };
 }

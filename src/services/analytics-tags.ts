@@ -3,19 +3,20 @@
 // above) makes the draft's code what visitors get. A tag is always reached
 // through its site, with the caller's level on that site and the tenant scope
 // in the query.
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, ne, or, sql } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
 import { analyticsSitePermissions, analyticsSites, analyticsTags } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import type { SiteAction } from "../domain/analytics";
-import { guardChanged, isGuardAbort } from "../lib/batch";
+import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { inOwnSites, requireSite, siteAccessFrom, siteAccessQuery, siteLevelOf } from "./analytics-context";
+import { inOwnSites, requireSite, siteAccessFrom, siteAccessQuery, siteAllows, siteLevelOf } from "./analytics-context";
 import { analyticsName } from "./analytics-names";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonObject } from "../lib/sql-json";
 
 export const MAX_TAG_CODE = 20_000;
 const tagCode = z.string({ error: "Enter the tag's code as text." }).max(MAX_TAG_CODE, "Use at most 20,000 characters.");
@@ -85,75 +86,107 @@ export async function listTags(deps: Deps, actor: Actor, siteId: string) {
 }
 
 export async function createTag(deps: Deps, actor: Actor, siteId: string, input: CreateTagInput) {
-  await requireSite(deps, actor, siteId, "editTags");
   const now = deps.now();
   const row: TagRow = { id: newId(), siteId, name: input.name, code: input.code ?? "", publishedCode: null, status: "draft", publishedAt: null, publishedBy: null, createdAt: now, updatedAt: now };
-  await deps.db.batch([
-    deps.db.insert(analyticsTags).values(row),
-    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.tag.created", targetType: "analytics_tag", targetId: row.id, after: { siteId, name: row.name, code: row.code } }),
-  ]);
+  try {
+    // The access check rides in the insert's batch: no read first.
+    await deps.db.batch([
+      guardNot(deps.db, sql`NOT ${siteAllows(actor, siteId, "editTags")}`),
+      deps.db.insert(analyticsTags).values(row),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "analytics.tag.created", targetType: "analytics_tag", targetId: row.id, after: { siteId, name: row.name, code: row.code } }),
+    ]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    // Why: 404 or 403 as before; access that holds again was changed meanwhile.
+    await requireSite(deps, actor, siteId, "editTags");
+    throw new AppError("CONFLICT", "This site's access was changed meanwhile. Reload and try again.");
+  }
   return { tag: toPublicTag(row) };
 }
 
 const changedMeanwhile = () => new AppError("CONFLICT", "This tag was changed meanwhile. Reload and try again.");
 
+/** The tag, if the caller may do `action` on its site (own workspace only): the WHERE of a write that checks access in its batch. */
+const tagAllows = (actor: Actor, tagId: string, action: SiteAction) => and(eq(analyticsTags.id, tagId), siteAllows(actor, analyticsTags.siteId, action));
+
 /** F-42: any change leaves the tag a draft; what visitors get changes only on publish. */
 export async function updateTag(deps: Deps, actor: Actor, tagId: string, input: UpdateTagInput) {
-  const { tag: before } = await requireTag(deps, actor, tagId, "editTags");
-  const after = { name: input.name ?? before.name, code: input.code ?? before.code };
-  if (after.name === before.name && after.code === before.code) return { tag: toPublicTag(before), changed: false };
+  // Only a change is written: a field sent with its current value changes nothing.
+  const target = and(
+    tagAllows(actor, tagId, "editTags"),
+    or(input.name !== undefined ? ne(analyticsTags.name, input.name) : undefined, input.code !== undefined ? ne(analyticsTags.code, input.code) : undefined),
+  );
+  const name = input.name ?? analyticsTags.name;
+  const code = input.code ?? analyticsTags.code;
   try {
-    const [[updated]] = await deps.db.batch([
+    // The audit row reads the tag before the update, in the same batch: no read first.
+    const [, [updated]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.tag.updated",
+          targetType: "analytics_tag",
+          targetId: tagId,
+          before: jsonObject({ name: analyticsTags.name, code: analyticsTags.code, status: analyticsTags.status }),
+          after: jsonObject({ name, code, status: "draft" }),
+        },
+        sql`FROM ${analyticsTags} WHERE ${target}`,
+      ),
       deps.db
         .update(analyticsTags)
-        .set({ ...after, status: "draft", updatedAt: deps.now() })
-        // Compare-and-swap: the audit's "before" is what was replaced.
-        .where(and(eq(analyticsTags.id, tagId), eq(analyticsTags.name, before.name), eq(analyticsTags.code, before.code)))
+        .set({ ...(input.name !== undefined && { name: input.name }), ...(input.code !== undefined && { code: input.code }), status: "draft", updatedAt: deps.now() })
+        .where(target)
         .returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "analytics.tag.updated",
-        targetType: "analytics_tag",
-        targetId: tagId,
-        before: { name: before.name, code: before.code, status: before.status },
-        after: { ...after, status: "draft" },
-      }),
     ]);
     return { tag: toPublicTag(updated!), changed: true };
   } catch (e) {
-    if (isGuardAbort(e)) throw changedMeanwhile();
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    // Why: 404 or 403 as before, or nothing to change (the same answer as before); otherwise a race.
+    const { tag: before } = await requireTag(deps, actor, tagId, "editTags");
+    if ((input.name ?? before.name) === before.name && (input.code ?? before.code) === before.code) return { tag: toPublicTag(before), changed: false };
+    throw changedMeanwhile();
   }
 }
 
-/** F-42: Edit & publish and above publish exactly the draft they saw; nothing unpublished → 409. */
+const noUnpublishedChanges = () => new AppError("CONFLICT", "This tag has no unpublished changes.");
+
+/** F-42: Edit & publish and above publish the draft; nothing unpublished → 409. */
 export async function publishTag(deps: Deps, actor: Actor, tagId: string) {
-  const { tag: before } = await requireTag(deps, actor, tagId, "publishTags");
-  if (before.status === "published") throw new AppError("CONFLICT", "This tag has no unpublished changes.");
   const now = deps.now();
+  const target = and(tagAllows(actor, tagId, "publishTags"), eq(analyticsTags.status, "draft"));
   try {
-    const [[updated]] = await deps.db.batch([
+    // The audit row reads the tag before the update, in the same batch: no read first.
+    const [, [updated]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "analytics.tag.published",
+          targetType: "analytics_tag",
+          targetId: tagId,
+          before: jsonObject({ status: analyticsTags.status, publishedCode: analyticsTags.publishedCode }),
+          after: jsonObject({ status: "published", publishedCode: analyticsTags.code }),
+        },
+        sql`FROM ${analyticsTags} WHERE ${target}`,
+      ),
       deps.db
         .update(analyticsTags)
-        .set({ publishedCode: before.code, status: "published", publishedAt: now, publishedBy: actor.id, updatedAt: now })
-        .where(and(eq(analyticsTags.id, tagId), eq(analyticsTags.status, "draft"), eq(analyticsTags.code, before.code)))
+        // The draft's code, as the row holds it when the batch runs.
+        .set({ publishedCode: sql`${analyticsTags.code}`, status: "published", publishedAt: now, publishedBy: actor.id, updatedAt: now })
+        .where(target)
         .returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "analytics.tag.published",
-        targetType: "analytics_tag",
-        targetId: tagId,
-        before: { status: before.status, publishedCode: before.publishedCode },
-        after: { status: "published", publishedCode: before.code },
-      }),
     ]);
     return { tag: toPublicTag(updated!) };
   } catch (e) {
-    if (isGuardAbort(e)) throw changedMeanwhile();
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    // Why: 404 or 403 as before, or already published; otherwise a race.
+    const { tag: before } = await requireTag(deps, actor, tagId, "publishTags");
+    if (before.status === "published") throw noUnpublishedChanges();
+    throw changedMeanwhile();
   }
 }

@@ -12,7 +12,8 @@ import { AppError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
 import { requireModule } from "./analytics-context";
 import { API_TOKEN_PREFIX, hashApiToken } from "./api-token-auth";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonObject } from "../lib/sql-json";
 import { securityNoticeInsert } from "./notifications";
 import { deliverSoon } from "./outbox";
 
@@ -66,15 +67,24 @@ const TOO_MANY = () =>
 
 /**
  * Creates a token; the answer carries the secret, which is never stored and
- * never shown again. The limit holds at commit time too (a guard counts the
- * live tokens after the insert), and the F-91 notice goes in the same batch.
+ * never shown again. The limit is checked at commit time, with no count read
+ * first (a guard counts the live tokens after the insert), and the F-91
+ * notice goes in the same batch.
  */
 export async function createApiToken(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>) {
+  const { token, secret } = await insertToken(deps, actor, input);
+  return { token, secret };
+}
+
+/** createApiToken, also answering the caller's token list as the insert left it (the page shows both): no read after. */
+export async function createApiTokenAndList(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>, list: z.infer<typeof ListTokensInput>) {
+  const { token, secret, listed } = await insertToken(deps, actor, input, list);
+  return { token, secret, list: listed! };
+}
+
+async function insertToken(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>, list?: z.infer<typeof ListTokensInput>) {
   await requireTokenRights(deps, actor);
   const now = deps.now();
-  const [live] = await deps.db.select({ n: count() }).from(apiTokens).where(liveTokensOf(actor.id, now));
-  if ((live?.n ?? 0) >= MAX_LIVE_TOKENS) throw TOO_MANY();
-
   const secret = `${API_TOKEN_PREFIX}${newSecret()}`;
   const row: TokenRow = {
     id: newId(),
@@ -89,13 +99,11 @@ export async function createApiToken(deps: Deps, actor: Actor, input: z.infer<ty
   };
   const expiry = row.expiresAt ? `It expires on ${new Date(row.expiresAt).toISOString().slice(0, 10)}.` : "It does not expire.";
   const mailId = newId();
+  let listed: ReturnType<typeof tokenListFrom> | undefined;
   try {
-    await deps.db.batch([
+    const [, , , , ...read] = await deps.db.batch([
       deps.db.insert(apiTokens).values(row),
-      guardNot(
-        deps.db,
-        sql`(SELECT count(*) FROM ${apiTokens} WHERE ${apiTokens.userId} = ${actor.id} AND ${apiTokens.revokedAt} IS NULL AND (${apiTokens.expiresAt} IS NULL OR ${apiTokens.expiresAt} > ${now})) > ${MAX_LIVE_TOKENS}`,
-      ),
+      guardNot(deps.db, sql`(SELECT count(*) FROM ${apiTokens} WHERE ${liveTokensOf(actor.id, now)}) > ${MAX_LIVE_TOKENS}`),
       auditInsert(deps, {
         actorId: actor.id,
         orgId: actor.orgId,
@@ -105,20 +113,28 @@ export async function createApiToken(deps: Deps, actor: Actor, input: z.infer<ty
         after: { name: row.name, prefix: row.prefix, expiresAt: iso(row.expiresAt) },
       }),
       securityNoticeInsert(deps, actor, "api_token_created", `Token "${row.name}" (${row.prefix}…). ${expiry} You can revoke it on the API tokens page.`, mailId),
+      // After the writes: the list includes the new token.
+      ...(list ? tokenListQueries(deps, actor, list) : []),
     ]);
+    if (list) listed = tokenListFrom(read as unknown as TokenListRows, list);
   } catch (e) {
     if (isGuardAbort(e)) throw TOO_MANY();
     throw e;
   }
   deliverSoon(deps, [mailId]);
-  return { token: toPublicToken(row), secret };
+  return { token: toPublicToken(row), secret, listed };
 }
 
 /** Own tokens, newest first: live, expired and revoked ones alike (never a secret). */
 export async function listApiTokens(deps: Deps, actor: Actor, input: z.infer<typeof ListTokensInput>) {
   await requireTokenRights(deps, actor);
+  return tokenListFrom(await deps.db.batch(tokenListQueries(deps, actor, input)), input);
+}
+
+/** The page of own tokens and their count: two statements for a batch. */
+function tokenListQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListTokensInput>) {
   const mine = eq(apiTokens.userId, actor.id);
-  const [rows, [total]] = await deps.db.batch([
+  return [
     deps.db
       .select()
       .from(apiTokens)
@@ -127,9 +143,14 @@ export async function listApiTokens(deps: Deps, actor: Actor, input: z.infer<typ
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(apiTokens).where(mine),
-  ]);
-  return { items: rows.map(toPublicToken), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  ] as const;
 }
+type TokenListRows = readonly [TokenRow[], { n: number }[]];
+
+const tokenListFrom = ([rows, [total]]: TokenListRows, input: z.infer<typeof ListTokensInput>) => ({
+  items: rows.map(toPublicToken),
+  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+});
 
 /**
  * Revokes an own token at once (the next request with it is refused). Another
@@ -137,33 +158,34 @@ export async function listApiTokens(deps: Deps, actor: Actor, input: z.infer<typ
  */
 export async function revokeApiToken(deps: Deps, actor: Actor, tokenId: string) {
   await requireTokenRights(deps, actor);
-  const [token] = await deps.db.select().from(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, actor.id)));
-  if (!token) throw new AppError("NOT_FOUND", "API token not found.");
-  if (token.revokedAt !== null) return { token: toPublicToken(token), changed: false };
   const now = deps.now();
+  const live = and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, actor.id), isNull(apiTokens.revokedAt));
   try {
-    const [[updated]] = await deps.db.batch([
-      deps.db
-        .update(apiTokens)
-        .set({ revokedAt: now })
-        .where(and(eq(apiTokens.id, token.id), eq(apiTokens.userId, actor.id), isNull(apiTokens.revokedAt)))
-        .returning(),
+    // The audit row reads the token before the update, in the same batch: no read first.
+    const [, updated] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "api_token.revoked",
+          targetType: "api_token",
+          targetId: tokenId,
+          before: jsonObject({ name: apiTokens.name, prefix: apiTokens.prefix }),
+          after: { revokedAt: iso(now) },
+        },
+        sql`FROM ${apiTokens} WHERE ${live}`,
+      ),
+      deps.db.update(apiTokens).set({ revokedAt: now }).where(live).returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "api_token.revoked",
-        targetType: "api_token",
-        targetId: token.id,
-        before: { name: token.name, prefix: token.prefix },
-        after: { revokedAt: iso(now) },
-      }),
     ]);
-    return { token: toPublicToken(updated!), changed: true };
+    return { token: toPublicToken(updated[0]!), changed: true };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    // Revoked by a concurrent request: the outcome the caller wanted.
-    const [now_] = await deps.db.select().from(apiTokens).where(eq(apiTokens.id, token.id));
-    return { token: toPublicToken(now_ ?? token), changed: false };
+    // Another user's or no token: not found. Already revoked (maybe by a concurrent request): the outcome the caller wanted.
+    const [token] = await deps.db.select().from(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, actor.id)));
+    if (!token) throw new AppError("NOT_FOUND", "API token not found.");
+    if (token.revokedAt === null) throw new AppError("CONFLICT", "This API token was changed meanwhile. Reload and try again.");
+    return { token: toPublicToken(token), changed: false };
   }
 }

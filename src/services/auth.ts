@@ -14,7 +14,7 @@ import { AppError } from "../lib/errors";
 import { newId, newRecoveryCode } from "../lib/ids";
 import { securityNoticeMail } from "../../views/mail/templates";
 import { auditInsert } from "./audit";
-import { createChallenge, deleteChallenge, readChallenge } from "./challenges";
+import { type Challenge, createChallenge, deleteChallenge, readChallenge } from "./challenges";
 import { securityNoticeInsert } from "./notifications";
 import { deliverSoon, mailInsertWhere } from "./outbox";
 import { prepareSession } from "./sessions";
@@ -91,8 +91,9 @@ const userWithOrgStatus = (deps: Deps, where: SQL) =>
   deps.db.select({ user: users, orgStatus: aliased<"active" | "terminated">(organizations.status, "org_status") }).from(users).innerJoin(organizations, eq(organizations.id, users.orgId)).where(where).limit(1);
 
 /** The enrollment details of a live challenge, so the page can show the QR code again after a typo. */
-export async function enrollmentOf(deps: Deps, challengeId: string) {
-  const challenge = await readChallenge(deps, challengeId);
+/** `known`: the challenge the caller already read for this id in this request (saves a KV read). */
+export async function enrollmentOf(deps: Deps, challengeId: string, known?: Challenge | null) {
+  const challenge = known !== undefined ? known : await readChallenge(deps, challengeId);
   if (!challenge || challenge.kind !== "enroll" || !challenge.pendingSecretEnc) return null;
   const [user] = await deps.db.select({ email: users.email }).from(users).where(eq(users.id, challenge.userId));
   if (!user) return null;
@@ -112,8 +113,12 @@ export interface SignedIn {
  * recorded with a compare-and-swap on users.totp_last_step in the same batch
  * as the audit entry, so a replay or a parallel duplicate loses (RFC 6238 §5.2).
  */
-export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput>, userAgent: string | null): Promise<SignedIn> {
-  const challenge = await readChallenge(deps, input.challenge);
+/**
+ * `known`: the challenge the caller already read for `input.challenge` in this request (the page reads it to
+ * render its form), so KV is read once. The TOTP step-once rule is enforced by the D1 batch either way.
+ */
+export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput>, userAgent: string | null, known?: Challenge | null): Promise<SignedIn> {
+  const challenge = known !== undefined ? known : await readChallenge(deps, input.challenge);
   if (!challenge) throw new AppError("UNAUTHENTICATED", "Your sign-in has expired. Enter your email and password again.");
   // The challenge carries the account's throttle key, so the account and its counters come in one round trip.
   const keys = withIpKey(deps, challenge.throttleKey);

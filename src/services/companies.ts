@@ -15,7 +15,8 @@ import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
-import { auditInsert } from "./audit";
+import { jsonObject } from "../lib/sql-json";
+import { auditInsert, auditInsertSelect } from "./audit";
 
 const companyName = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
 
@@ -116,36 +117,41 @@ const activeCountColumns = () =>
     ]),
   ) as Record<ServiceKind, SQL.Aliased<number>>;
 
+/** Companies as rows of the list: the company with how many services of each kind are active. */
+const listItems = (db: Db) =>
+  db
+    .select({ id: organizations.id, name: organizations.name, status: organizations.status, createdAt: organizations.createdAt, updatedAt: organizations.updatedAt, ...activeCountColumns() })
+    .from(organizations);
+
+const toListItem = (r: Awaited<ReturnType<typeof listItems>>[number]) => {
+  const activeServices = Object.fromEntries(SERVICE_KIND_KEYS.map((k) => [k, Number(r[k])])) as Record<ServiceKind, number>;
+  return {
+    ...toPublicCompany(r as unknown as CompanyRow),
+    activeServices,
+    activeServicesTotal: SERVICE_KIND_KEYS.reduce((sum, k) => sum + activeServices[k], 0),
+  };
+};
+
 /** The organization's companies, active first, by name, with how many services of each kind are active. */
 export async function listCompanies(deps: Deps, actor: Actor, input: ListCompaniesInput) {
   assertViewCompanies(actor);
   const where = and(ownCompanies(actor), input.q ? contains(organizations.name, input.q) : undefined, input.status ? eq(organizations.status, input.status) : undefined);
   const [rows, [total]] = await deps.db.batch([
-    deps.db
-      .select({ id: organizations.id, name: organizations.name, status: organizations.status, createdAt: organizations.createdAt, updatedAt: organizations.updatedAt, ...activeCountColumns() })
-      .from(organizations)
+    listItems(deps.db)
       .where(where)
       .orderBy(asc(organizations.status), sql`lower(${organizations.name})`, asc(organizations.id))
       .limit(input.pageSize)
       .offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(organizations).where(where),
   ]);
-  const items = rows.map((r) => {
-    const activeServices = Object.fromEntries(SERVICE_KIND_KEYS.map((k) => [k, Number(r[k])])) as Record<ServiceKind, number>;
-    return {
-      ...toPublicCompany(r as unknown as CompanyRow),
-      activeServices,
-      activeServicesTotal: SERVICE_KIND_KEYS.reduce((sum, k) => sum + activeServices[k], 0),
-    };
-  });
-  return { items, page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: rows.map(toListItem), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
 }
 export type CompanyListItem = Awaited<ReturnType<typeof listCompanies>>["items"][number];
 
 /** F-30: a new company (customer organization) managed by the actor's organization. */
 export async function addCompany(deps: Deps, actor: Actor, input: CompanyInput) {
   assertCompanyPermission(actor, "manageCompanies");
-  await assertNameFree(deps, actor, input.name);
+  // No read first: the guard after the insert finds a second active company of the same name.
   const now = deps.now();
   const row = { id: newId(), name: input.name, kind: "customer" as const, channelPartner: false, managedBy: actor.orgId, status: "active" as const, createdAt: now, updatedAt: now };
   try {
@@ -170,23 +176,25 @@ export async function editCompany(deps: Deps, actor: Actor, id: string, input: C
     await assertNameFree(deps, actor, input.name, id);
     return before;
   };
-  const before = await check();
   const now = deps.now();
+  const target = and(eq(organizations.id, id), ownCompanies(actor), eq(organizations.status, "active"));
   try {
-    const [[after]] = await deps.db.batch([
-      deps.db
-        .update(organizations)
-        .set({ name: input.name, updatedAt: now })
-        .where(and(eq(organizations.id, id), ownCompanies(actor), eq(organizations.status, "active")))
-        .returning(),
+    // No read first: the audit row reads the old name in the batch, the guards refuse a missing,
+    // foreign or terminated company and a name already taken.
+    const [, [after]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        { actorId: actor.id, orgId: actor.orgId, action: "company.updated", targetType: "company", targetId: id, before: jsonObject({ name: organizations.name }), after: { name: input.name } },
+        sql`FROM ${organizations} WHERE ${target}`,
+      ),
+      deps.db.update(organizations).set({ name: input.name, updatedAt: now }).where(target).returning(),
       guardChanged(deps.db),
       guardUniqueName(deps.db, actor, input.name),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "company.updated", targetType: "company", targetId: id, before: { name: before.name }, after: { name: input.name } }),
     ]);
     return { company: toPublicCompany(after!) };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    // Lost a race: say which rule the concurrent change broke.
+    // Say which rule refused it: not found, terminated, or the name is taken; else a concurrent change.
     await check();
     throw new AppError("CONFLICT", "This company was changed meanwhile. Reload and try again.");
   }
@@ -198,24 +206,41 @@ export async function editCompany(deps: Deps, actor: Actor, id: string, input: C
  * stay listed as they are; nothing about the company can change afterwards.
  */
 export async function terminateCompany(deps: Deps, actor: Actor, id: string) {
+  const { company } = await terminate(deps, actor, id, false);
+  return { company };
+}
+
+/** terminateCompany, answering also the company's row of the list (for the page), read in the same batch. */
+export async function terminateCompanyWithListItem(deps: Deps, actor: Actor, id: string) {
+  const { company, item } = await terminate(deps, actor, id, true);
+  return { company, item: item! };
+}
+
+async function terminate(deps: Deps, actor: Actor, id: string, withListItem: boolean) {
   assertCompanyPermission(actor, "manageCompanies");
-  const before = await findOwnCompany(deps, actor, id);
   const already = () => new AppError("CONFLICT", "This company is already terminated.");
-  if (before.status === "terminated") throw already();
   const now = deps.now();
+  const write = [
+    deps.db
+      .update(organizations)
+      .set({ status: "terminated", updatedAt: now })
+      .where(and(eq(organizations.id, id), ownCompanies(actor), eq(organizations.status, "active")))
+      .returning(),
+    guardChanged(deps.db),
+    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "company.terminated", targetType: "company", targetId: id, before: { status: "active" }, after: { status: "terminated" } }),
+  ] as const;
   try {
-    const [[after]] = await deps.db.batch([
-      deps.db
-        .update(organizations)
-        .set({ status: "terminated", updatedAt: now })
-        .where(and(eq(organizations.id, id), ownCompanies(actor), eq(organizations.status, "active")))
-        .returning(),
-      guardChanged(deps.db),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "company.terminated", targetType: "company", targetId: id, before: { status: "active" }, after: { status: "terminated" } }),
-    ]);
-    return { company: toPublicCompany(after!) };
+    if (!withListItem) {
+      const [[after]] = await deps.db.batch(write);
+      return { company: toPublicCompany(after!) };
+    }
+    // The list row is read after the writes, so it shows the company terminated.
+    const [[after], , , [row]] = await deps.db.batch([...write, listItems(deps.db).where(and(eq(organizations.id, id), ownCompanies(actor))).limit(1)]);
+    return { company: toPublicCompany(after!), item: toListItem(row!) };
   } catch (e) {
-    if (isGuardAbort(e)) throw already();
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    // Not ours or missing (404), or terminated already, by an earlier or a concurrent request (409).
+    await findOwnCompany(deps, actor, id);
+    throw already();
   }
 }

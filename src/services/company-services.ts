@@ -14,7 +14,8 @@ import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { toCsv } from "../lib/csv";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { auditInsert } from "./audit";
+import { jsonObject } from "../lib/sql-json";
+import { auditInsert, auditInsertSelect } from "./audit";
 import { plansQueries, plansResult } from "./license-plans";
 import {
   assertCompanyActive,
@@ -113,6 +114,17 @@ export async function listServices(deps: Deps, actor: Actor, companyId: string, 
 
 /** F-31: add an EUL user, Team VMR, endpoint subscription or hosted domain to an active company. */
 export async function addService<K extends ServiceKind>(deps: Deps, actor: Actor, companyId: string, kind: K, input: ServiceInput<K>) {
+  const { item } = await add(deps, actor, companyId, kind, input, false);
+  return { item };
+}
+
+/** addService, answering also every service of that kind of the company (for the page's section), read in the same batch. */
+export async function addServiceWithList<K extends ServiceKind>(deps: Deps, actor: Actor, companyId: string, kind: K, input: ServiceInput<K>) {
+  const { item, items } = await add(deps, actor, companyId, kind, input, true);
+  return { item, items: items! };
+}
+
+async function add<K extends ServiceKind>(deps: Deps, actor: Actor, companyId: string, kind: K, input: ServiceInput<K>, withList: boolean) {
   assertCompanyPermission(actor, SERVICE_KINDS[kind].permission);
   const fields = serviceFields(kind, input);
   const check = async () => {
@@ -124,27 +136,33 @@ export async function addService<K extends ServiceKind>(deps: Deps, actor: Actor
     assertCompanyActive(company);
     if (duplicate) throw validationError({ [fields.field]: DUPLICATE_MESSAGES[fields.field] });
   };
-  await check();
   const now = deps.now();
   const row = { id: newId(), companyId, kind, name: fields.name, email: fields.email, status: "active" as const, createdAt: now, endedAt: null };
+  const write = [
+    deps.db.insert(companyServices).values(row).returning(),
+    // No read first: both checked at commit time, an active company of ours and no active duplicate.
+    guardNot(deps.db, not(ownActiveCompany(deps.db, actor, companyId))),
+    guardNot(deps.db, sql`(${deps.db.select({ n: count() }).from(companyServices).where(sameService(companyId, kind, fields))}) > 1`),
+    auditInsert(deps, {
+      actorId: actor.id,
+      orgId: actor.orgId,
+      action: "company_service.added",
+      targetType: "company_service",
+      targetId: row.id,
+      after: { companyId, kind, name: row.name, ...(row.email !== null ? { email: row.email } : {}) },
+    }),
+  ] as const;
   try {
-    const [[created]] = await deps.db.batch([
-      deps.db.insert(companyServices).values(row).returning(),
-      // Both re-checked at commit time: the company may have been terminated, or the same service added, meanwhile.
-      guardNot(deps.db, not(ownActiveCompany(deps.db, actor, companyId))),
-      guardNot(deps.db, sql`(${deps.db.select({ n: count() }).from(companyServices).where(sameService(companyId, kind, fields))}) > 1`),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "company_service.added",
-        targetType: "company_service",
-        targetId: row.id,
-        after: { companyId, kind, name: row.name, ...(row.email !== null ? { email: row.email } : {}) },
-      }),
-    ]);
-    return { item: toPublicService(created!) };
+    if (!withList) {
+      const [[created]] = await deps.db.batch(write);
+      return { item: toPublicService(created!) };
+    }
+    // The list is read after the writes, so it holds the new service.
+    const [[created], , , , rows] = await deps.db.batch([...write, servicesOf(deps.db, actor, companyId, eq(companyServices.kind, kind))]);
+    return { item: toPublicService(created!), items: rows.map(toPublicService) };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
+    // Say which rule refused it: no such company (404), terminated (409), a duplicate (422); else a concurrent change.
     await check();
     throw new AppError("CONFLICT", "This company was changed meanwhile. Reload and try again.");
   }
@@ -170,29 +188,38 @@ export async function endService(deps: Deps, actor: Actor, companyId: string, ki
     if (found.service.status !== "active") throw new AppError("CONFLICT", `This ${meta.label} is already ${meta.ended.toLowerCase()}.`);
     return found.service;
   };
-  const before = await check();
   const now = deps.now();
+  // The item of this kind under this company, the company active and ours, the item still active.
+  const target = and(
+    eq(companyServices.id, itemId),
+    eq(companyServices.companyId, companyId),
+    eq(companyServices.kind, kind),
+    eq(companyServices.status, "active"),
+    ownActiveCompany(deps.db, actor, companyServices.companyId),
+  );
   try {
-    const [[after]] = await deps.db.batch([
-      deps.db
-        .update(companyServices)
-        .set({ status: "ended", endedAt: now })
-        .where(and(eq(companyServices.id, itemId), eq(companyServices.status, "active"), ownActiveCompany(deps.db, actor, companyServices.companyId)))
-        .returning(),
+    // No read first: the audit row reads the item's name in the batch, ahead of the change.
+    const [, [after]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "company_service.ended",
+          targetType: "company_service",
+          targetId: itemId,
+          before: jsonObject({ companyId, kind, name: companyServices.name, status: "active" }),
+          after: { status: "ended", verb: meta.endVerb },
+        },
+        sql`FROM ${companyServices} WHERE ${target}`,
+      ),
+      deps.db.update(companyServices).set({ status: "ended", endedAt: now }).where(target).returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "company_service.ended",
-        targetType: "company_service",
-        targetId: itemId,
-        before: { companyId, kind, name: before.name, status: "active" },
-        after: { status: "ended", verb: meta.endVerb },
-      }),
     ]);
     return { item: toPublicService(after!) };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
+    // Say which rule refused it: not found (404), company terminated or item already ended (409); else a concurrent change.
     await check();
     throw new AppError("CONFLICT", "This service was changed meanwhile. Reload and try again.");
   }

@@ -9,14 +9,16 @@ import { auditEvents, invitations, organizations, outbox, users } from "../db/sc
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { canAdministerUser, isOperator, type Role } from "../domain/roles";
-import { linkState } from "../domain/tokens";
+import { linkState, linkStateSql } from "../domain/tokens";
 import { chunk, guardChanged, guardNot, insertChunks, isGuardAbort, MAX_BOUND_PARAMS } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { invitationReminderMail } from "../../views/mail/templates";
-import { auditInsert } from "./audit";
-import { outboxRow } from "./outbox";
-import { reinviteUser } from "./user-admin";
+import { jsonObject } from "../lib/sql-json";
+import { auditInsertSelect } from "./audit";
+import { deliverSoon, outboxRow } from "./outbox";
+import { administrableScope, explainReinvite, reinviteStatements } from "./user-admin";
+import { toPublicUser } from "./user-shape";
 import { assertCan, orgInScope } from "./users";
 
 export const INVITATION_STATES = ["pending", "expired", "revoked"] as const;
@@ -104,6 +106,12 @@ const listQuery = (deps: Deps, where: SQL | undefined) =>
  * (their organization) and operators (any, via orgId).
  */
 export async function listInvitations(deps: Deps, actor: Actor, input: z.infer<typeof ListInvitationsInput>) {
+  const list = invitationListQueries(deps, actor, input);
+  return list.from(await deps.db.batch(list.queries));
+}
+
+/** listInvitations as queries that can join another batch (after its writes), and the answer made from their results. */
+export function invitationListQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListInvitationsInput>) {
   assertCan(actor, "managePortalUsers");
   const now = deps.now();
   const where = and(
@@ -113,11 +121,15 @@ export async function listInvitations(deps: Deps, actor: Actor, input: z.infer<t
     isLatestInvitation,
     input.state ? stateCondition(input.state, now) : undefined,
   );
-  const [rows, [total]] = await deps.db.batch([
+  const queries = [
     listQuery(deps, where).orderBy(desc(invitations.createdAt)).limit(input.pageSize).offset((input.page - 1) * input.pageSize),
     deps.db.select({ n: count() }).from(invitations).innerJoin(users, eq(users.id, invitations.userId)).where(where),
-  ]);
-  return { items: (rows as ListRow[]).map((r) => toPublicInvitation(r, now)), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  ] as const;
+  const from = ([rows, [total]]: readonly [unknown[], { n: number }[]]) => ({
+    items: (rows as ListRow[]).map((r) => toPublicInvitation(r, now)),
+    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  });
+  return { queries, from };
 }
 
 /** One invitation, for an actor who may administer its account; another organization's is not found. */
@@ -145,44 +157,75 @@ export async function getInvitation(deps: Deps, actor: Actor, invitationId: stri
   return publicInvitation(deps, invitationId);
 }
 
-/** Resend = re-invite (F-03): a new token and mail; every older link of the account stops working. */
+/** The account of invitation `invitationId`, as a subquery. */
+const inviteeOf = (invitationId: string) => sql`(SELECT ${invitations.userId} FROM ${invitations} WHERE ${invitations.id} = ${invitationId})`;
+
+/**
+ * Resend = re-invite (F-03): a new token and mail; every older link of the
+ * account stops working. One batch: the re-invite of the invitation's
+ * account, then the account and the new invitation for the answer.
+ */
 export async function resendInvitation(deps: Deps, actor: Actor, invitationId: string) {
-  const { user } = await findInvitationInScope(deps, actor, invitationId);
-  const result = await reinviteUser(deps, actor, user.id);
-  return { user: result.user, invitation: await publicInvitation(deps, result.invitationId) };
+  assertCan(actor, "managePortalUsers");
+  const invite = await reinviteStatements(deps, actor, inviteeOf(invitationId));
+  const statements = [...invite.statements, listQuery(deps, eq(invitations.id, invite.invitationId))];
+  let results;
+  try {
+    results = await deps.db.batch(statements as unknown as [(typeof statements)[number], ...typeof statements]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    // Not found or not theirs (as findInvitationInScope says), else as the re-invite says.
+    const { user } = await findInvitationInScope(deps, actor, invitationId);
+    return explainReinvite(deps, actor, user.id);
+  }
+  deliverSoon(deps, [invite.mailId]);
+  const [user] = results[invite.statements.length - 1] as (typeof users.$inferSelect)[];
+  const [created] = results[invite.statements.length] as ListRow[];
+  return { user: toPublicUser(user!), invitation: toPublicInvitation(created!, deps.now()) };
 }
 
 /**
  * Revoke: the link stops working at once; the account stays "invited" (a
- * resend brings it back), and forgot-password mints no new link for it.
+ * resend brings it back), and forgot-password mints no new link for it. One
+ * batch: the audit entry reads the invitation before the compare-and-swap,
+ * whose WHERE holds the scope and the open state; the answer is read last.
  */
 export async function revokeInvitation(deps: Deps, actor: Actor, invitationId: string) {
-  const { invitation, user } = await findInvitationInScope(deps, actor, invitationId);
-  if (invitation.usedAt !== null || user.status !== "invited") throw new AppError("CONFLICT", "This invitation was already accepted.");
-  if (invitation.revokedAt !== null) throw new AppError("CONFLICT", "This invitation is already revoked.");
+  assertCan(actor, "managePortalUsers");
   const now = deps.now();
+  const open = and(
+    eq(invitations.id, invitationId),
+    isNull(invitations.usedAt),
+    isNull(invitations.revokedAt),
+    sql`${invitations.userId} IN (SELECT ${users.id} FROM ${users} WHERE ${administrableScope(actor)} AND ${users.status} = 'invited')`,
+  )!;
   try {
-    await deps.db.batch([
-      deps.db
-        .update(invitations)
-        .set({ revokedAt: now })
-        .where(and(eq(invitations.id, invitation.id), isNull(invitations.usedAt), isNull(invitations.revokedAt))),
+    const [, , , [row]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: sql`${users.orgId}`,
+          action: "invitation.revoked",
+          targetType: "invitation",
+          targetId: invitationId,
+          before: jsonObject({ state: linkStateSql(invitations, now), userId: users.id }),
+          after: jsonObject({ state: "revoked", userId: users.id }),
+        },
+        sql`FROM ${invitations} JOIN ${users} ON ${users.id} = ${invitations.userId} WHERE ${open}`,
+      ),
+      deps.db.update(invitations).set({ revokedAt: now }).where(open),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: user.orgId,
-        action: "invitation.revoked",
-        targetType: "invitation",
-        targetId: invitation.id,
-        before: { state: linkState(invitation, now), userId: user.id },
-        after: { state: "revoked", userId: user.id },
-      }),
+      listQuery(deps, eq(invitations.id, invitationId)),
     ]);
+    return { invitation: toPublicInvitation(row as ListRow, deps.now()) };
   } catch (e) {
-    if (isGuardAbort(e)) throw new AppError("CONFLICT", "This invitation was used or revoked meanwhile. Reload and try again.");
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    const { invitation, user } = await findInvitationInScope(deps, actor, invitationId);
+    if (invitation.usedAt !== null || user.status !== "invited") throw new AppError("CONFLICT", "This invitation was already accepted.");
+    if (invitation.revokedAt !== null) throw new AppError("CONFLICT", "This invitation is already revoked.");
+    throw new AppError("CONFLICT", "This invitation was used or revoked meanwhile. Reload and try again.");
   }
-  return { invitation: await publicInvitation(deps, invitation.id) };
 }
 
 /** Invitations reminded per batch: ~13 outbox + 1 update + 10 audit statements per 100. */

@@ -1,6 +1,6 @@
 // Invitations and activation (F-03, F-04): a 256-bit token mailed once,
 // stored as its SHA-256, valid 7 days, voided by a re-invite.
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import { invitations, organizations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -12,7 +12,8 @@ import { AppError, validationError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
 import { invitationMail } from "../../views/mail/templates";
 import { auditInsert } from "./audit";
-import { outboxRow } from "./outbox";
+import { outboxInsertSelect, outboxRow } from "./outbox";
+import { filledMail, slot } from "./sql-mail";
 
 export const activationUrl = (deps: Deps, token: string) => `${deps.config.origin}/activate?token=${encodeURIComponent(token)}`;
 
@@ -63,6 +64,38 @@ export async function invitationStatements(
         .where(and(eq(invitations.userId, invitee.id), isNull(invitations.usedAt), isNull(invitations.revokedAt))),
       deps.db.insert(invitations).values(invitation),
       deps.db.insert(outbox).values(mail),
+    ] as const,
+  };
+}
+
+/**
+ * invitationStatements for an account the batch finds by SQL: `userId` is a
+ * value or a subquery, and the address, name and organization of the mail are
+ * read from the rows inside the batch, so no read is needed first. The caller
+ * guards that the account exists and may be invited; the mail is queued only
+ * if it does.
+ */
+export async function invitationStatementsFor(deps: Deps, userId: string | SQL, inviter: { id: string; name: string } | null) {
+  const token = newSecret();
+  const now = deps.now();
+  const target = typeof userId === "string" ? sql`${userId}` : userId;
+  const template = invitationMail({ appName: deps.config.appName, name: slot("name"), orgName: slot("org"), url: activationUrl(deps, token), inviter: inviter?.name ?? null });
+  const invitation = { id: newId(), userId: target, tokenHash: await sha256Hex(token), invitedBy: inviter?.id ?? null, createdAt: now, expiresAt: now + INVITATION_TTL_MS };
+  const mailId = newId();
+  return {
+    mailId,
+    invitationId: invitation.id,
+    statements: [
+      deps.db
+        .update(invitations)
+        .set({ revokedAt: now })
+        .where(and(eq(invitations.userId, target), isNull(invitations.usedAt), isNull(invitations.revokedAt))),
+      deps.db.insert(invitations).values(invitation),
+      outboxInsertSelect(
+        deps,
+        { id: mailId, to: sql`${users.email}`, ...filledMail(template, [["org", sql`${organizations.name}`], ["name", sql`${users.name}`]]) },
+        sql`FROM ${users} JOIN ${organizations} ON ${organizations.id} = ${users.orgId} WHERE ${users.id} = ${target}`,
+      ),
     ] as const,
   };
 }

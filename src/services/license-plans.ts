@@ -2,7 +2,7 @@
 // which plans a company has; prices, ordering, editing and renewals are for
 // Purchasers only (F-15). For anyone else the price fields are left out of the
 // answer itself, not merely hidden by a page.
-import { and, asc, count, eq, inArray, not } from "drizzle-orm";
+import { and, asc, count, eq, inArray, not, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
 import { companyPlans, organizations } from "../db/schema";
@@ -12,10 +12,12 @@ import { addMonths, canPurchase, formatMoney, MAX_SEATS, PLAN_CATALOG, PLAN_KEYS
 import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { jsonBool, jsonIso, jsonObject } from "../lib/sql-json";
 import { planOrderMail } from "../../views/mail/templates";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
 import { assertCompanyActive, assertViewCompanies, companyNotFound, ownActiveCompany, ownCompanies, ownCompanyQuery } from "./companies";
-import { deliverSoon, mailInsert } from "./outbox";
+import { deliverSoon, outboxInsertSelect } from "./outbox";
+import { filledMail, slot } from "./sql-mail";
 
 const seats = z
   .number({ error: "Enter the number of seats." })
@@ -147,12 +149,31 @@ const auditView = (p: Pick<PlanRow, "companyId" | "plan" | "seats" | "autoRenew"
   renewsAt: new Date(p.renewsAt).toISOString(),
 });
 
+/** auditView as SQL over the company_plans row (same keys, same order, same JSON types), with status and renewsAt replaceable. */
+const auditViewSql = (over: { status?: string; renewsAt?: SQL } = {}) =>
+  jsonObject({
+    companyId: companyPlans.companyId,
+    plan: companyPlans.plan,
+    seats: companyPlans.seats,
+    autoRenew: jsonBool(companyPlans.autoRenew),
+    status: over.status ?? companyPlans.status,
+    renewsAt: jsonIso(over.renewsAt ?? sql`${companyPlans.renewsAt}`),
+  });
+
 /** F-33: order a plan for an active company; the price is copied from the catalog and the Purchaser gets a confirmation. */
 export async function orderPlan(deps: Deps, actor: Actor, companyId: string, input: OrderPlanInput) {
+  const { plan } = await order(deps, actor, companyId, input, false);
+  return { plan };
+}
+
+/** orderPlan, answering also the company's plans (for the page's section), read in the same batch. */
+export async function orderPlanWithList(deps: Deps, actor: Actor, companyId: string, input: OrderPlanInput) {
+  const { plan, plans } = await order(deps, actor, companyId, input, true);
+  return { plan, plans: plans! };
+}
+
+async function order(deps: Deps, actor: Actor, companyId: string, input: OrderPlanInput, withList: boolean) {
   assertPurchaser(actor);
-  const [company] = await ownCompanyQuery(deps.db, actor, companyId);
-  if (!company) throw companyNotFound();
-  assertCompanyActive(company);
   const entry = PLAN_CATALOG[input.plan];
   const now = deps.now();
   const row = {
@@ -170,10 +191,11 @@ export async function orderPlan(deps: Deps, actor: Actor, companyId: string, inp
     updatedAt: now,
   };
   const mailId = newId();
-  const mail = planOrderMail({
+  // The company's name is filled in by SQL from its row, in the batch: no read first.
+  const template = planOrderMail({
     appName: deps.config.appName,
     name: actor.name,
-    companyName: company.name,
+    companyName: slot("company"),
     planLabel: entry.label,
     seats: row.seats,
     price: formatMoney(row.unitPriceCents, row.currency),
@@ -181,18 +203,33 @@ export async function orderPlan(deps: Deps, actor: Actor, companyId: string, inp
     renewsOn: new Date(row.renewsAt).toISOString().slice(0, 10),
     url: `${deps.config.origin}/companies/${companyId}#plans`,
   });
+  const write = [
+    deps.db.insert(companyPlans).values(row).returning(),
+    guardNot(deps.db, not(ownActiveCompany(deps.db, actor, companyId))),
+    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "plan.ordered", targetType: "plan", targetId: row.id, after: auditView(row) }),
+    outboxInsertSelect(
+      deps,
+      { id: mailId, to: actor.email, ...filledMail(template, [["company", sql`${organizations.name}`]]) },
+      sql`FROM ${organizations} WHERE ${and(eq(organizations.id, companyId), ownCompanies(actor))}`,
+    ),
+  ] as const;
   try {
-    const [[created]] = await deps.db.batch([
-      deps.db.insert(companyPlans).values(row).returning(),
-      guardNot(deps.db, not(ownActiveCompany(deps.db, actor, companyId))),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "plan.ordered", targetType: "plan", targetId: row.id, after: auditView(row) }),
-      mailInsert(deps, actor.email, mail, mailId),
-    ]);
+    if (!withList) {
+      const [[created]] = await deps.db.batch(write);
+      deliverSoon(deps, [mailId]);
+      return { plan: toPublicPlan(created!, true) as PublicPlan };
+    }
+    // The plans are read after the writes, so they hold the new one.
+    const [[created], , , , rows, [total]] = await deps.db.batch([...write, ...plansQueries(deps.db, actor, companyId)]);
     deliverSoon(deps, [mailId]);
-    return { plan: toPublicPlan(created!, true) as PublicPlan };
+    return { plan: toPublicPlan(created!, true) as PublicPlan, plans: plansResult(actor, rows, total) };
   } catch (e) {
-    if (isGuardAbort(e)) throw new AppError("CONFLICT", "This company was terminated meanwhile; nothing was ordered.");
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    // Say which rule refused it: no such company (404) or a terminated one (409).
+    const [company] = await ownCompanyQuery(deps.db, actor, companyId);
+    if (!company) throw companyNotFound();
+    assertCompanyActive(company);
+    throw new AppError("CONFLICT", "This company was terminated meanwhile; nothing was ordered.");
   }
 }
 
@@ -202,35 +239,63 @@ async function findChangeablePlan(deps: Deps, actor: Actor, planId: string) {
   return found.plan;
 }
 
-/** F-33: change seats and/or auto-renewal. Compare-and-swap on updatedAt, so concurrent edits do not overwrite each other silently. */
+/** findChangeablePlan's scope as a WHERE, for a change with no read first: a plan of an active company of the actor's organization. */
+const changeablePlan = (db: Db, actor: Actor, planId: string, condition?: SQL) =>
+  and(eq(companyPlans.id, planId), ownActiveCompany(db, actor, companyPlans.companyId), condition)!;
+
+/** A plan's new updatedAt: now, but always later than the one it replaces. */
+const laterThanBefore = (now: number) => sql<number>`max(${now}, ${companyPlans.updatedAt} + 1)`;
+
+/** termMonthsOf(plan) as SQL over company_plans.plan. */
+const termMonthsSql = sql`(CASE ${companyPlans.plan} ${sql.raw(PLAN_KEYS.map((k) => `WHEN '${k}' THEN ${PLAN_CATALOG[k].termMonths}`).join(" "))} ELSE 12 END)`;
+
+/**
+ * addMonths(from, termMonthsOf(plan)) as SQL, `from` in milliseconds. SQLite's
+ * '+N months' keeps the day and time and lets the day overflow into the next
+ * month, as Date#setUTCMonth does; its date arithmetic works in seconds, so the
+ * milliseconds are carried over.
+ */
+const addTermSql = (from: SQL) =>
+  sql<number>`(CAST(strftime('%s', ${from} / 1000, 'unixepoch', '+' || ${termMonthsSql} || ' months') AS INTEGER) * 1000 + ${from} % 1000)`;
+
+/**
+ * F-33: change seats and/or auto-renewal of an active plan. One atomic batch:
+ * the audit row reads the values the update replaces, so concurrent edits
+ * each record exactly what they overwrote.
+ */
 export async function updatePlan(deps: Deps, actor: Actor, planId: string, input: UpdatePlanInput) {
   assertPurchaser(actor);
-  const before = await findChangeablePlan(deps, actor, planId);
-  if (before.status !== "active") throw new AppError("CONFLICT", "This plan has expired; renew it before changing it.");
   const changes = { ...(input.seats !== undefined ? { seats: input.seats } : {}), ...(input.autoRenew !== undefined ? { autoRenew: input.autoRenew } : {}) };
-  const now = Math.max(deps.now(), before.updatedAt + 1);
+  const target = changeablePlan(deps.db, actor, planId, eq(companyPlans.status, "active"));
   try {
-    const [[after]] = await deps.db.batch([
+    // No read first: the audit row reads the old values in the batch, ahead of the change.
+    const [, [after]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: actor.orgId,
+          action: "plan.updated",
+          targetType: "plan",
+          targetId: planId,
+          before: jsonObject({ seats: companyPlans.seats, autoRenew: jsonBool(companyPlans.autoRenew) }),
+          after: jsonObject({ seats: changes.seats ?? companyPlans.seats, autoRenew: changes.autoRenew ?? jsonBool(companyPlans.autoRenew) }),
+        },
+        sql`FROM ${companyPlans} WHERE ${target}`,
+      ),
       deps.db
         .update(companyPlans)
-        .set({ ...changes, updatedAt: now })
-        .where(and(eq(companyPlans.id, planId), eq(companyPlans.updatedAt, before.updatedAt), ownActiveCompany(deps.db, actor, companyPlans.companyId)))
+        .set({ ...changes, updatedAt: laterThanBefore(deps.now()) })
+        .where(target)
         .returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "plan.updated",
-        targetType: "plan",
-        targetId: planId,
-        before: { seats: before.seats, autoRenew: before.autoRenew },
-        after: { seats: changes.seats ?? before.seats, autoRenew: changes.autoRenew ?? before.autoRenew },
-      }),
     ]);
     return { plan: toPublicPlan(after!, true) as PublicPlan };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    await findChangeablePlan(deps, actor, planId);
+    // Say which rule refused it: not found (404), company terminated or plan expired (409); else a concurrent change.
+    const before = await findChangeablePlan(deps, actor, planId);
+    if (before.status !== "active") throw new AppError("CONFLICT", "This plan has expired; renew it before changing it.");
     throw new AppError("CONFLICT", "This plan was changed meanwhile. Reload and try again.");
   }
 }
@@ -238,31 +303,25 @@ export async function updatePlan(deps: Deps, actor: Actor, planId: string, input
 /**
  * F-33: renew for one more term of the plan. The term runs on from the current
  * renewal date, or from today when that date has already passed (a lapsed plan
- * is not renewed into the past). Compare-and-swap on renewsAt: a double click
- * renews once and the second answers 409.
+ * is not renewed into the past). One atomic batch: the audit row reads the
+ * plan as it was and the update moves it on from that same row, so two clicks
+ * renew twice, each audited with its own before and after.
  */
 export async function renewPlan(deps: Deps, actor: Actor, planId: string) {
   assertPurchaser(actor);
-  const before = await findChangeablePlan(deps, actor, planId);
   const now = deps.now();
-  const renewsAt = addMonths(Math.max(before.renewsAt, now), termMonthsOf(before.plan));
+  const target = changeablePlan(deps.db, actor, planId);
+  const renewsAt = addTermSql(sql`max(${companyPlans.renewsAt}, ${now})`);
   try {
-    const [[after]] = await deps.db.batch([
-      deps.db
-        .update(companyPlans)
-        .set({ renewsAt, status: "active", updatedAt: Math.max(now, before.updatedAt + 1) })
-        .where(and(eq(companyPlans.id, planId), eq(companyPlans.renewsAt, before.renewsAt), ownActiveCompany(deps.db, actor, companyPlans.companyId)))
-        .returning(),
+    // No read first: the audit row reads the plan in the batch, ahead of the change.
+    const [, [after]] = await deps.db.batch([
+      auditInsertSelect(
+        deps,
+        { actorId: actor.id, orgId: actor.orgId, action: "plan.renewed", targetType: "plan", targetId: planId, before: auditViewSql(), after: auditViewSql({ status: "active", renewsAt }) },
+        sql`FROM ${companyPlans} WHERE ${target}`,
+      ),
+      deps.db.update(companyPlans).set({ renewsAt, status: "active", updatedAt: laterThanBefore(now) }).where(target).returning(),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: actor.orgId,
-        action: "plan.renewed",
-        targetType: "plan",
-        targetId: planId,
-        before: auditView(before),
-        after: auditView({ ...before, renewsAt, status: "active" }),
-      }),
     ]);
     return { plan: toPublicPlan(after!, true) as PublicPlan };
   } catch (e) {

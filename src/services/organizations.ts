@@ -1,15 +1,16 @@
 // F-02 onboarding and organization upkeep, for operators.
-import { and, asc, count, eq, like, or } from "drizzle-orm";
+import { and, asc, count, eq, like, ne, or, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import { organizations, partnerGrants, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { emailSchema, normalizeEmail } from "../domain/email";
 import { canOnboardOrganizations } from "../domain/roles";
-import { isUniqueViolation } from "../lib/batch";
+import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { auditInsert } from "./audit";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { jsonBool, jsonIso, jsonObject } from "../lib/sql-json";
 import { invitationStatements } from "./invitations";
 import { endGrantsStatements } from "./partner-access-sweep";
 import { deliverSoon } from "./outbox";
@@ -59,17 +60,8 @@ function assertOperator(actor: Actor) {
 export async function onboardOrganization(deps: Deps, actor: Actor, input: z.infer<typeof OnboardInput>) {
   assertOperator(actor);
   const email = normalizeEmail(input.manager.email);
-  const [[taken], [manager]] = await deps.db.batch([
-    deps.db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1),
-    deps.db
-      .select({ id: organizations.id })
-      .from(organizations)
-      .where(and(eq(organizations.id, input.managedBy ?? ""), eq(organizations.kind, "partner"))),
-  ]);
-  const fields: Record<string, string> = {};
-  if (taken) fields["manager.email"] = "This email address already belongs to an account.";
-  if (input.managedBy && (input.kind !== "customer" || !manager)) fields.managedBy = "Choose an existing partner organization (customers only).";
-  if (Object.keys(fields).length) throw validationError(fields);
+  // A partner that names a manager is refused whatever D1 holds; the read words the whole answer (with the email's field too).
+  if (input.managedBy && input.kind !== "customer") throw (await onboardingRefusal(deps, input, email))!;
 
   const now = deps.now();
   const org = {
@@ -90,13 +82,36 @@ export async function onboardOrganization(deps: Deps, actor: Actor, input: z.inf
       ...invite.statements,
       auditInsert(deps, { actorId: actor.id, orgId: org.id, action: "organization.created", targetType: "organization", targetId: org.id, after: toPublicOrg({ ...org, status: "active" }) }),
       auditInsert(deps, { actorId: actor.id, orgId: org.id, action: "user.invited", targetType: "user", targetId: user.id, after: { email, role: user.role } }),
+      // The managing organization is checked at commit time, not read first (issue 9: two round trips);
+      // a taken email fails the insert on users_email_unique.
+      ...(input.managedBy ? [guardNot(deps.db, sql`NOT EXISTS (SELECT 1 FROM ${organizations} WHERE ${managingPartner(input.managedBy)})`)] : []),
     ]);
     deliverSoon(deps, [invite.mailId]);
     return { org: toPublicOrg(createdOrg!), user: toPublicUser(createdUser!) };
   } catch (e) {
-    if (isUniqueViolation(e)) throw validationError({ "manager.email": "This email address already belongs to an account." });
+    if (isGuardAbort(e) || isUniqueViolation(e)) {
+      const refusal = await onboardingRefusal(deps, input, email);
+      // Nothing wrong any more: the account or the partner changed meanwhile.
+      if (refusal) throw refusal;
+      if (isUniqueViolation(e)) throw validationError({ "manager.email": "This email address already belongs to an account." });
+      throw new AppError("CONFLICT", "The organization could not be created because the data changed meanwhile. Reload and try again.");
+    }
     throw e;
   }
+}
+
+const managingPartner = (id: string) => and(eq(organizations.id, id), eq(organizations.kind, "partner"));
+
+/** Why onboarding is refused (422 with every field at fault), read from D1; null when nothing is wrong. */
+async function onboardingRefusal(deps: Deps, input: z.infer<typeof OnboardInput>, email: string) {
+  const [[taken], [manager]] = await deps.db.batch([
+    deps.db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1),
+    deps.db.select({ id: organizations.id }).from(organizations).where(managingPartner(input.managedBy ?? "")),
+  ]);
+  const fields: Record<string, string> = {};
+  if (taken) fields["manager.email"] = "This email address already belongs to an account.";
+  if (input.managedBy && (input.kind !== "customer" || !manager)) fields.managedBy = "Choose an existing partner organization (customers only).";
+  return Object.keys(fields).length ? validationError(fields) : null;
 }
 
 export async function listOrganizations(deps: Deps, actor: Actor, input: z.infer<typeof ListOrgsInput>) {
@@ -111,30 +126,74 @@ export async function listOrganizations(deps: Deps, actor: Actor, input: z.infer
 
 export async function updateOrganization(deps: Deps, actor: Actor, id: string, input: z.infer<typeof UpdateOrgInput>) {
   assertOperator(actor);
-  const [before] = await deps.db.select().from(organizations).where(eq(organizations.id, id));
-  if (!before || before.kind === "vendor") throw new AppError("NOT_FOUND", "Organization not found.");
-  if (before.status === "terminated") throw new AppError("CONFLICT", "This organization is terminated and can no longer be changed.");
-  if (input.channelPartner && before.kind !== "partner") throw validationError({ channelPartner: "Only partner organizations can be channel partners." });
   // A customer's form sends channelPartner=false; it is not a change, so it is dropped rather than refused.
   const { channelPartner, ...rest } = input;
-  const changes = { ...rest, ...(before.kind === "partner" && channelPartner !== undefined ? { channelPartner } : {}) };
-  if (!Object.keys(changes).length) throw validationError({ body: "Send at least one of name, channelPartner or status." });
+  const named = Object.keys(rest).length > 0;
+  // Nothing to change whatever the organization: the read words the answer (404 comes before 422).
+  if (!named && channelPartner === undefined) throw (await organizationRefusal(deps, id, input))!;
+  // The checks of organizationRefusal, as the update's WHERE: a compare-and-swap with no read first (issue 9).
+  const scope = and(
+    eq(organizations.id, id),
+    ne(organizations.kind, "vendor"),
+    ne(organizations.status, "terminated"),
+    // Becoming a channel partner, or a change of channelPartner alone, needs a partner organization.
+    channelPartner === true || !named ? eq(organizations.kind, "partner") : undefined,
+  )!;
+  const isPartner = sql`${organizations.kind} = 'partner'`;
+  const channelAfter = channelPartner === undefined ? organizations.channelPartner : sql`CASE WHEN ${isPartner} THEN ${channelPartner ? 1 : 0} ELSE ${organizations.channelPartner} END`;
+  const publicOrg = (o: { name?: string; status?: string; channelPartner: SQL | typeof organizations.channelPartner }) =>
+    jsonObject({
+      id: organizations.id,
+      name: o.name ?? organizations.name,
+      kind: organizations.kind,
+      channelPartner: jsonBool(o.channelPartner),
+      managedBy: organizations.managedBy,
+      status: o.status ?? organizations.status,
+      createdAt: jsonIso(organizations.createdAt),
+    });
   const now = deps.now();
-  const [[after]] = await deps.db.batch([
-    deps.db.update(organizations).set({ ...changes, updatedAt: now }).where(eq(organizations.id, id)).returning(),
-    // F-64: leaving the channel program or terminating ends the grants it held (or gave) in this transaction.
-    ...endGrantsStatements(deps, or(eq(partnerGrants.partnerOrgId, id), eq(partnerGrants.customerOrgId, id))!),
-    auditInsert(deps, {
-      actorId: actor.id,
-      orgId: id,
-      action: input.status === "terminated" ? "organization.terminated" : "organization.updated",
-      targetType: "organization",
-      targetId: id,
-      before: toPublicOrg(before),
-      after: { ...toPublicOrg(before), ...changes },
-    }),
-  ]);
-  return { org: toPublicOrg(after!) };
+  try {
+    const [, updated] = await deps.db.batch([
+      // Ahead of the update, so 'before' is the row as it was.
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: id,
+          action: input.status === "terminated" ? "organization.terminated" : "organization.updated",
+          targetType: "organization",
+          targetId: id,
+          before: publicOrg({ channelPartner: organizations.channelPartner }),
+          after: publicOrg({ name: rest.name, status: rest.status, channelPartner: channelAfter }),
+        },
+        sql`FROM ${organizations} WHERE ${scope}`,
+      ),
+      deps.db
+        .update(organizations)
+        .set({ ...rest, ...(channelPartner === undefined ? {} : { channelPartner: sql`${channelAfter}` }), updatedAt: now })
+        .where(scope)
+        .returning(),
+      guardChanged(deps.db),
+      // F-64: leaving the channel program or terminating ends the grants it held (or gave) in this transaction.
+      ...endGrantsStatements(deps, or(eq(partnerGrants.partnerOrgId, id), eq(partnerGrants.customerOrgId, id))!),
+    ]);
+    return { org: toPublicOrg(updated[0]!) };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    throw (await organizationRefusal(deps, id, input)) ?? new AppError("CONFLICT", "This organization was changed meanwhile. Reload and try again.");
+  }
+}
+
+/** Why an update is refused (404, 409 or 422), read from D1; null when it would be allowed. */
+async function organizationRefusal(deps: Deps, id: string, input: z.infer<typeof UpdateOrgInput>) {
+  const [before] = await deps.db.select().from(organizations).where(eq(organizations.id, id));
+  if (!before || before.kind === "vendor") return new AppError("NOT_FOUND", "Organization not found.");
+  if (before.status === "terminated") return new AppError("CONFLICT", "This organization is terminated and can no longer be changed.");
+  if (input.channelPartner && before.kind !== "partner") return validationError({ channelPartner: "Only partner organizations can be channel partners." });
+  const { channelPartner, ...rest } = input;
+  const changes = { ...rest, ...(before.kind === "partner" && channelPartner !== undefined ? { channelPartner } : {}) };
+  if (!Object.keys(changes).length) return validationError({ body: "Send at least one of name, channelPartner or status." });
+  return null;
 }
 
 /** One organization and its accounts, for the operators' detail page. */

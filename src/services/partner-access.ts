@@ -3,7 +3,7 @@
 // channel partner, editing and removing. Every read of grants filters with
 // grantHoldsSql(), so revoked access (F-64) is never shown or extended; every
 // change writes its grants, audit row and mails in one batch.
-import { and, eq, getTableColumns, sql, type AnyColumn, type SQL } from "drizzle-orm";
+import { and, eq, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
 import { aliased } from "../db/client";
@@ -14,24 +14,28 @@ import { emailSchema, normalizeEmail } from "../domain/email";
 import {
   canManagePartnerGrants,
   canViewPartnerGrants,
+  channelPartnerAccountSql,
+  channelPartnerOrgSql,
   EXPIRY_IN_PAST_MESSAGE,
   expiryInFuture,
   firstFailingGrantCheck,
   GRANT_CHECK_MESSAGES,
   grantHoldsSql,
   grantorVerified,
+  grantorVerifiedSql,
   parseExpiry,
   type GrantorFacts,
   type GrantTarget,
 } from "../domain/partner-access";
-import { chunk, insertChunks, MAX_BOUND_PARAMS } from "../lib/batch";
+import { guardNot, isGuardAbort } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
-import { partnerAccessChangedMail, partnerAccessCopyMail, partnerAccessEndedMail, partnerAccessGrantedMail, expiryText, type PartnerAccessEvent } from "../../views/mail/partners";
-import type { MailContent } from "../../views/mail/templates";
-import { auditInsert } from "./audit";
-import { deliverSoon, outboxRow } from "./outbox";
+import { jsonIso } from "../lib/sql-json";
+import { partnerAccessChangedMail, partnerAccessCopyMail, partnerAccessEndedMail, partnerAccessGrantedMail, expiryText } from "../../views/mail/partners";
+import { auditInsertSelect } from "./audit";
+import { deliverSoon, outboxInsertSelect } from "./outbox";
+import { filledMail, slot } from "./sql-mail";
 
 // ---------------------------------------------------------------- input
 
@@ -109,6 +113,17 @@ interface GrantRow {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const byEmail = (a: { email: string }, b: { email: string }) => a.email.localeCompare(b.email);
 
+/**
+ * byEmail's order in SQL, for lists SQLite builds (audit entries): a key that
+ * sorts bytewise as localeCompare sorts addresses. emailSchema admits only
+ * lower-cased letters, digits and _ - . ' @ + (after normalizeEmail), which
+ * localeCompare puts in this order before the digits; each becomes a control
+ * character in the same order, which no address contains.
+ */
+const EMAIL_PUNCTUATION_ORDER = ["_", "-", ".", "'", "@", "+"] as const;
+const byEmailSql = (email: SQL) =>
+  EMAIL_PUNCTUATION_ORDER.reduce<SQL>((acc, c, i) => sql`replace(${acc}, ${c}, char(${i + 1}))`, email);
+
 function groupByPartner(rows: GrantRow[]): PartnerEntry[] {
   const groups = new Map<string, PartnerEntry>();
   for (const r of rows) {
@@ -182,13 +197,6 @@ const grantorFacts = (g: GrantorRow | undefined): GrantorFacts =>
     ? { status: g.status, privacyAccepted: g.privacyAcceptedAt !== null, twoFactorEnrolled: g.totp !== null, orgId: g.orgId, orgKind: g.orgKind, orgStatus: g.orgStatus }
     : // The account vanished between the session check and now (deleted): nothing about it is verified.
       { status: "deactivated", privacyAccepted: false, twoFactorEnrolled: false, orgId: "", orgKind: "customer", orgStatus: "terminated" };
-
-/** The customer organization's active Partner Managers, who get a copy of every partner-access mail (F-95). */
-const partnerManagersQuery = (db: Db, orgId: string) =>
-  db
-    .select({ email: users.email, name: users.name })
-    .from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.role, "partner_manager"), eq(users.status, "active")));
 
 /** An active channel-partner organization, by id. */
 const channelPartnerWhere = (id?: string) =>
@@ -280,104 +288,20 @@ export async function editPartnerPage(deps: Deps, actor: Actor, partnerOrgId: st
 }
 
 // ---------------------------------------------------------------- writes
-
-type Recipient = { email: string; name: string };
-interface Change {
-  partnerOrg: { id: string; name: string };
-  before: GrantRow[];
-  after: GrantRow[];
-  /** Grants to insert or update (their users get the "granted" or "changed" mail). */
-  upserts: { userId: string; expiresAt: number | null }[];
-  /** Users whose access this change ends; "all" deletes every row of this partner organization for the customer. */
-  deletes: string[] | "all";
-  mails: { to: string; mail: MailContent }[];
-  action: "partner_access.granted" | "partner_access.changed" | "partner_access.removed";
-}
-
-const auditUsers = (rows: GrantRow[]) => ({ users: [...rows].sort(byEmail).map((r) => ({ id: r.userId, email: r.email, expiresAt: iso(r.expiresAt) })) });
-
-const GRANT_COLUMNS = Object.keys(getTableColumns(partnerGrants)).length;
-
-/**
- * The upsert of grant rows, chunked under D1's bound-parameter cap; the unique
- * index keeps one row per customer and user. A row that no longer held (not
- * yet swept by the cron) starts afresh, so "granted at" is this grant's.
- */
-function upsertGrants(deps: Deps, actor: Actor, partnerOrgId: string, grants: Change["upserts"]) {
-  const now = deps.now();
-  const rows = grants.map((g) => ({
-    id: newId(),
-    customerOrgId: actor.orgId,
-    partnerOrgId,
-    partnerUserId: g.userId,
-    grantedBy: actor.id,
-    expiresAt: g.expiresAt,
-    createdAt: now,
-    updatedAt: now,
-  }));
-  return chunk(rows, Math.floor(MAX_BOUND_PARAMS / GRANT_COLUMNS)).map((part) =>
-    deps.db
-      .insert(partnerGrants)
-      .values(part)
-      .onConflictDoUpdate({
-        target: [partnerGrants.customerOrgId, partnerGrants.partnerUserId],
-        set: {
-          partnerOrgId: sql`excluded.partner_org_id`,
-          grantedBy: sql`excluded.granted_by`,
-          expiresAt: sql`excluded.expires_at`,
-          // Every SET expression sees the existing row, so this asks whether the old grant still held.
-          createdAt: sql`CASE WHEN ${grantHoldsSql(now)} THEN ${partnerGrants.createdAt} ELSE excluded.created_at END`,
-          updatedAt: now,
-        },
-      }),
-  );
-}
-
-/** Grants, deletions, the audit row and every mail of one change: one atomic batch, then delivery. */
-async function commit(deps: Deps, actor: Actor, change: Change) {
-  const outboxRows = change.mails.map((m) => outboxRow(deps, m.to, m.mail));
-  const deletes =
-    change.deletes.length === 0
-      ? []
-      : [
-          deps.db
-            .delete(partnerGrants)
-            .where(
-              and(
-                eq(partnerGrants.customerOrgId, actor.orgId),
-                eq(partnerGrants.partnerOrgId, change.partnerOrg.id),
-                change.deletes === "all" ? undefined : inList(partnerGrants.partnerUserId, change.deletes),
-              ),
-            ),
-        ];
-  await deps.db.batch([
-    auditInsert(deps, {
-      actorId: actor.id,
-      orgId: actor.orgId,
-      action: change.action,
-      targetType: "partner_access",
-      targetId: change.partnerOrg.id,
-      before: { partnerOrg: change.partnerOrg, ...auditUsers(change.before) },
-      after: { partnerOrg: change.partnerOrg, ...auditUsers(change.after) },
-    }),
-    ...upsertGrants(deps, actor, change.partnerOrg.id, change.upserts),
-    ...deletes,
-    ...insertChunks(deps.db, outbox, outboxRows),
-  ]);
-  deliverSoon(
-    deps,
-    outboxRows.map((r) => r.id),
-  );
-}
+//
+// Each change is one D1 batch and no read first (issue 9: two round trips with
+// the session's): the F-61 checks are guards of the batch, and who is added,
+// moved or removed is worked out by SQL over the grants as they are when the
+// batch runs. The audit row and the mails are INSERT … SELECT statements placed
+// ahead of the writes, so they see the grants before the change; the answer is
+// read at the end of the same batch. When a guard aborts, the old reads explain
+// the refusal with the same status, code and message.
 
 const toEntry = (partnerOrg: { id: string; name: string }, rows: GrantRow[]): PartnerEntry => ({
   org: partnerOrg,
   addedUsers: rows.length,
   users: [...rows].sort(byEmail).map((r) => ({ id: r.userId, name: r.userName, email: r.email, expiresAt: iso(r.expiresAt) })),
 });
-
-const copies = (deps: Deps, managers: Recipient[], p: { customerName: string; partnerOrgName: string; event: PartnerAccessEvent; users: string; actorName: string; detail?: string }) =>
-  managers.map((m) => ({ to: m.email, mail: partnerAccessCopyMail({ appName: deps.config.appName, origin: deps.config.origin, name: m.name, ...p }) }));
 
 function assertExpiryInFuture(deps: Deps, expiresAt: number | null | undefined) {
   if (expiresAt !== undefined && !expiryInFuture(expiresAt, deps.now())) throw validationError({ expiresAt: EXPIRY_IN_PAST_MESSAGE });
@@ -386,6 +310,208 @@ function assertExpiryInFuture(deps: Deps, expiresAt: number | null | undefined) 
 function throwCheckFailure(failure: NonNullable<ReturnType<typeof firstFailingGrantCheck>>): never {
   throw new AppError(failure.code, failure.message, failure.field ? { [failure.field]: failure.message } : undefined);
 }
+
+const changedMeanwhile = () => new AppError("CONFLICT", "Partner access was changed meanwhile. Reload and try again.");
+const notPickable = () => validationError({ userIds: "Pick only users of this organization who have an active account." });
+
+/** The users a change picks, named `pk`: a `FROM … WHERE …` clause, and the id a new grant row of pk gets. */
+interface Picked {
+  from: SQL;
+  grantId: SQL;
+}
+
+const pickedByEmail = (email: string): Picked => ({ from: sql`FROM ${users} AS pk WHERE pk.email = ${email}`, grantId: sql`${newId()}` });
+
+/** Active users of the organization among `ids` (one JSON parameter, each with the id its grant row would get). */
+const pickedInOrg = (orgId: string, ids: readonly string[]): Picked => ({
+  from: sql`FROM json_each(${JSON.stringify(ids.map((u) => ({ u, g: newId() })))}) AS pk_in
+    JOIN ${users} AS pk ON pk.id = json_extract(pk_in.value, '$.u')
+    WHERE pk.org_id = ${orgId} AND pk.status = 'active'`,
+  grantId: sql`json_extract(pk_in.value, '$.g')`,
+});
+
+const pickedNobody: Picked = { from: sql`FROM ${users} AS pk WHERE 0`, grantId: sql`NULL` };
+
+interface ChangeSpec {
+  action: "partner_access.granted" | "partner_access.changed" | "partner_access.removed";
+  /** The partner organization's id, as SQL (the email mode knows it only through the account). */
+  partnerOrgId: SQL;
+  picked: Picked;
+  /** The end date every picked user gets; undefined keeps each kept user's (a user added then has none). */
+  expiresAt: number | null | undefined;
+  /** "others": the pair's users not picked lose access (an edit); "all": every row of the pair goes (a removal). */
+  removes: "none" | "others" | "all";
+  /** What the Partner Managers' copy lists. */
+  copy: "granted" | "changed" | "removed";
+}
+
+/** Email addresses of `rows` (SQL selecting `email`), in address order, joined as the mails list them; NULL when none. */
+const emailList = (rows: SQL) => sql`(SELECT group_concat(pl.email, ', ') FROM (${rows} ORDER BY email) AS pl)`;
+
+/**
+ * The statements of one change: the audit row and every mail (read from the
+ * grants before the change), the upsert and the deletes, then the answer's
+ * read. Nothing is written when nothing changes.
+ */
+function changeStatements(deps: Deps, actor: Actor, spec: ChangeSpec) {
+  const { db } = deps;
+  const { appName, origin } = deps.config;
+  const now = deps.now();
+  const customerName = actor.orgName;
+  const P = spec.partnerOrgId;
+  const { picked } = spec;
+  const pickedIds = sql`SELECT pk.id ${picked.from}`;
+
+  // The pair's grants that hold (the partners table's rows); `extra` narrows them.
+  const pairGrant = (extra: SQL = sql`1`) =>
+    sql`${partnerGrants.customerOrgId} = ${actor.orgId} AND ${partnerGrants.partnerOrgId} = ${P} AND ${grantHoldsSql(now)} AND ${extra}`;
+  const heldBy = (userId: SQL, extra: SQL = sql`1`) =>
+    sql`EXISTS (SELECT 1 FROM ${partnerGrants} WHERE ${pairGrant(sql`${partnerGrants.partnerUserId} = ${userId} AND ${extra}`)})`;
+  const before = sql`FROM ${partnerGrants} JOIN ${users} AS pb ON pb.id = ${partnerGrants.partnerUserId} WHERE ${pairGrant()}`;
+
+  // Who the change touches, as FROM … WHERE … clauses.
+  const added = sql`${picked.from} AND NOT ${heldBy(sql`pk.id`)}`;
+  const newExpiry = spec.expiresAt ?? null;
+  const moved = spec.expiresAt === undefined ? null : sql`${picked.from} AND ${heldBy(sql`pk.id`, sql`${partnerGrants.expiresAt} IS NOT ${newExpiry}`)}`;
+  const removed = spec.removes === "none" ? null : sql`${before} AND ${partnerGrants.partnerUserId} NOT IN (${pickedIds})`;
+  const changes = sql`(${sql.join(
+    [added, moved, removed].filter((c): c is SQL => c !== null).map((c) => sql`EXISTS (SELECT 1 ${c})`),
+    sql` OR `,
+  )})`;
+
+  // The audit's user lists, as the partners table had them and has them after the change.
+  const keptExpiry = spec.expiresAt === undefined ? sql`(SELECT ${partnerGrants.expiresAt} FROM ${partnerGrants} WHERE ${pairGrant(sql`${partnerGrants.partnerUserId} = pk.id`)})` : sql`${newExpiry}`;
+  const afterRows = [
+    sql`SELECT pk.id AS id, pk.email AS email, ${keptExpiry} AS exp ${picked.from}`,
+    ...(spec.removes === "none" ? [sql`SELECT pb.id, pb.email, ${partnerGrants.expiresAt} ${before} AND ${partnerGrants.partnerUserId} NOT IN (${pickedIds})`] : []),
+  ];
+  // In byEmail's order, as auditUsers() sorted them.
+  const usersJson = (rows: SQL) =>
+    sql`json((SELECT json_group_array(json_object('id', pu.id, 'email', pu.email, 'expiresAt', ${jsonIso(sql`pu.exp`)}))
+      FROM (SELECT * FROM (${rows}) AS pr ORDER BY ${byEmailSql(sql`pr.email`)}) AS pu))`;
+  const orgName = sql`(SELECT po.name FROM ${organizations} AS po WHERE po.id = ${P})`;
+  const partnerOrgJson = sql`json_object('id', ${P}, 'name', ${orgName})`;
+  const audit = auditInsertSelect(
+    deps,
+    {
+      actorId: actor.id,
+      orgId: actor.orgId,
+      action: spec.action,
+      targetType: "partner_access",
+      targetId: P,
+      before: sql`json_object('partnerOrg', ${partnerOrgJson}, 'users', ${usersJson(sql`SELECT pb.id AS id, pb.email AS email, ${partnerGrants.expiresAt} AS exp ${before}`)})`,
+      after: sql`json_object('partnerOrg', ${partnerOrgJson}, 'users', ${usersJson(sql.join(afterRows, sql` UNION ALL `))})`,
+    },
+    sql`WHERE ${changes}`,
+  );
+
+  // Mails to the partner users, in address order.
+  const mails = [
+    outboxInsertSelect(
+      deps,
+      { to: sql`pk.email`, ...filledMail(partnerAccessGrantedMail({ appName, origin, name: slot("name"), customerName, grantorName: actor.name, expiresAt: newExpiry }), [["name", sql`pk.name`]]) },
+      sql`${added} ORDER BY pk.email`,
+    ),
+    ...(moved
+      ? [
+          outboxInsertSelect(
+            deps,
+            { to: sql`pk.email`, ...filledMail(partnerAccessChangedMail({ appName, origin, name: slot("name"), customerName, expiresAt: newExpiry }), [["name", sql`pk.name`]]) },
+            sql`${moved} ORDER BY pk.email`,
+          ),
+        ]
+      : []),
+    ...(removed
+      ? [
+          outboxInsertSelect(
+            deps,
+            { to: sql`pb.email`, ...filledMail(partnerAccessEndedMail({ appName, name: slot("name"), customerName, reason: "removed" }), [["name", sql`pb.name`]]) },
+            sql`${removed} ORDER BY pb.email`,
+          ),
+        ]
+      : []),
+  ];
+
+  // The copy for the customer's Partner Managers, with what changed.
+  const emailsOf = (clause: SQL | null, alias: "pk" | "pb") => (clause ? emailList(sql`SELECT ${sql.raw(alias)}.email AS email ${clause}`) : sql`NULL`);
+  let listed: SQL;
+  if (spec.copy === "granted") {
+    // The added users, then those whose end date moved.
+    listed = sql`(SELECT group_concat(pl.email, ', ') FROM (SELECT pk.email AS email, 0 AS k ${added}${moved ? sql` UNION ALL SELECT pk.email, 1 ${moved}` : sql``} ORDER BY k, email) AS pl)`;
+  } else if (spec.copy === "changed") {
+    const part = (label: string, list: SQL) => sql`coalesce(${label} || ${list} || '.', '')`;
+    listed = sql`nullif(substr(${part(" Added: ", emailsOf(added, "pk"))} || ${part(" Removed: ", emailsOf(removed, "pb"))} || ${part(" New end date for: ", emailsOf(moved, "pk"))}, 2), '')`;
+  } else {
+    listed = emailsOf(sql`${before}`, "pb");
+  }
+  const copyTemplate = partnerAccessCopyMail({
+    appName,
+    origin,
+    name: slot("name"),
+    customerName,
+    partnerOrgName: slot("partner"),
+    event: spec.copy,
+    users: slot("users"),
+    actorName: actor.name,
+    ...(spec.copy === "granted" ? { detail: expiryText(newExpiry) } : {}),
+  });
+  const copies = outboxInsertSelect(
+    deps,
+    { to: sql`pm.email`, ...filledMail(copyTemplate, [["users", sql`pv.listed`], ["partner", sql`pv.partner`], ["name", sql`pm.name`]]) },
+    sql`FROM (SELECT ${listed} AS listed, ${orgName} AS partner) AS pv
+      JOIN ${users} AS pm ON pm.org_id = ${actor.orgId} AND pm.role = 'partner_manager' AND pm.status = 'active'
+      WHERE pv.listed IS NOT NULL ORDER BY pm.email`,
+  );
+
+  // The grants of the added and moved users; a row that no longer held (not yet swept by the cron) starts afresh.
+  const upsert = db
+    .insert(partnerGrants)
+    .select(
+      sql`SELECT ${picked.grantId}, ${actor.orgId}, ${P}, pk.id, ${actor.id}, ${newExpiry}, ${now}, ${now}
+        ${picked.from} AND (NOT ${heldBy(sql`pk.id`)}${moved ? sql` OR ${heldBy(sql`pk.id`, sql`${partnerGrants.expiresAt} IS NOT ${newExpiry}`)}` : sql``})`,
+    )
+    .onConflictDoUpdate({
+      target: [partnerGrants.customerOrgId, partnerGrants.partnerUserId],
+      set: {
+        partnerOrgId: sql`excluded.partner_org_id`,
+        grantedBy: sql`excluded.granted_by`,
+        expiresAt: sql`excluded.expires_at`,
+        // Every SET expression sees the existing row, so this asks whether the old grant still held.
+        createdAt: sql`CASE WHEN ${grantHoldsSql(now)} THEN ${partnerGrants.createdAt} ELSE excluded.created_at END`,
+        updatedAt: now,
+      },
+    });
+  const pairOnly = and(eq(partnerGrants.customerOrgId, actor.orgId), sql`${partnerGrants.partnerOrgId} = ${P}`);
+  const deletes =
+    spec.removes === "none"
+      ? []
+      : spec.removes === "all"
+        ? // Every row of the pair goes, including ones that no longer hold and would otherwise wait for the cron.
+          [db.delete(partnerGrants).where(pairOnly)]
+        : [db.delete(partnerGrants).where(and(pairOnly, grantHoldsSql(now), sql`${partnerGrants.partnerUserId} NOT IN (${pickedIds})`))];
+
+  return {
+    audit,
+    mails: [...mails, copies].map((m) => m.returning({ id: outbox.id })),
+    writes: [...(spec.removes === "all" ? [] : [upsert]), ...deletes],
+    answer: validGrantsQuery(db, actor.orgId, now, sql`${partnerGrants.partnerOrgId} = ${P}`),
+  };
+}
+
+/** Runs a change's statements after its guards, delivers its mails, and gives the partner's rows after it. */
+async function commitChange(deps: Deps, actor: Actor, guards: ReturnType<typeof guardNot>[], spec: ChangeSpec): Promise<GrantRow[]> {
+  const s = changeStatements(deps, actor, spec);
+  const results = (await deps.db.batch([...guards, s.audit, ...s.mails, ...s.writes, s.answer] as unknown as Parameters<typeof deps.db.batch>[0])) as unknown as unknown[];
+  const mailRows = results.slice(guards.length + 1, guards.length + 1 + s.mails.length) as { id: string }[][];
+  deliverSoon(
+    deps,
+    mailRows.flat().map((m) => m.id),
+  );
+  return results[results.length - 1] as GrantRow[];
+}
+
+/** The granting account's F-61 check, as a guard. */
+const grantorGuard = (deps: Deps, actor: Actor) => guardNot(deps.db, sql`NOT ${grantorVerifiedSql(actor.id)}`);
 
 /**
  * F-60/F-61/F-95: grant partner access, by one partner user's email or by
@@ -396,95 +522,71 @@ export async function grantPartnerAccess(deps: Deps, actor: Actor, input: GrantP
   assertCanManage(actor);
   assertExpiryInFuture(deps, input.expiresAt);
   const { db } = deps;
-  const now = deps.now();
   const expiresAt = input.expiresAt ?? null;
+  const email = input.email === undefined ? undefined : normalizeEmail(input.email);
+  const ids = [...new Set(input.userIds ?? [])];
+  const orgId = input.orgId!;
 
-  let partnerOrg: { id: string; name: string };
-  let picked: { id: string; name: string; email: string }[];
-  let grantor: GrantorRow | undefined;
-  let managers: Recipient[];
+  const guards =
+    email !== undefined
+      ? [grantorGuard(deps, actor), guardNot(db, sql`NOT ${channelPartnerAccountSql(email, actor.orgId)}`)]
+      : [
+          grantorGuard(deps, actor),
+          guardNot(db, sql`NOT ${channelPartnerOrgSql(orgId, actor.orgId)}`),
+          guardNot(db, sql`(SELECT count(*) ${pickedInOrg(orgId, ids).from}) <> ${ids.length}`),
+        ];
+  let rows: GrantRow[];
+  try {
+    rows = await commitChange(deps, actor, guards, {
+      action: "partner_access.granted",
+      partnerOrgId: email !== undefined ? sql`(SELECT pe.org_id FROM ${users} AS pe WHERE pe.email = ${email})` : sql`${orgId}`,
+      picked: email !== undefined ? pickedByEmail(email) : pickedInOrg(orgId, ids),
+      expiresAt,
+      removes: "none",
+      copy: "granted",
+    });
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    throw await grantRefusal(deps, actor, input);
+  }
+  const partnerOrg = { id: rows[0]!.partnerOrgId, name: rows[0]!.orgName };
+  return { partner: { ...toEntry(partnerOrg, rows), expiresAt: iso(expiresAt) } };
+}
 
+/** Why a grant was refused, from the facts as stored (the F-61 checks in their order); 409 when they now pass. */
+async function grantRefusal(deps: Deps, actor: Actor, input: GrantPartnerInput) {
+  const { db } = deps;
   if (input.email !== undefined) {
-    const [[g], [account], pms] = await db.batch([
+    const [[g], [account]] = await db.batch([
       grantorQuery(db, actor),
       db
         .select({
-          id: users.id,
-          name: aliased<string>(users.name, "user_name"),
-          email: users.email,
           status: aliased<GrantorFacts["status"]>(users.status, "user_status"),
           orgId: users.orgId,
           orgKind: organizations.kind,
-          orgName: aliased<string>(organizations.name, "org_name"),
           orgStatus: aliased<GrantorFacts["orgStatus"]>(organizations.status, "org_status"),
           channelPartner: aliased<number>(organizations.channelPartner, "channel_partner"),
         })
         .from(users)
         .innerJoin(organizations, eq(organizations.id, users.orgId))
         .where(eq(users.email, normalizeEmail(input.email))),
-      partnerManagersQuery(db, actor.orgId),
     ]);
     const target: GrantTarget = { mode: "email", account: account ? { ...account, channelPartner: Boolean(account.channelPartner) } : null };
     const failed = firstFailingGrantCheck(grantorFacts(g), target);
     if (failed) throwCheckFailure(failed);
-    grantor = g;
-    managers = pms;
-    partnerOrg = { id: account!.orgId, name: account!.orgName };
-    picked = [{ id: account!.id, name: account!.name, email: account!.email }];
-  } else {
-    const orgId = input.orgId!;
-    const ids = [...new Set(input.userIds!)];
-    const [[g], [org], members, pms] = await db.batch([
-      grantorQuery(db, actor),
-      db.select({ id: organizations.id, name: organizations.name, kind: organizations.kind, status: organizations.status, channelPartner: organizations.channelPartner }).from(organizations).where(eq(organizations.id, orgId)),
-      activeUsersOf(db, orgId, ids),
-      partnerManagersQuery(db, actor.orgId),
-    ]);
-    const failed = firstFailingGrantCheck(grantorFacts(g), { mode: "organization", org: org ? { ...org, channelPartner: Boolean(org.channelPartner) } : null });
-    if (failed) throwCheckFailure(failed);
-    if (members.length !== ids.length) throw validationError({ userIds: "Pick only users of this organization who have an active account." });
-    grantor = g;
-    managers = pms;
-    partnerOrg = { id: org!.id, name: org!.name };
-    picked = members;
+    return changedMeanwhile();
   }
-
-  const before = await validGrantsQuery(db, actor.orgId, now, eq(partnerGrants.partnerOrgId, partnerOrg.id));
-  const pickedIds = new Set(picked.map((u) => u.id));
-  const after: GrantRow[] = [
-    ...before.filter((r) => !pickedIds.has(r.userId)),
-    ...picked.map((u) => ({ partnerOrgId: partnerOrg.id, orgName: partnerOrg.name, userId: u.id, userName: u.name, email: u.email, expiresAt })),
-  ];
-  // A user who already has access gets the "changed" mail when the end date moves, and nothing when it does not.
-  const old = new Map(before.map((r) => [r.userId, r]));
-  const added = picked.filter((u) => !old.has(u.id));
-  const moved = picked.filter((u) => old.has(u.id) && old.get(u.id)!.expiresAt !== expiresAt);
-  if (!added.length && !moved.length) return { partner: { ...toEntry(partnerOrg, after), expiresAt: iso(expiresAt) } };
-
-  const customerName = grantor!.orgName;
-  const { appName, origin } = deps.config;
-  const mails = [
-    ...added.map((u) => ({ to: u.email, mail: partnerAccessGrantedMail({ appName, origin, name: u.name, customerName, grantorName: actor.name, expiresAt }) })),
-    ...moved.map((u) => ({ to: u.email, mail: partnerAccessChangedMail({ appName, origin, name: u.name, customerName, expiresAt }) })),
-    ...copies(deps, managers, {
-      customerName,
-      partnerOrgName: partnerOrg.name,
-      event: "granted",
-      users: [...added, ...moved].map((u) => u.email).join(", "),
-      actorName: actor.name,
-      detail: expiryText(expiresAt),
-    }),
-  ];
-  await commit(deps, actor, {
-    partnerOrg,
-    before,
-    after,
-    upserts: [...added, ...moved].map((u) => ({ userId: u.id, expiresAt })),
-    deletes: [],
-    mails,
-    action: "partner_access.granted",
-  });
-  return { partner: { ...toEntry(partnerOrg, after), expiresAt: iso(expiresAt) } };
+  const orgId = input.orgId!;
+  const ids = [...new Set(input.userIds!)];
+  const [[g], [org], members] = await db.batch([
+    grantorQuery(db, actor),
+    db.select({ id: organizations.id, name: organizations.name, kind: organizations.kind, status: organizations.status, channelPartner: organizations.channelPartner }).from(organizations).where(eq(organizations.id, orgId)),
+    activeUsersOf(db, orgId, ids),
+  ]);
+  const failed = firstFailingGrantCheck(grantorFacts(g), { mode: "organization", org: org ? { ...org, channelPartner: Boolean(org.channelPartner) } : null });
+  if (failed) throwCheckFailure(failed);
+  if (members.length !== ids.length) return notPickable();
+  return changedMeanwhile();
 }
 
 /**
@@ -503,70 +605,53 @@ export async function updatePartnerAccess(deps: Deps, actor: Actor, partnerOrgId
   const { db } = deps;
   const now = deps.now();
   const ids = [...new Set(input.userIds)];
-  const [[g], before, members, pms] = await db.batch([
-    grantorQuery(db, actor),
-    validGrantsQuery(db, actor.orgId, now, eq(partnerGrants.partnerOrgId, partnerOrgId)),
-    activeUsersOf(db, partnerOrgId, ids),
-    partnerManagersQuery(db, actor.orgId),
-  ]);
-  // Adding users is granting: the same grantor check applies. The organization is a channel partner, or it has no valid grants (404).
-  if (!grantorVerified(grantorFacts(g))) throw new AppError("GRANTOR_NOT_VERIFIED", GRANT_CHECK_MESSAGES.GRANTOR_NOT_VERIFIED);
-  if (!before.length) throw partnerNotFound();
-  if (members.length !== ids.length) throw validationError({ userIds: "Pick only users of this organization who have an active account." });
-
-  const partnerOrg = { id: partnerOrgId, name: before[0]!.orgName };
-  const old = new Map(before.map((r) => [r.userId, r]));
-  const nextExpiry = (userId: string) => (input.expiresAt !== undefined ? input.expiresAt : (old.get(userId)?.expiresAt ?? null));
-  const after: GrantRow[] = members.map((u) => ({ partnerOrgId, orgName: partnerOrg.name, userId: u.id, userName: u.name, email: u.email, expiresAt: nextExpiry(u.id) }));
-  const added = after.filter((r) => !old.has(r.userId));
-  const changed = after.filter((r) => old.has(r.userId) && old.get(r.userId)!.expiresAt !== r.expiresAt);
-  const keep = new Set(ids);
-  const removed = before.filter((r) => !keep.has(r.userId));
-  if (!added.length && !changed.length && !removed.length) return { partner: toEntry(partnerOrg, after) };
-
-  const customerName = g!.orgName;
-  const { appName, origin } = deps.config;
-  const summary = [
-    added.length ? `Added: ${added.map((r) => r.email).join(", ")}.` : "",
-    removed.length ? `Removed: ${removed.map((r) => r.email).join(", ")}.` : "",
-    changed.length ? `New end date for: ${changed.map((r) => r.email).join(", ")}.` : "",
-  ]
-    .filter(Boolean)
-    .join(" ");
-  const mails = [
-    ...added.map((r) => ({ to: r.email, mail: partnerAccessGrantedMail({ appName, origin, name: r.userName, customerName, grantorName: actor.name, expiresAt: r.expiresAt }) })),
-    ...changed.map((r) => ({ to: r.email, mail: partnerAccessChangedMail({ appName, origin, name: r.userName, customerName, expiresAt: r.expiresAt }) })),
-    ...removed.map((r) => ({ to: r.email, mail: partnerAccessEndedMail({ appName, name: r.userName, customerName, reason: "removed" }) })),
-    ...copies(deps, pms, { customerName, partnerOrgName: partnerOrg.name, event: "changed", users: summary, actorName: actor.name }),
-  ];
-  await commit(deps, actor, {
-    partnerOrg,
-    before,
-    after,
-    upserts: [...added, ...changed].map((r) => ({ userId: r.userId, expiresAt: r.expiresAt })),
-    deletes: removed.map((r) => r.userId),
-    mails,
-    action: "partner_access.changed",
-  });
-  return { partner: toEntry(partnerOrg, after) };
+  const picked = pickedInOrg(partnerOrgId, ids);
+  let rows: GrantRow[];
+  try {
+    rows = await commitChange(
+      deps,
+      actor,
+      [
+        // Adding users is granting: the same grantor check applies. The organization is a channel partner, or it has no valid grants (404).
+        grantorGuard(deps, actor),
+        guardNot(db, sql`NOT EXISTS (SELECT 1 FROM ${partnerGrants} WHERE ${and(eq(partnerGrants.customerOrgId, actor.orgId), eq(partnerGrants.partnerOrgId, partnerOrgId), grantHoldsSql(now))})`),
+        guardNot(db, sql`(SELECT count(*) ${picked.from}) <> ${ids.length}`),
+      ],
+      { action: "partner_access.changed", partnerOrgId: sql`${partnerOrgId}`, picked, expiresAt: input.expiresAt, removes: "others", copy: "changed" },
+    );
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    const [[g], before, members] = await db.batch([
+      grantorQuery(db, actor),
+      validGrantsQuery(db, actor.orgId, now, eq(partnerGrants.partnerOrgId, partnerOrgId)),
+      activeUsersOf(db, partnerOrgId, ids),
+    ]);
+    if (!grantorVerified(grantorFacts(g))) throw new AppError("GRANTOR_NOT_VERIFIED", GRANT_CHECK_MESSAGES.GRANTOR_NOT_VERIFIED);
+    if (!before.length) throw partnerNotFound();
+    if (members.length !== ids.length) throw notPickable();
+    throw changedMeanwhile();
+  }
+  return { partner: toEntry({ id: partnerOrgId, name: rows[0]!.orgName }, rows) };
 }
 
 /** F-63: remove every user of one partner organization; they and the Partner Managers are mailed. 404 when it has no valid access. */
 export async function removePartnerAccess(deps: Deps, actor: Actor, partnerOrgId: string) {
   assertCanManage(actor);
   const { db } = deps;
-  const [[g], before, pms] = await db.batch([
-    grantorQuery(db, actor),
-    validGrantsQuery(db, actor.orgId, deps.now(), eq(partnerGrants.partnerOrgId, partnerOrgId)),
-    partnerManagersQuery(db, actor.orgId),
-  ]);
-  if (!before.length) throw partnerNotFound();
-  const partnerOrg = { id: partnerOrgId, name: before[0]!.orgName };
-  const customerName = g?.orgName ?? "";
-  const mails = [
-    ...before.map((r) => ({ to: r.email, mail: partnerAccessEndedMail({ appName: deps.config.appName, name: r.userName, customerName, reason: "removed" }) })),
-    ...copies(deps, pms, { customerName, partnerOrgName: partnerOrg.name, event: "removed", users: before.map((r) => r.email).join(", "), actorName: actor.name }),
-  ];
-  // Every row of the pair goes, including ones that no longer hold and would otherwise wait for the cron.
-  await commit(deps, actor, { partnerOrg, before, after: [], upserts: [], deletes: "all", mails, action: "partner_access.removed" });
+  const now = deps.now();
+  const validOfPair = and(eq(partnerGrants.customerOrgId, actor.orgId), eq(partnerGrants.partnerOrgId, partnerOrgId), grantHoldsSql(now));
+  try {
+    await commitChange(deps, actor, [guardNot(db, sql`NOT EXISTS (SELECT 1 FROM ${partnerGrants} WHERE ${validOfPair})`)], {
+      action: "partner_access.removed",
+      partnerOrgId: sql`${partnerOrgId}`,
+      picked: pickedNobody,
+      expiresAt: undefined,
+      removes: "all",
+      copy: "removed",
+    });
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    // No valid access (or none left: removed by a concurrent request).
+    throw partnerNotFound();
+  }
 }

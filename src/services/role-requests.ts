@@ -2,7 +2,7 @@
 // Partner Manager asks for a user of their organization; operators approve or
 // reject from a queue; the requester is mailed the decision. AAA gives no
 // analytics access by itself (F-22): approving it leaves AA as it is.
-import { and, asc, count, eq, ne, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import * as z from "zod";
 import { aliased } from "../db/client";
@@ -24,8 +24,10 @@ import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { roleRequestCreatedMail, roleRequestDecisionMail } from "../../views/mail/templates";
-import { auditInsert } from "./audit";
-import { deliverSoon, mailInsert, outboxInsertSelect } from "./outbox";
+import { jsonBool, jsonObject } from "../lib/sql-json";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { deliverSoon, outboxInsertSelect } from "./outbox";
+import { filledMail, slot } from "./sql-mail";
 
 export const REQUEST_KINDS = ["purchaser", "analytics_admin"] as const;
 export const REQUEST_STATUSES = ["pending", "approved", "rejected"] as const;
@@ -45,12 +47,28 @@ export const ListRequestsInput = z.object({
 const hasFlag = (u: { purchaser: boolean; analyticsAdmin: boolean }, kind: SecondaryRole) => (kind === "purchaser" ? u.purchaser : u.analyticsAdmin);
 const kindLabel = (kind: SecondaryRole) => SECONDARY_ROLES[kind].label;
 
+/** A deactivated account can be given no secondary role. */
+const DEACTIVATED = "deactivated";
+
 /** Why a user cannot hold this secondary role, or null when they can. */
 function ruleProblem(kind: SecondaryRole, user: { name: string; role: Role; status: string }): string | null {
-  if (user.status === "deactivated") return `${user.name} is deactivated.`;
+  if (user.status === DEACTIVATED) return `${user.name} is deactivated.`;
   if (!secondaryRoleAllowed(kind, user.role)) return `${secondaryRoleRule(kind)} ${user.name} is a ${ROLE_LABELS[user.role]}.`;
   return null;
 }
+
+/** ruleProblem as SQL over a users row: true when the user may hold this secondary role. */
+const canReceiveSql = (kind: SecondaryRole) => and(ne(users.status, DEACTIVATED), inArray(users.role, [...SECONDARY_ROLES[kind].roles]))!;
+
+/** ruleProblem as SQL for the kind a role_requests row names (`kind` is SQL over that row). */
+const canReceiveKindSql = (kind: SQL) =>
+  sql`(${sql.join(
+    (Object.keys(SECONDARY_ROLES) as SecondaryRole[]).map((k) => sql`(${kind} = ${k} AND ${canReceiveSql(k)})`),
+    sql` OR `,
+  )})`;
+
+/** The users column of a secondary role's flag. */
+const kindFlag = (kind: SecondaryRole) => (kind === "purchaser" ? users.purchaser : users.analyticsAdmin);
 
 const requester = alias(users, "requester");
 const decider = alias(users, "decider");
@@ -115,11 +133,6 @@ const listQuery = (deps: Deps) =>
     .leftJoin(requester, eq(requester.id, roleRequests.requestedBy))
     .leftJoin(decider, eq(decider.id, roleRequests.decidedBy));
 
-async function publicRequest(deps: Deps, id: string) {
-  const [row] = await listQuery(deps).where(eq(roleRequests.id, id));
-  return toPublicRequest(row as ListRow);
-}
-
 /**
  * F-16: a Partner Manager asks for P or AAA for a user of their organization.
  * The rule (P: Regular or Partner Manager; AAA: Partner Manager) is checked
@@ -127,44 +140,49 @@ async function publicRequest(deps: Deps, id: string) {
  */
 export async function createRoleRequest(deps: Deps, actor: Actor, input: z.infer<typeof CreateRequestInput>) {
   if (!canRequestSecondaryRole(actor)) throw new AppError("FORBIDDEN", "Only a Partner Manager can request Purchaser or Analytics Administrator.");
-  const [[user], [pending], [org]] = await deps.db.batch([
-    deps.db.select().from(users).where(and(eq(users.id, input.userId), eq(users.orgId, actor.orgId))),
-    deps.db
-      .select({ n: count() })
-      .from(roleRequests)
-      .where(and(eq(roleRequests.userId, input.userId), eq(roleRequests.orgId, actor.orgId), eq(roleRequests.kind, input.kind), eq(roleRequests.status, "pending"))),
-    deps.db.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, actor.orgId)),
-  ]);
-  if (!user) throw new AppError("NOT_FOUND", "User not found.");
-  const problem = ruleProblem(input.kind, user);
-  if (problem) throw validationError({ userId: problem }, problem);
-  if (hasFlag(user, input.kind)) throw new AppError("CONFLICT", `${user.name} already has ${kindLabel(input.kind)}.`);
-  if ((pending?.n ?? 0) > 0) throw new AppError("CONFLICT", `A request for ${kindLabel(input.kind)} for ${user.name} is already waiting for an operator.`);
-
   const now = deps.now();
-  const request = { id: newId(), orgId: actor.orgId, userId: user.id, kind: input.kind, status: "pending" as const, requestedBy: actor.id, createdAt: now };
+  const request = { id: newId(), orgId: actor.orgId, userId: input.userId, kind: input.kind, status: "pending" as const, requestedBy: actor.id, createdAt: now };
   const { appName, origin } = deps.config;
-  const mail = roleRequestCreatedMail({ appName, roleLabel: kindLabel(input.kind), userName: user.name, userEmail: user.email, orgName: org?.name ?? "", requester: actor.name, origin });
+  // The user's name and email are filled in by SQL; the organization is the actor's own.
+  const template = roleRequestCreatedMail({ appName, roleLabel: kindLabel(input.kind), userName: slot("user_name"), userEmail: slot("user_email"), orgName: actor.orgName, requester: actor.name, origin });
+  const pendingOf = and(eq(roleRequests.userId, input.userId), eq(roleRequests.kind, input.kind), eq(roleRequests.status, "pending"));
   try {
-    const [, , mails] = await deps.db.batch([
-      deps.db.insert(roleRequests).values(request),
-      // Two requests sent at the same moment: the second one finds the first.
+    // No read first (issue 9: two round trips): the checks are guards of the batch that inserts.
+    const [, , , mails, , [row]] = await deps.db.batch([
+      // A user of this organization who may hold the role and does not yet.
       guardNot(
         deps.db,
-        sql`(SELECT count(*) FROM ${roleRequests} WHERE ${and(eq(roleRequests.userId, user.id), eq(roleRequests.kind, input.kind), eq(roleRequests.status, "pending"))}) > 1`,
+        sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${and(eq(users.id, input.userId), eq(users.orgId, actor.orgId), canReceiveSql(input.kind), eq(kindFlag(input.kind), false))})`,
       ),
+      deps.db.insert(roleRequests).values(request),
+      // One pending request per user and role; two sent at the same moment: the second one finds the first.
+      guardNot(deps.db, sql`(SELECT count(*) FROM ${roleRequests} WHERE ${pendingOf}) > 1`),
       // One mail per active operator ("send an email to bizops"), chosen at commit time.
-      outboxInsertSelect(deps, { to: sql`${users.email}`, ...mail }, sql`FROM ${users} WHERE ${users.role} = 'operator' AND ${users.status} = 'active'`).returning({
-        id: outbox.id,
-      }),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "role_request.created", targetType: "role_request", targetId: request.id, after: { kind: input.kind, userId: user.id } }),
+      outboxInsertSelect(
+        deps,
+        { to: sql`rr_op.email`, ...filledMail(template, [["user_email", sql`rr_u.email`], ["user_name", sql`rr_u.name`]]) },
+        sql`FROM ${users} AS rr_op JOIN ${users} AS rr_u ON rr_u.id = ${input.userId} WHERE rr_op.role = 'operator' AND rr_op.status = 'active'`,
+      ).returning({ id: outbox.id }),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "role_request.created", targetType: "role_request", targetId: request.id, after: { kind: input.kind, userId: input.userId } }),
+      listQuery(deps).where(eq(roleRequests.id, request.id)),
     ]);
     deliverSoon(deps, (mails as { id: string }[]).map((m) => m.id).slice(0, 50));
+    return { request: toPublicRequest(row as ListRow) };
   } catch (e) {
-    if (isGuardAbort(e)) throw new AppError("CONFLICT", `A request for ${kindLabel(input.kind)} for ${user.name} is already waiting for an operator.`);
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    throw await createRefusal(deps, actor, input);
   }
-  return { request: await publicRequest(deps, request.id) };
+}
+
+/** Why a request is refused (404, 422 or 409), read from D1; a 409 when it would now be allowed. */
+async function createRefusal(deps: Deps, actor: Actor, input: z.infer<typeof CreateRequestInput>) {
+  const [user] = await deps.db.select().from(users).where(and(eq(users.id, input.userId), eq(users.orgId, actor.orgId)));
+  if (!user) return new AppError("NOT_FOUND", "User not found.");
+  const problem = ruleProblem(input.kind, user);
+  if (problem) return validationError({ userId: problem }, problem);
+  if (hasFlag(user, input.kind)) return new AppError("CONFLICT", `${user.name} already has ${kindLabel(input.kind)}.`);
+  // The user may get the role: what refused it is a pending request (perhaps one made at the same moment).
+  return new AppError("CONFLICT", `A request for ${kindLabel(input.kind)} for ${user.name} is already waiting for an operator.`);
 }
 
 /**
@@ -229,8 +247,13 @@ export async function requestsPage(deps: Deps, actor: Actor, input: z.infer<type
   return { list: requestsResult(input, rows, total), users: picks };
 }
 
-async function findPendingDecision(deps: Deps, actor: Actor, id: string) {
+function assertCanDecide(actor: Actor) {
   if (!canDecideRequests(actor)) throw new AppError("FORBIDDEN", "Only operators approve or reject requests.");
+}
+
+/** The request as the old read saw it: 404 when missing, 409 when already decided. Explains a refused decision. */
+async function findPendingDecision(deps: Deps, actor: Actor, id: string) {
+  assertCanDecide(actor);
   const [row] = await deps.db
     .select({
       request: roleRequests,
@@ -246,38 +269,77 @@ async function findPendingDecision(deps: Deps, actor: Actor, id: string) {
   return row;
 }
 
-type Decision = Awaited<ReturnType<typeof findPendingDecision>>;
+/** A role_requests column by its SQL name, for statements that alias the table as rr. */
+const rr = (column: keyof typeof roleRequests.$inferSelect) => sql.raw(`rr.${roleRequests[column].name}`);
+const rrFrom = (id: string) => sql`FROM ${roleRequests} AS rr WHERE rr.id = ${id}`;
 
-function decisionStatements(deps: Deps, actor: Actor, { request, user, requester: asker }: Decision, approved: boolean, mailId: string) {
+/** The users row a request is for, as a subquery over rr. */
+const requestedUser = (column: SQL) => sql`(SELECT ${column} FROM ${users} WHERE ${users.id} = ${rr("userId")})`;
+
+/** The role's label for the kind a request names, from SECONDARY_ROLES. */
+const kindLabelSql = (kind: SQL) =>
+  sql`CASE ${kind} ${sql.join(
+    (Object.keys(SECONDARY_ROLES) as SecondaryRole[]).map((k) => sql`WHEN ${k} THEN ${kindLabel(k)}`),
+    sql` `,
+  )} END`;
+
+/**
+ * The decision on a pending request as statements of one batch, no read first
+ * (issue 9): the audit row and the requester's mail are made by SQL from the
+ * request, and the compare-and-swap on its status refuses a decided or
+ * unknown request.
+ */
+function decisionStatements(deps: Deps, actor: Actor, id: string, approved: boolean, mailId: string) {
   const now = deps.now();
   const status = approved ? ("approved" as const) : ("rejected" as const);
   const { appName, origin } = deps.config;
-  return [
-    deps.db
-      .update(roleRequests)
-      .set({ status, decidedBy: actor.id, decidedAt: now })
-      .where(and(eq(roleRequests.id, request.id), eq(roleRequests.status, "pending"))),
-    guardChanged(deps.db),
-    auditInsert(deps, {
-      actorId: actor.id,
-      orgId: request.orgId,
-      action: approved ? "role_request.approved" : "role_request.rejected",
-      targetType: "role_request",
-      targetId: request.id,
-      before: { status: "pending" },
-      after: { status, kind: request.kind, userId: user.id },
-    }),
-    ...(asker?.email
-      ? [
-          mailInsert(
-            deps,
-            asker.email,
-            roleRequestDecisionMail({ appName, origin, name: asker.name ?? "", approved, roleLabel: kindLabel(request.kind), userName: user.name, userEmail: user.email }),
-            mailId,
-          ),
-        ]
-      : []),
-  ];
+  const template = roleRequestDecisionMail({
+    appName,
+    origin,
+    name: slot("name"),
+    approved,
+    roleLabel: slot("role"),
+    userName: slot("user_name"),
+    userEmail: slot("user_email"),
+  });
+  return {
+    audit: auditInsertSelect(
+      deps,
+      {
+        actorId: actor.id,
+        orgId: rr("orgId"),
+        action: approved ? "role_request.approved" : "role_request.rejected",
+        targetType: "role_request",
+        targetId: id,
+        before: { status: "pending" },
+        after: jsonObject({ status, kind: rr("kind"), userId: rr("userId") }),
+      },
+      rrFrom(id),
+    ),
+    decide: [
+      deps.db
+        .update(roleRequests)
+        .set({ status, decidedBy: actor.id, decidedAt: now })
+        .where(and(eq(roleRequests.id, id), eq(roleRequests.status, "pending"))),
+      guardChanged(deps.db),
+    ] as const,
+    // To the requester, when their account still exists.
+    mail: outboxInsertSelect(
+      deps,
+      {
+        id: mailId,
+        to: sql`rr_asker.email`,
+        ...filledMail(template, [
+          ["role", kindLabelSql(rr("kind"))],
+          ["user_email", sql`rr_u.email`],
+          ["user_name", sql`rr_u.name`],
+          ["name", sql`coalesce(rr_asker.name, '')`],
+        ]),
+      },
+      sql`FROM ${roleRequests} AS rr JOIN ${users} AS rr_asker ON rr_asker.id = rr.requested_by JOIN ${users} AS rr_u ON rr_u.id = rr.user_id WHERE rr.id = ${id}`,
+    ),
+    answer: listQuery(deps).where(eq(roleRequests.id, id)),
+  };
 }
 
 /**
@@ -286,50 +348,67 @@ function decisionStatements(deps: Deps, actor: Actor, { request, user, requester
  * on the request and on the user's role, and the requester is mailed.
  */
 export async function approveRoleRequest(deps: Deps, actor: Actor, id: string) {
-  const decision = await findPendingDecision(deps, actor, id);
-  const { request, user } = decision;
-  const problem = ruleProblem(request.kind, user);
-  if (problem) throw new AppError("CONFLICT", `${problem} Reject the request instead.`);
+  assertCanDecide(actor);
   const mailId = newId();
-  const [first, ...rest] = decisionStatements(deps, actor, decision, true, mailId);
+  const d = decisionStatements(deps, actor, id, true, mailId);
+  const kind = rr("kind");
+  const flagOf = sql`CASE ${kind} WHEN 'purchaser' THEN ${requestedUser(sql`${users.purchaser}`)} ELSE ${requestedUser(sql`${users.analyticsAdmin}`)} END`;
+  const requestKind = sql`(SELECT ${roleRequests.kind} FROM ${roleRequests} WHERE ${roleRequests.id} = ${id})`;
+  const now = deps.now();
   try {
-    await deps.db.batch([
-      first!,
-      ...rest,
+    const results = await deps.db.batch([
+      d.audit,
+      // Ahead of the update, so 'before' is the flag as it was; the key is the request's kind.
+      auditInsertSelect(
+        deps,
+        {
+          actorId: actor.id,
+          orgId: rr("orgId"),
+          action: "user.secondary_role_granted",
+          targetType: "user",
+          targetId: rr("userId"),
+          before: sql`json_object(${kind}, ${jsonBool(flagOf)})`,
+          after: sql`json_object(${kind}, json('true'), 'requestId', ${rr("id")})`,
+        },
+        rrFrom(id),
+      ),
+      ...d.decide,
+      // The rule, checked against the user's role now: the update finds no row when it no longer holds.
       deps.db
         .update(users)
-        .set(request.kind === "purchaser" ? { purchaser: true, updatedAt: deps.now() } : { analyticsAdmin: true, updatedAt: deps.now() })
-        .where(and(eq(users.id, user.id), eq(users.role, user.role), ne(users.status, "deactivated"))),
+        .set({
+          purchaser: sql`CASE WHEN ${requestKind} = 'purchaser' THEN 1 ELSE ${users.purchaser} END`,
+          analyticsAdmin: sql`CASE WHEN ${requestKind} = 'analytics_admin' THEN 1 ELSE ${users.analyticsAdmin} END`,
+          updatedAt: now,
+        })
+        .where(and(sql`${users.id} = (SELECT ${roleRequests.userId} FROM ${roleRequests} WHERE ${roleRequests.id} = ${id})`, canReceiveKindSql(requestKind))),
       guardChanged(deps.db),
-      auditInsert(deps, {
-        actorId: actor.id,
-        orgId: request.orgId,
-        action: "user.secondary_role_granted",
-        targetType: "user",
-        targetId: user.id,
-        before: { [request.kind]: hasFlag(user, request.kind) },
-        after: { [request.kind]: true, requestId: request.id },
-      }),
+      d.mail,
+      d.answer,
     ]);
+    deliverSoon(deps, [mailId]);
+    return { request: toPublicRequest((results[results.length - 1] as unknown[])[0] as ListRow) };
   } catch (e) {
-    if (isGuardAbort(e)) throw new AppError("CONFLICT", "The request or the user changed meanwhile. Reload and try again.");
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    const { request, user } = await findPendingDecision(deps, actor, id);
+    const problem = ruleProblem(request.kind, user);
+    if (problem) throw new AppError("CONFLICT", `${problem} Reject the request instead.`);
+    throw new AppError("CONFLICT", "The request or the user changed meanwhile. Reload and try again.");
   }
-  deliverSoon(deps, [mailId]);
-  return { request: await publicRequest(deps, id) };
 }
 
 /** An operator rejects: the request is closed and the requester is mailed. */
 export async function rejectRoleRequest(deps: Deps, actor: Actor, id: string) {
-  const decision = await findPendingDecision(deps, actor, id);
+  assertCanDecide(actor);
   const mailId = newId();
-  const [first, ...rest] = decisionStatements(deps, actor, decision, false, mailId);
+  const d = decisionStatements(deps, actor, id, false, mailId);
   try {
-    await deps.db.batch([first!, ...rest]);
+    const [, , , , [row]] = await deps.db.batch([d.audit, ...d.decide, d.mail, d.answer]);
+    deliverSoon(deps, [mailId]);
+    return { request: toPublicRequest(row as ListRow) };
   } catch (e) {
-    if (isGuardAbort(e)) throw new AppError("CONFLICT", "This request was decided meanwhile. Reload and try again.");
-    throw e;
+    if (!isGuardAbort(e)) throw e;
+    await findPendingDecision(deps, actor, id);
+    throw new AppError("CONFLICT", "This request was decided meanwhile. Reload and try again.");
   }
-  deliverSoon(deps, [mailId]);
-  return { request: await publicRequest(deps, id) };
 }

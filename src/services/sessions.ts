@@ -61,14 +61,6 @@ export async function prepareSession(deps: Deps, userId: string, userAgent: stri
   };
 }
 
-/** A session on its own (after a password change): its row, then its KV record. */
-export async function createSession(deps: Deps, userId: string, userAgent: string | null): Promise<{ secret: string; record: SessionRecord }> {
-  const session = await prepareSession(deps, userId, userAgent);
-  await session.insert;
-  await session.store();
-  return { secret: session.secret, record: session.record };
-}
-
 const actorColumns = {
   id: users.id,
   orgId: users.orgId,

@@ -32,8 +32,12 @@ export function setupNeedsToken(deps: Deps) {
   return deps.config.isProduction;
 }
 
-export async function setupPortal(deps: Deps, input: z.infer<typeof SetupInput>) {
-  if (!(await isSetupOpen(deps))) throw SETUP_DONE();
+/**
+ * `openChecked`: the caller (the page) already asked isSetupOpen() in this request, so the read is
+ * not repeated; the batch's guard still refuses when an account exists (a racing setup).
+ */
+export async function setupPortal(deps: Deps, input: z.infer<typeof SetupInput>, opts: { openChecked?: boolean } = {}) {
+  if (!opts.openChecked && !(await isSetupOpen(deps))) throw SETUP_DONE();
   if (setupNeedsToken(deps)) {
     const expected = deps.config.setupToken;
     if (!expected) throw new AppError("MISCONFIGURED", "Set the SETUP_TOKEN secret (npm exec -- wrangler secret put SETUP_TOKEN) before running setup.");

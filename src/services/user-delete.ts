@@ -2,7 +2,7 @@
 // that belongs to it alone, writes the audit entry and queues the mail to its
 // address. Audit entries stay (their actor reads "deleted user"); sessions die
 // on their next request because loadSession no longer finds the account.
-import { and, eq } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import {
   analyticsMetaSitePermissions,
   analyticsModulePermissions,
@@ -10,6 +10,7 @@ import {
   apiTokens,
   invitations,
   knownDevices,
+  organizations,
   partnerGrants,
   passwordResets,
   recoveryCodes,
@@ -18,67 +19,78 @@ import {
 } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
-import { breaksLastManagerRule, LAST_MANAGER_MESSAGE } from "../domain/roles";
+import { lastManagerRuleMayBind } from "../domain/roles";
 import { guardChanged, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { jsonObject } from "../lib/sql-json";
 import { accountDeletedMail } from "../../views/mail/user-delete";
-import { auditInsert } from "./audit";
+import { auditInsertSelect } from "./audit";
 import { endGrantsStatements } from "./partner-access-sweep";
-import { deliverSoon, mailInsert } from "./outbox";
-import { findAdministrable, lastManagerGuard, otherActiveManagersQuery } from "./user-admin";
+import { deliverSoon, outboxInsertSelect } from "./outbox";
+import { filledMail, slot } from "./sql-mail";
+import { administrableWhere, assertLastManagerRule, assertMayAdminister, CHANGED_MEANWHILE, findAdministrable, lastManagerGuard } from "./user-admin";
 
 /**
  * A Partner Manager of the same organization or an operator removes an
  * account — never their own, and never the organization's last active
- * Partner Manager (F-14 applies as for deactivation).
+ * Partner Manager (F-14 applies as for deactivation). One batch: the audit
+ * entry and the mail read the account ahead of its DELETE, whose WHERE holds
+ * the scope; a refused batch is explained by the checks on the current row.
  */
 export async function deleteUser(deps: Deps, actor: Actor, userId: string) {
-  const { user, orgName } = await findAdministrable(deps, actor, userId);
-  if (user.id === actor.id) throw new AppError("CONFLICT", "You cannot delete your own account.");
+  assertMayAdminister(actor);
+  const target = and(administrableWhere(actor, userId), ne(users.id, actor.id))!;
   // Deleted is "not an active manager": the same rule as deactivation.
-  const after = { role: user.role, status: "deleted" };
-  const ruleMayBind = breaksLastManagerRule(actor, user, after, 0);
-  if (ruleMayBind) {
-    const [others] = await otherActiveManagersQuery(deps, user.orgId, user.id);
-    if (breaksLastManagerRule(actor, user, after, others?.n ?? 0)) throw new AppError("CONFLICT", LAST_MANAGER_MESSAGE);
-  }
+  const after = { role: "partner_manager", status: "deleted" } as const;
   const mailId = newId();
-  try {
-    await deps.db.batch([
-      // Compare-and-swap on what the checks above saw.
-      deps.db.delete(users).where(and(eq(users.id, user.id), eq(users.status, user.status), eq(users.role, user.role))),
-      guardChanged(deps.db),
-      ...(ruleMayBind ? [lastManagerGuard(deps, user.orgId)] : []),
-      deps.db.delete(invitations).where(eq(invitations.userId, user.id)),
-      deps.db.delete(passwordResets).where(eq(passwordResets.userId, user.id)),
-      deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),
-      deps.db.delete(knownDevices).where(eq(knownDevices.userId, user.id)),
-      deps.db.delete(analyticsSitePermissions).where(eq(analyticsSitePermissions.userId, user.id)),
-      deps.db.delete(analyticsMetaSitePermissions).where(eq(analyticsMetaSitePermissions.userId, user.id)),
-      deps.db.delete(analyticsModulePermissions).where(eq(analyticsModulePermissions.userId, user.id)),
-      deps.db.delete(apiTokens).where(eq(apiTokens.userId, user.id)),
-      // F-64: their partner access ends with the account; the customers' Partner Managers are told.
-      ...endGrantsStatements(deps, eq(partnerGrants.partnerUserId, user.id)),
-      // Decided requests stay as the organization's record; an open one about nobody would only confuse operators.
-      deps.db.delete(roleRequests).where(and(eq(roleRequests.userId, user.id), eq(roleRequests.status, "pending"))),
-      auditInsert(deps, {
+  const goodbye = accountDeletedMail({ appName: deps.config.appName, name: slot("name"), orgName: slot("org") });
+  const removal = deps.db.delete(users).where(target).returning();
+  const statements = [
+    ...(lastManagerRuleMayBind(actor, after) ? [lastManagerGuard(deps, actor.orgId, userId)] : []),
+    auditInsertSelect(
+      deps,
+      {
         actorId: actor.id,
-        orgId: user.orgId,
+        orgId: sql`${users.orgId}`,
         action: "user.deleted",
         targetType: "user",
-        targetId: user.id,
-        before: { email: user.email, name: user.name, role: user.role },
-      }),
-      mailInsert(deps, user.email, accountDeletedMail({ appName: deps.config.appName, name: user.name, orgName }), mailId),
-    ]);
+        targetId: sql`${users.id}`,
+        before: jsonObject({ email: users.email, name: users.name, role: users.role }),
+      },
+      sql`FROM ${users} WHERE ${target}`,
+    ),
+    outboxInsertSelect(
+      deps,
+      { id: mailId, to: sql`${users.email}`, ...filledMail(goodbye, [["org", sql`${organizations.name}`], ["name", sql`${users.name}`]]) },
+      sql`FROM ${users} JOIN ${organizations} ON ${organizations.id} = ${users.orgId} WHERE ${target}`,
+    ),
+    removal,
+    guardChanged(deps.db),
+    deps.db.delete(invitations).where(eq(invitations.userId, userId)),
+    deps.db.delete(passwordResets).where(eq(passwordResets.userId, userId)),
+    deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)),
+    deps.db.delete(knownDevices).where(eq(knownDevices.userId, userId)),
+    deps.db.delete(analyticsSitePermissions).where(eq(analyticsSitePermissions.userId, userId)),
+    deps.db.delete(analyticsMetaSitePermissions).where(eq(analyticsMetaSitePermissions.userId, userId)),
+    deps.db.delete(analyticsModulePermissions).where(eq(analyticsModulePermissions.userId, userId)),
+    deps.db.delete(apiTokens).where(eq(apiTokens.userId, userId)),
+    // F-64: their partner access ends with the account; the customers' Partner Managers are told.
+    ...endGrantsStatements(deps, eq(partnerGrants.partnerUserId, userId)),
+    // Decided requests stay as the organization's record; an open one about nobody would only confuse operators.
+    deps.db.delete(roleRequests).where(and(eq(roleRequests.userId, userId), eq(roleRequests.status, "pending"))),
+  ];
+  let results;
+  try {
+    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    const [current] = await deps.db.select({ status: users.status, role: users.role }).from(users).where(eq(users.id, user.id));
-    if (!current) throw new AppError("NOT_FOUND", "User not found.");
-    if (ruleMayBind && current.status === user.status && current.role === user.role) throw new AppError("CONFLICT", LAST_MANAGER_MESSAGE);
-    throw new AppError("CONFLICT", "This user was changed meanwhile. Reload and try again.");
+    const { user } = await findAdministrable(deps, actor, userId);
+    if (user.id === actor.id) throw new AppError("CONFLICT", "You cannot delete your own account.");
+    await assertLastManagerRule(deps, actor, user, { role: user.role, status: "deleted" });
+    throw CHANGED_MEANWHILE();
   }
   deliverSoon(deps, [mailId]);
-  return { user: { id: user.id, email: user.email, name: user.name, orgId: user.orgId } };
+  const [user] = results[statements.indexOf(removal)] as (typeof users.$inferSelect)[];
+  return { user: { id: user!.id, email: user!.email, name: user!.name, orgId: user!.orgId } };
 }

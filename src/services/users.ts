@@ -1,7 +1,7 @@
 // The users of an organization (F-11…F-14, F-17): list and CSV export with
 // the same filter, invite one colleague, change a role, and "who is my
 // Analytics Administrator". Every query is scoped to the actor's organization.
-import { and, asc, count, eq, ne, or, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, ne, or, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import { organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -9,28 +9,31 @@ import { ACCOUNT_STATUSES } from "../domain/account-state";
 import type { Actor } from "../domain/actor";
 import { emailSchema, normalizeEmail } from "../domain/email";
 import {
-  breaksLastManagerRule,
+  ACTIVE_MANAGER,
   can,
   isOperator,
-  LAST_MANAGER_MESSAGE,
+  lastManagerRuleMayBind,
   PORTAL_ROLES,
   ROLE_LABELS,
   ROLES,
   SECONDARY_ROLES,
   secondaryRolesAfterRoleChange,
   type PortalPermission,
+  type Role,
   type SecondaryRole,
 } from "../domain/roles";
-import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { toCsv } from "../lib/csv";
 import { AppError, validationError } from "../lib/errors";
 import { contains } from "../lib/search";
 import { newId } from "../lib/ids";
-import { auditInsert } from "./audit";
-import { invitationStatements } from "./invitations";
-import { securityNoticeInsert } from "./notifications";
+import { jsonBool, jsonObject } from "../lib/sql-json";
+import { auditInsert, auditInsertSelect } from "./audit";
+import { invitationStatementsFor } from "./invitations";
+import { securityNoticeInsertWhere } from "./notifications";
 import { deliverSoon } from "./outbox";
-import { findAdministrable, lastManagerGuard, otherActiveManagersQuery } from "./user-admin";
+import { slot } from "./sql-mail";
+import { administrableWhere, assertLastManagerRule, assertMayAdminister, CHANGED_MEANWHILE, findAdministrable, lastManagerGuard } from "./user-admin";
 import { toPublicUser } from "./user-shape";
 
 /** A select's "any" option arrives as an empty string. */
@@ -140,27 +143,23 @@ export async function exportUsersCsv(deps: Deps, actor: Actor, input: ListUsersF
 
 /**
  * F-13: invites one colleague with a role. The account, its invitation, the
- * mail and the audit entry are one batch; an address that already has an
- * account anywhere is refused (one account per email, product.md).
+ * mail and the audit entry are one batch, which also checks that the
+ * organization can take new users; an address that already has an account
+ * anywhere is refused by the unique index (one account per email, product.md).
  */
 export async function inviteUser(deps: Deps, actor: Actor, input: z.infer<typeof InviteUserInput>) {
   assertCan(actor, "managePortalUsers");
   if (isOperator(actor) && !input.orgId) throw validationError({ orgId: "Choose the organization to invite into." });
   const orgId = orgInScope(actor, input.orgId);
   const email = normalizeEmail(input.email);
-  const [[org], [taken]] = await deps.db.batch([
-    deps.db.select({ id: organizations.id, name: organizations.name, status: organizations.status }).from(organizations).where(and(eq(organizations.id, orgId), ne(organizations.kind, "vendor"))),
-    deps.db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1),
-  ]);
-  if (!org) throw ORG_NOT_FOUND();
-  if (org.status !== "active") throw new AppError("CONFLICT", "This organization is terminated; nobody can be invited to it.");
-  if (taken) throw validationError({ email: "This email address already belongs to an account." });
-
   const now = deps.now();
   const user = { id: newId(), orgId, email, name: input.name, role: input.role, status: "invited" as const, createdAt: now, updatedAt: now };
-  const invite = await invitationStatements(deps, user, org.name, actor);
+  // The organization's name reaches the mail inside the batch.
+  const invite = await invitationStatementsFor(deps, user.id, actor);
+  const invitable = and(eq(organizations.id, orgId), ne(organizations.kind, "vendor"), eq(organizations.status, "active"));
   try {
-    const [[created]] = await deps.db.batch([
+    const [, [created]] = await deps.db.batch([
+      guardNot(deps.db, sql`NOT EXISTS (SELECT 1 FROM ${organizations} WHERE ${invitable})`),
       deps.db.insert(users).values(user).returning(),
       ...invite.statements,
       auditInsert(deps, { actorId: actor.id, orgId, action: "user.invited", targetType: "user", targetId: user.id, after: { email, name: user.name, role: user.role } }),
@@ -168,70 +167,110 @@ export async function inviteUser(deps: Deps, actor: Actor, input: z.infer<typeof
     deliverSoon(deps, [invite.mailId]);
     return { user: toPublicUser(created!) };
   } catch (e) {
-    if (isUniqueViolation(e)) throw validationError({ email: "This email address already belongs to an account." });
-    throw e;
+    if (!isGuardAbort(e) && !isUniqueViolation(e)) throw e;
+    // The checks the batch made, with their own answers.
+    const [[org], [taken]] = await deps.db.batch([
+      deps.db.select({ status: organizations.status }).from(organizations).where(and(eq(organizations.id, orgId), ne(organizations.kind, "vendor"))),
+      deps.db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1),
+    ]);
+    if (!org) throw ORG_NOT_FOUND();
+    if (org.status !== "active") throw new AppError("CONFLICT", "This organization is terminated; nobody can be invited to it.");
+    if (taken || isUniqueViolation(e)) throw validationError({ email: "This email address already belongs to an account." });
+    throw new AppError("CONFLICT", "This organization was changed meanwhile. Reload and try again.");
   }
 }
 
 const secondaryNames = (kinds: SecondaryRole[]) => kinds.map((k) => SECONDARY_ROLES[k].label).join(" and ");
+
+/** The notice's detail for a change from `was` to `role` that removed `removed`. */
+const roleChangeDetail = (was: Role, role: Role, removed: SecondaryRole[]) =>
+  `Your role is now ${ROLE_LABELS[role]} (it was ${ROLE_LABELS[was]}).` +
+  (removed.length
+    ? ` ${secondaryNames(removed)} ${removed.length > 1 ? "were" : "was"} removed, because the new role does not allow ${removed.length > 1 ? "them" : "it"}.`
+    : "");
+
+/** A constant text as a SQL literal (for CASE branches computed here, which would otherwise bind a parameter each). */
+const literal = (text: string) => sql.raw(`'${text.replaceAll("'", "''")}'`);
+
+/** Every combination of the secondary-role flags a row can hold, with its SQL condition. */
+const FLAG_COMBINATIONS = [false, true].flatMap((purchaser) => [false, true].map((analyticsAdmin) => ({ purchaser, analyticsAdmin })));
+const flagsAre = (f: { purchaser: boolean; analyticsAdmin: boolean }) =>
+  sql`${f.purchaser ? sql`` : sql`NOT `}${users.purchaser} AND ${f.analyticsAdmin ? sql`` : sql`NOT `}${users.analyticsAdmin}`;
 
 /**
  * F-14, F-15, F-22: changes a user's primary role. Purchaser and AAA that the
  * new role does not allow are removed in the same write, named in the answer
  * (`removed`) and the audit entry, and the user gets the role_changed notice
  * (F-91). A Partner Manager cannot demote the organization's last active
- * Partner Manager — themselves included.
+ * Partner Manager — themselves included. One batch: what the row held decides
+ * the removals, the audit entry and the notice in SQL, through the same rules
+ * (secondaryRolesAfterRoleChange) applied to every combination it can hold.
  */
 export async function changeUserRole(deps: Deps, actor: Actor, userId: string, input: z.infer<typeof ChangeRoleInput>) {
-  const { user } = await findAdministrable(deps, actor, userId, "changeUserRoles");
-  if (user.role === "operator") throw new AppError("CONFLICT", "Operators have no portal role to change.");
-  if (user.role === input.role) return { user: toPublicUser(user), removed: [] as SecondaryRole[], changed: false };
-
-  const after = { role: input.role, status: user.status };
-  const ruleMayBind = breaksLastManagerRule(actor, user, after, 0);
-  if (ruleMayBind) {
-    const [others] = await otherActiveManagersQuery(deps, user.orgId, user.id);
-    if (breaksLastManagerRule(actor, user, after, others?.n ?? 0)) throw new AppError("CONFLICT", LAST_MANAGER_MESSAGE);
-  }
-
-  const flags = secondaryRolesAfterRoleChange(user, input.role);
-  const was = ROLE_LABELS[user.role];
-  const now_ = ROLE_LABELS[input.role];
-  const detail =
-    `Your role is now ${now_} (it was ${was}).` +
-    (flags.removed.length
-      ? ` ${secondaryNames(flags.removed)} ${flags.removed.length > 1 ? "were" : "was"} removed, because the new role does not allow ${flags.removed.length > 1 ? "them" : "it"}.`
-      : "");
+  assertMayAdminister(actor, "changeUserRoles");
+  const role = input.role;
+  const target = and(administrableWhere(actor, userId), ne(users.role, "operator"), ne(users.role, role))!;
+  // The flags after the change, per kind: kept where the new role allows it, else cleared.
+  const allowed = secondaryRolesAfterRoleChange({ purchaser: true, analyticsAdmin: true }, role);
+  const caseOf = (branches: [SQL, SQL][]) => sql`CASE ${sql.join(branches.map(([when, then]) => sql`WHEN ${when} THEN ${then}`), sql` `)} END`;
+  const removedJson = caseOf(FLAG_COMBINATIONS.map((f) => [flagsAre(f), sql`json(${literal(JSON.stringify(secondaryRolesAfterRoleChange(f, role).removed))})`]));
+  const detail = caseOf(
+    PORTAL_ROLES.filter((was) => was !== role).flatMap((was) =>
+      FLAG_COMBINATIONS.map((f): [SQL, SQL] => [
+        sql`${users.role} = ${literal(was)} AND ${flagsAre(f)}`,
+        literal(roleChangeDetail(was, role, secondaryRolesAfterRoleChange(f, role).removed)),
+      ]),
+    ),
+  );
   const mailId = newId();
   const t = deps.now();
-  try {
-    const [[updated]] = await deps.db.batch([
-      deps.db
-        .update(users)
-        .set({ role: input.role, purchaser: flags.purchaser, analyticsAdmin: flags.analyticsAdmin, updatedAt: t })
-        .where(and(eq(users.id, user.id), eq(users.role, user.role), eq(users.status, user.status)))
-        .returning(),
-      guardChanged(deps.db),
-      ...(ruleMayBind ? [lastManagerGuard(deps, user.orgId)] : []),
-      auditInsert(deps, {
+  const update = deps.db
+    .update(users)
+    .set({ role, ...(allowed.purchaser ? {} : { purchaser: false }), ...(allowed.analyticsAdmin ? {} : { analyticsAdmin: false }), updatedAt: t })
+    .where(target)
+    .returning();
+  const statements = [
+    // The row before the change, for the answer's `removed`.
+    deps.db.select().from(users).where(target),
+    ...(lastManagerRuleMayBind(actor, { role, status: ACTIVE_MANAGER.status }) ? [lastManagerGuard(deps, actor.orgId, userId)] : []),
+    auditInsertSelect(
+      deps,
+      {
         actorId: actor.id,
-        orgId: user.orgId,
+        orgId: sql`${users.orgId}`,
         action: "user.role_changed",
         targetType: "user",
-        targetId: user.id,
-        before: { role: user.role, purchaser: user.purchaser, analyticsAdmin: user.analyticsAdmin },
-        after: { role: input.role, purchaser: flags.purchaser, analyticsAdmin: flags.analyticsAdmin, removed: flags.removed },
-      }),
-      securityNoticeInsert(deps, user, "role_changed", detail, mailId),
-    ]);
-    deliverSoon(deps, [mailId]);
-    return { user: toPublicUser(updated!), removed: flags.removed, changed: true };
+        targetId: sql`${users.id}`,
+        before: jsonObject({ role: users.role, purchaser: jsonBool(users.purchaser), analyticsAdmin: jsonBool(users.analyticsAdmin) }),
+        after: jsonObject({
+          role,
+          purchaser: allowed.purchaser ? jsonBool(users.purchaser) : false,
+          analyticsAdmin: allowed.analyticsAdmin ? jsonBool(users.analyticsAdmin) : false,
+          removed: removedJson,
+        }),
+      },
+      sql`FROM ${users} WHERE ${target}`,
+    ),
+    securityNoticeInsertWhere(deps, target, "role_changed", { text: slot("detail"), values: [["detail", detail]] }, mailId),
+    update,
+    guardChanged(deps.db),
+  ];
+  let results;
+  try {
+    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    const [current] = await deps.db.select({ role: users.role, status: users.status }).from(users).where(eq(users.id, user.id));
-    if (ruleMayBind && current?.role === user.role && current.status === user.status) throw new AppError("CONFLICT", LAST_MANAGER_MESSAGE);
-    throw new AppError("CONFLICT", "This user was changed meanwhile. Reload and try again.");
+    // The checks the batch made, on the current row: each refusal as it always was.
+    const { user } = await findAdministrable(deps, actor, userId, "changeUserRoles");
+    if (user.role === "operator") throw new AppError("CONFLICT", "Operators have no portal role to change.");
+    if (user.role === role) return { user: toPublicUser(user), removed: [] as SecondaryRole[], changed: false };
+    await assertLastManagerRule(deps, actor, user, { role, status: user.status });
+    throw CHANGED_MEANWHILE();
   }
+  deliverSoon(deps, [mailId]);
+  const [before] = results[0] as (typeof users.$inferSelect)[];
+  const [updated] = results[statements.indexOf(update)] as (typeof users.$inferSelect)[];
+  return { user: toPublicUser(updated!), removed: secondaryRolesAfterRoleChange(before!, role).removed, changed: true };
 }
 
 /**

@@ -141,7 +141,7 @@ describe("Purchaser-only writes", () => {
     );
   });
 
-  it("a Purchaser renews: renewsAt moves on by one term, once per click (compare-and-swap)", async () => {
+  it("a Purchaser renews: renewsAt moves on by exactly one term per renewal that answered 200, each audited (two at once never lose one)", async () => {
     const t = await team();
     const company = await makeCompany(t.orgId);
     const renewsAt = Date.now() + 30 * 86_400_000;
@@ -149,7 +149,7 @@ describe("Purchaser-only writes", () => {
     const results = await Promise.all([1, 2].map(() => api(`/api/v1/plans/${plan.id}/renew`, { method: "POST", cookie: t.purchaser.cookie })));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses[0]).toBe(200);
-    // A second click either lost the race (409) or came after the first and renewed once more.
+    // Two at once: each answer 200 is one more term and one audit entry; a 409 changed nothing.
     const row = await planRow(plan.id);
     const renewals = await auditOf(plan.id, "plan.renewed");
     expect(renewals).toHaveLength(statuses[1] === 200 ? 2 : 1);

@@ -100,18 +100,23 @@ describe("guards against a concurrent change", () => {
     expect(await db().select().from(outbox).where(eq(outbox.to, actor.email))).toHaveLength(0);
   });
 
-  it("does not overwrite a plan edited or renewed meanwhile (409)", async () => {
+  it("an edit or renewal racing another applies on top of it and audits the state it replaced (no lost update)", async () => {
     const actor = await partnerActor();
     const company = await makeCompany(actor.orgId);
     const plan = await makePlan(company.id, { seats: 10 });
+    // The services read nothing before their batch: a change committed just before is the state they change.
     const otherEdit = () => db().update(companyPlans).set({ seats: 11, updatedAt: plan.updatedAt + 5 }).where(eq(companyPlans.id, plan.id));
-    await rejects(updatePlan(racingDeps(otherEdit), actor, plan.id, { seats: 50 }), "CONFLICT");
-    expect((await planRow(plan.id))!.seats).toBe(11);
+    await updatePlan(racingDeps(otherEdit), actor, plan.id, { seats: 50 });
+    expect((await planRow(plan.id))!.seats).toBe(50);
+    const [edit] = await auditOf(plan.id);
+    expect(JSON.parse(edit!.before!)).toMatchObject({ seats: 11 });
 
-    const otherRenewal = () => db().update(companyPlans).set({ renewsAt: plan.renewsAt + 1000 }).where(eq(companyPlans.id, plan.id));
-    await rejects(renewPlan(racingDeps(otherRenewal), actor, plan.id), "CONFLICT");
-    expect((await planRow(plan.id))!.renewsAt).toBe(plan.renewsAt + 1000);
-    expect(await auditOf(plan.id)).toHaveLength(0);
+    const renewsAt = (await planRow(plan.id))!.renewsAt;
+    const otherRenewal = () => db().update(companyPlans).set({ renewsAt: renewsAt + 1000 }).where(eq(companyPlans.id, plan.id));
+    await renewPlan(racingDeps(otherRenewal), actor, plan.id);
+    const renewals = (await auditOf(plan.id)).filter((e) => e.action === "plan.renewed");
+    expect(renewals).toHaveLength(1);
+    expect(JSON.parse(renewals[0]!.before!).renewsAt).toBe(new Date(renewsAt + 1000).toISOString());
   });
 
   it("still succeeds when nothing raced (the guards do not fire on their own)", async () => {

@@ -6,7 +6,7 @@ import { SESSION_COOKIE, writeCookie } from "../../lib/cookies";
 import { jsonBody } from "../../lib/validate";
 import { requireApiSession } from "../../middleware/require-auth";
 import { changePassword, ChangePasswordInput, getMe, regenerateRecoveryCodes, RegenerateCodesInput } from "../../services/account";
-import { createSession, listSessions, revokeAllSessions, revokeSession } from "../../services/sessions";
+import { listSessions, revokeAllSessions, revokeSession } from "../../services/sessions";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 export const meApi = new Hono<Authed>();
@@ -23,9 +23,8 @@ meApi.post("/sessions/revoke-all", async (c) => {
   return c.body(null, 204);
 });
 meApi.post("/password", jsonBody(ChangePasswordInput), async (c) => {
-  await changePassword(c.var.deps, c.var.actor, c.req.valid("json"));
-  // Every other session ended; this one continues under a fresh id.
-  const { secret } = await createSession(c.var.deps, c.var.actor.id, c.req.header("user-agent") ?? null);
+  // Every other session ended; this one continues under a fresh id, minted in the change's batch.
+  const { secret } = await changePassword(c.var.deps, c.var.actor, c.req.valid("json"), c.req.header("user-agent") ?? null);
   writeCookie(c, SESSION_COOKIE, secret);
   return c.json({ ok: true });
 });

@@ -45,7 +45,7 @@ authPages.post("/setup", async (c) => {
   return formAction(c, {
     schema: SetupInput,
     run: async (data) => {
-      await setupPortal(c.var.deps, data);
+      await setupPortal(c.var.deps, data, { openChecked: true });
       return c.redirect("/login?notice=setup", 303);
     },
     render: (s) => c.render(<SetupPage needsToken={setupNeedsToken(c.var.deps)} {...s} />, { title: "Set up", narrow: true }),
@@ -76,7 +76,7 @@ async function twoFactorView(c: Context<AppEnv>) {
   const id = readCookie(c, CHALLENGE_COOKIE) ?? "";
   const challenge = await readChallenge(c.var.deps, id);
   if (!challenge) return null;
-  return { id, enroll: challenge.kind === "enroll" ? ((await enrollmentOf(c.var.deps, id)) ?? undefined) : undefined };
+  return { id, challenge, enroll: challenge.kind === "enroll" ? ((await enrollmentOf(c.var.deps, id, challenge)) ?? undefined) : undefined };
 }
 
 authPages.get("/login/two-factor", async (c) => {
@@ -96,7 +96,7 @@ authPages.post("/login/two-factor", async (c) => {
       const code = data.code || undefined;
       const recoveryCode = code ? undefined : data.recoveryCode || undefined;
       if (!code && !recoveryCode) throw new AppError("VALIDATION_FAILED", "", { code: "Enter the 6-digit code from your authenticator app." });
-      const signedIn = await completeSignIn(c.var.deps, { challenge: view.id, code, recoveryCode }, c.req.header("user-agent") ?? null);
+      const signedIn = await completeSignIn(c.var.deps, { challenge: view.id, code, recoveryCode }, c.req.header("user-agent") ?? null, view.challenge);
       clearCookie(c, CHALLENGE_COOKIE);
       writeCookie(c, SESSION_COOKIE, signedIn.sessionSecret);
       const next = signedIn.next ?? "/";

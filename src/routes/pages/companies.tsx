@@ -12,9 +12,9 @@ import { canPurchase } from "../../domain/license-plans";
 import { can } from "../../domain/roles";
 import { csvResponse } from "../../lib/csv";
 import { requirePageSession } from "../../middleware/require-auth";
-import { addCompany, CompanyInput, editCompany, listCompanies, ListCompaniesInput, terminateCompany } from "../../services/companies";
-import { addService, companyPage, endService, getCompany, getHandout, handoutCsv, handoutFilename } from "../../services/company-services";
-import { getPlan, OrderPlanInput, orderPlan, renewPlan, UpdatePlanInput, updatePlan } from "../../services/license-plans";
+import { addCompany, CompanyInput, editCompany, listCompanies, ListCompaniesInput, terminateCompany, terminateCompanyWithListItem } from "../../services/companies";
+import { addService, addServiceWithList, companyPage, endService, getCompany, getHandout, handoutCsv, handoutFilename, type PublicService } from "../../services/company-services";
+import { getPlan, OrderPlanInput, orderPlan, orderPlanWithList, renewPlan, UpdatePlanInput, updatePlan, type PublicPlan } from "../../services/license-plans";
 import { CompaniesPage, CompanyPage, CompanyRow, HandoutPage, type CompanyPageProps } from "../../../views/companies";
 import { ServiceRow, ServiceSection } from "../../../views/company-services";
 import { PlanRow, PlansSection } from "../../../views/plans";
@@ -111,31 +111,24 @@ companyPages.post("/:id", (c) =>
 
 companyPages.post("/:id/terminate", async (c) => {
   const id = c.req.param("id");
-  await terminateCompany(c.var.deps, c.var.actor, id);
   if (isHx(c)) {
-    const { company, services } = await getCompany(c.var.deps, c.var.actor, id);
-    const activeServices = Object.fromEntries(SERVICE_KIND_KEYS.map((k) => [k, services[k].filter((s) => s.status === "active").length])) as Record<ServiceKind, number>;
-    const item = { ...company, activeServices, activeServicesTotal: Object.values(activeServices).reduce((a, b) => a + b, 0) };
+    // The list row comes back from the terminating batch itself.
+    const { item } = await terminateCompanyWithListItem(c.var.deps, c.var.actor, id);
     return fragment(c, <CompanyRow company={item} canManage message="Terminated." />);
   }
+  await terminateCompany(c.var.deps, c.var.actor, id);
   const body = await c.req.parseBody();
   return c.redirect(body.from === "list" ? "/companies?notice=terminated" : `/companies/${id}?notice=terminated`, 303);
 });
 
 // F-31: add and end, for every kind in SERVICE_KINDS.
-async function serviceSection(c: C, kind: ServiceKind, extra: { notice?: string; form?: FormState } = {}) {
+const serviceSectionOf = (c: C, kind: ServiceKind, p: { companyId: string; items: PublicService[]; companyActive: boolean; notice?: string; form?: FormState }) =>
+  fragment(c, <ServiceSection kind={kind} canManage={can(c.var.actor, SERVICE_KINDS[kind].permission)} {...p} />);
+
+/** The section re-read, for a form that was refused. */
+async function serviceSection(c: C, kind: ServiceKind, extra: { form?: FormState } = {}) {
   const { company, services } = await getCompany(c.var.deps, c.var.actor, c.req.param("id")!);
-  return fragment(
-    c,
-    <ServiceSection
-      companyId={company.id}
-      kind={kind}
-      items={services[kind]}
-      canManage={can(c.var.actor, SERVICE_KINDS[kind].permission)}
-      companyActive={company.status === "active"}
-      {...extra}
-    />,
-  );
+  return serviceSectionOf(c, kind, { companyId: company.id, items: services[kind], companyActive: company.status === "active", ...extra });
 }
 
 for (const kind of SERVICE_KIND_KEYS) {
@@ -144,8 +137,12 @@ for (const kind of SERVICE_KIND_KEYS) {
     formAction(c, {
       schema: SERVICE_INPUTS[kind],
       run: async (data) => {
+        if (isHx(c)) {
+          // The section's list comes back from the adding batch; the company is active, or the add was refused.
+          const { items } = await addServiceWithList(c.var.deps, c.var.actor, c.req.param("id"), kind, data);
+          return serviceSectionOf(c, kind, { companyId: c.req.param("id"), items, companyActive: true, notice: notice(`added:${kind}`) });
+        }
         await addService(c.var.deps, c.var.actor, c.req.param("id"), kind, data);
-        if (isHx(c)) return serviceSection(c, kind, { notice: notice(`added:${kind}`) });
         return c.redirect(`/companies/${c.req.param("id")}?notice=added:${kind}#svc-${kind}`, 303);
       },
       render: (s) => (isHx(c) ? serviceSection(c, kind, { form: s }) : renderCompany(c, { forms: { [kind]: s } })),
@@ -170,13 +167,13 @@ companyPages.get("/:id/handout", async (c) => {
 // ---------------------------------------------------------------------------
 // F-33: plans. The services refuse every write to non-Purchasers (403).
 
-async function plansSection(c: C, extra: { notice?: string; form?: FormState } = {}) {
-  const id = c.req.param("id")!;
-  const { company, plans } = await companyPage(c.var.deps, c.var.actor, id);
-  return fragment(
-    c,
-    <PlansSection companyId={company.id} plans={plans.items} catalog={plans.catalog} purchaser={canPurchase(c.var.actor)} companyActive={company.status === "active"} {...extra} />,
-  );
+const plansSectionOf = (c: C, p: { companyId: string; plans: Awaited<ReturnType<typeof orderPlanWithList>>["plans"]; companyActive: boolean; notice?: string; form?: FormState }) =>
+  fragment(c, <PlansSection companyId={p.companyId} plans={p.plans.items} catalog={p.plans.catalog} purchaser={canPurchase(c.var.actor)} companyActive={p.companyActive} notice={p.notice} form={p.form} />);
+
+/** The section re-read, for a form that was refused. */
+async function plansSection(c: C, extra: { form?: FormState } = {}) {
+  const { company, plans } = await companyPage(c.var.deps, c.var.actor, c.req.param("id")!);
+  return plansSectionOf(c, { companyId: company.id, plans, companyActive: company.status === "active", ...extra });
 }
 
 companyPages.post("/:id/plans", (c) =>
@@ -184,18 +181,26 @@ companyPages.post("/:id/plans", (c) =>
     schema: OrderPlanInput,
     shape: (v) => ({ plan: v.plan, seats: number(v.seats) }),
     run: async (data) => {
+      if (isHx(c)) {
+        // The plans come back from the ordering batch; the company is active, or the order was refused.
+        const { plans } = await orderPlanWithList(c.var.deps, c.var.actor, c.req.param("id"), data);
+        return plansSectionOf(c, { companyId: c.req.param("id"), plans, companyActive: true, notice: notice("ordered") });
+      }
       await orderPlan(c.var.deps, c.var.actor, c.req.param("id"), data);
-      if (isHx(c)) return plansSection(c, { notice: notice("ordered") });
       return c.redirect(`/companies/${c.req.param("id")}?notice=ordered#plans`, 303);
     },
     render: (s) => (isHx(c) ? plansSection(c, { form: s }) : renderCompany(c, { forms: { order: s } })),
   }),
 );
 
-const planRow = async (c: C, extra: { message?: string; form?: FormState } = {}) => {
+const planRowOf = (c: C, plan: PublicPlan, p: { companyActive: boolean; message?: string; form?: FormState }) =>
+  fragment(c, <PlanRow companyId={plan.companyId} plan={plan} purchaser={canPurchase(c.var.actor)} {...p} />);
+
+/** The row re-read, for a form that was refused. */
+const planRow = async (c: C, extra: { form?: FormState } = {}) => {
   const { plan } = await getPlan(c.var.deps, c.var.actor, c.req.param("planId")!);
   const { company } = await getCompany(c.var.deps, c.var.actor, plan.companyId);
-  return fragment(c, <PlanRow companyId={plan.companyId} plan={plan} purchaser={canPurchase(c.var.actor)} companyActive={company.status === "active"} {...extra} />);
+  return planRowOf(c, plan, { companyActive: company.status === "active", ...extra });
 };
 
 companyPages.post("/:id/plans/:planId", (c) =>
@@ -204,7 +209,8 @@ companyPages.post("/:id/plans/:planId", (c) =>
     shape: (v) => ({ seats: number(v.seats), autoRenew: checkbox(v.autoRenew) }),
     run: async (data) => {
       const { plan } = await updatePlan(c.var.deps, c.var.actor, c.req.param("planId"), data);
-      if (isHx(c)) return planRow(c, { message: "Saved." });
+      // The row is the one the update returned: a plan changes only while its company is active.
+      if (isHx(c)) return planRowOf(c, plan, { companyActive: true, message: "Saved." });
       return c.redirect(`/companies/${plan.companyId}?notice=plan-updated#plans`, 303);
     },
     render: (s) => (isHx(c) ? planRow(c, { form: s }) : renderCompany(c, { forms: { plans: { [c.req.param("planId")]: s } } })),
@@ -213,6 +219,6 @@ companyPages.post("/:id/plans/:planId", (c) =>
 
 companyPages.post("/:id/plans/:planId/renew", async (c) => {
   const { plan } = await renewPlan(c.var.deps, c.var.actor, c.req.param("planId"));
-  if (isHx(c)) return planRow(c, { message: `Renewed until ${plan.renewsAt.slice(0, 10)}.` });
+  if (isHx(c)) return planRowOf(c, plan, { companyActive: true, message: `Renewed until ${plan.renewsAt.slice(0, 10)}.` });
   return c.redirect(`/companies/${plan.companyId}?notice=renewed#plans`, 303);
 });

@@ -7,7 +7,7 @@ import { SESSION_COOKIE, writeCookie, clearCookie } from "../../lib/cookies";
 import type { FieldErrors } from "../../lib/errors";
 import { requirePageSession } from "../../middleware/require-auth";
 import { seeOther } from "./flash";
-import { accountPage, changePassword, ChangePasswordInput, regenerateRecoveryCodes, RegenerateCodesInput } from "../../services/account";
+import { accountPage, changePassword, ChangePasswordInput, regenerateRecoveryCodesAndPage, RegenerateCodesInput } from "../../services/account";
 import {
   getOrganization,
   listOrganizations,
@@ -16,7 +16,7 @@ import {
   UpdateOrgInput,
   updateOrganization,
 } from "../../services/organizations";
-import { createSession, revokeAllSessions, revokeSession } from "../../services/sessions";
+import { revokeAllSessions, revokeSession } from "../../services/sessions";
 import { AccountPage } from "../../../views/account";
 import { HomePage } from "../../../views/home";
 import { OrgDetailPage, OrgsPage } from "../../../views/orgs";
@@ -55,8 +55,7 @@ portalPages.post("/account/password", (c) =>
   formAction(c, {
     schema: ChangePasswordInput,
     run: async (data) => {
-      await changePassword(c.var.deps, c.var.actor, data);
-      const { secret } = await createSession(c.var.deps, c.var.actor.id, c.req.header("user-agent") ?? null);
+      const { secret } = await changePassword(c.var.deps, c.var.actor, data, c.req.header("user-agent") ?? null);
       writeCookie(c, SESSION_COOKIE, secret);
       return c.redirect("/account?notice=password", 303);
     },
@@ -67,7 +66,11 @@ portalPages.post("/account/password", (c) =>
 portalPages.post("/account/recovery-codes", (c) =>
   formAction(c, {
     schema: RegenerateCodesInput,
-    run: async (data) => renderAccount(c, { newCodes: await regenerateRecoveryCodes(c.var.deps, c.var.actor, data) }),
+    run: async (data) => {
+      // The refreshed page rides in the write batch (no re-read after it).
+      const { codes, page } = await regenerateRecoveryCodesAndPage(c.var.deps, c.var.actor, data, c.var.session?.id);
+      return c.render(<AccountPage user={page.user} recoveryCodesLeft={page.recoveryCodesLeft} sessions={page.sessions} newCodes={codes} />, { title: "Your account" });
+    },
     render: (s) => renderAccount(c, { codesErrors: s.errors ?? { code: s.message ?? "" } }),
   }),
 );

@@ -13,7 +13,7 @@ import { isOperator, ROLE_LABELS, SECONDARY_ROLES } from "../../domain/roles";
 import { AppError } from "../../lib/errors";
 import { fieldsFromZod } from "../../lib/validate";
 import { requirePageSession } from "../../middleware/require-auth";
-import { BulkInviteInput, bulkInvite, previewBulkInvite } from "../../services/bulk-invite";
+import { BulkInviteInput, bulkInviteAndList, previewBulkInvite } from "../../services/bulk-invite";
 import { getInvitation, ListInvitationsInput, listInvitations, resendInvitation, revokeInvitation } from "../../services/invitation-admin";
 import {
   approveRoleRequest,
@@ -225,10 +225,17 @@ invitationPages.use(requirePageSession);
 
 const INVITATION_NOTICES: Record<string, string> = { resend: "Invitation sent again.", revoke: "Invitation revoked." };
 
-async function renderInvitations(c: C, extra: { notice?: string; bulk?: BulkState } = {}) {
+/** The list's filter: the query's on the page itself, the first page after a post. */
+function invitationsFilter(c: C) {
   const parsed = ListInvitationsInput.safeParse(c.req.method === "GET" ? c.req.query() : {});
-  const filter = parsed.success ? parsed.data : ListInvitationsInput.parse({});
-  const list = await listInvitations(c.var.deps, c.var.actor, { ...filter, orgId: undefined });
+  return { ...(parsed.success ? parsed.data : ListInvitationsInput.parse({})), orgId: undefined };
+}
+
+type InvitationList = Awaited<ReturnType<typeof listInvitations>>;
+
+async function renderInvitations(c: C, extra: { notice?: string; bulk?: BulkState } = {}, read?: InvitationList) {
+  const filter = invitationsFilter(c);
+  const list = read ?? (await listInvitations(c.var.deps, c.var.actor, filter));
   return c.render(<InvitationsPage invitations={list.items} page={list.page} state={filter.state} notice={extra.notice} bulk={extra.bulk} />, { title: "Invitations" });
 }
 
@@ -259,7 +266,9 @@ function bulkStep(step: "preview" | "commit") {
     }
     try {
       if (step === "preview") return renderInvitations(c, { bulk: { csv, preview: await previewBulkInvite(c.var.deps, c.var.actor, parsed.data) } });
-      return renderInvitations(c, { bulk: { done: await bulkInvite(c.var.deps, c.var.actor, parsed.data) } });
+      // The list beside the report is read in the invite's own batch.
+      const { report, list } = await bulkInviteAndList(c.var.deps, c.var.actor, parsed.data, invitationsFilter(c));
+      return renderInvitations(c, { bulk: { done: report } }, list);
     } catch (e) {
       if (!isShowable(e) || e.code === "FORBIDDEN") throw e;
       c.status(e.status as 400);

@@ -8,12 +8,13 @@ import type { AppEnv } from "../../../env";
 import type { Actor } from "../../../domain/actor";
 import { AppError } from "../../../lib/errors";
 import { acceptAnalyticsInvitation, invitationOverview } from "../../../services/analytics-access";
-import { CreateTokenInput, createApiToken, listApiTokens, MAX_LIVE_TOKENS, revokeApiToken, type PublicToken } from "../../../services/api-tokens";
+import { CreateTokenInput, createApiTokenAndList, listApiTokens, MAX_LIVE_TOKENS, revokeApiToken, type PublicToken } from "../../../services/api-tokens";
 import { AcceptInvitationPage, InvitationAcceptedPage, NoAnalyticsAccessPage } from "../../../../views/analytics/access";
 import { TokenRow, TokensPage, type CreateTokenState } from "../../../../views/analytics/tokens";
 import { formAction } from "../form-action";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
+type TokenList = Awaited<ReturnType<typeof listApiTokens>>;
 type C = Context<Authed>;
 export const accessPages = new Hono<Authed>();
 export const acceptPages = new Hono<Authed>();
@@ -50,8 +51,11 @@ acceptPages.post("/accept", async (c) => {
 
 const TOKEN_NOTICES: Record<string, string> = { revoked: "Token revoked: it no longer works." };
 
-async function renderTokens(c: C, extra: { notice?: string; created?: { token: PublicToken; secret: string }; form?: CreateTokenState } = {}) {
-  const { items, page } = await listApiTokens(c.var.deps, c.var.actor, { page: 1, pageSize: 100 });
+/** The tokens page shows the first 100 own tokens. */
+const TOKEN_LIST = { page: 1, pageSize: 100 };
+
+async function renderTokens(c: C, extra: { notice?: string; created?: { token: PublicToken; secret: string }; form?: CreateTokenState } = {}, list?: TokenList) {
+  const { items, page } = list ?? (await listApiTokens(c.var.deps, c.var.actor, TOKEN_LIST));
   return c.render(
     <TokensPage tokens={items} total={page.total} now={c.var.deps.now()} maxLive={MAX_LIVE_TOKENS} notice={extra.notice} created={extra.created} form={extra.form} />,
     { title: "API tokens" },
@@ -66,7 +70,9 @@ accessPages.post("/tokens", (c) =>
     schema: CreateTokenInput,
     shape: (v) => ({ name: v.name, expiresInDays: v.expiresInDays }),
     run: async (data) => {
-      return renderTokens(c, { created: await createApiToken(c.var.deps, c.var.actor, data) });
+      // The list as the insert left it comes back with the new token: no read after.
+      const { token, secret, list } = await createApiTokenAndList(c.var.deps, c.var.actor, data, TOKEN_LIST);
+      return renderTokens(c, { created: { token, secret } }, list);
     },
     render: (form) => renderTokens(c, { form }),
   }),

@@ -15,7 +15,7 @@ import { fieldsFromZod } from "../../../lib/validate";
 import { addBlock, BlockInput, blocksPage, deleteSiteData, DeleteSiteDataForm, ListBlocksInput, removeBlock } from "../../../services/analytics-blocks";
 import { BillingInput, getBilling, updateBilling } from "../../../services/analytics-billing";
 import { addCampaign, CampaignInput, deleteCampaign, getCampaign, listCampaigns, ListCampaignsInput, updateCampaign, UpdateCampaignInput } from "../../../services/analytics-campaigns";
-import { DeveloperSettingsInput, generateAesKey, getDeveloperSettings, updateDeveloperSettings } from "../../../services/analytics-developer";
+import { DeveloperSettingsInput, generateAesKeyWithSettings, getDeveloperSettings, updateDeveloperSettings, type DeveloperSettings } from "../../../services/analytics-developer";
 import {
   addLicenseKey,
   deleteLicenseKey,
@@ -164,8 +164,8 @@ modulePages.post("/blocks/:id/remove", (c) =>
 
 // ---------------------------------------------------------------- Developer
 
-async function renderDeveloper(c: C, extra: { notice?: string; form?: FormState; newAesKey?: string } = {}) {
-  const [{ developer }, writable] = await Promise.all([getDeveloperSettings(c.var.deps, c.var.actor), canWrite(c, "developer")]);
+async function renderDeveloper(c: C, extra: { notice?: string; form?: FormState; newAesKey?: string } = {}, settings?: DeveloperSettings) {
+  const [{ developer }, writable] = await Promise.all([settings ? { developer: settings } : getDeveloperSettings(c.var.deps, c.var.actor), canWrite(c, "developer")]);
   return c.render(<DeveloperSettingsPage settings={developer} canWrite={writable} {...extra} />, { title: "Developer settings" });
 }
 
@@ -189,8 +189,9 @@ modulePages.post("/settings", (c) =>
 
 // The key is in this one response and nowhere else (pages are sent no-store).
 modulePages.post("/settings/aes-key", async (c) => {
-  const { aesKey } = await generateAesKey(c.var.deps, c.var.actor);
-  return renderDeveloper(c, { newAesKey: aesKey });
+  // The settings as the write left them come back with the key: no read after.
+  const { aesKey, developer } = await generateAesKeyWithSettings(c.var.deps, c.var.actor);
+  return renderDeveloper(c, { newAesKey: aesKey }, developer);
 });
 
 // ---------------------------------------------------------------- Quota Usage

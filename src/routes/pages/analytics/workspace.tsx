@@ -14,10 +14,12 @@ import {
   META_SITE_LEVEL_LABELS,
   META_SITE_LEVELS,
   MODULE_KEYS,
+  SITE_ACTIONS,
   SITE_LEVEL_LABELS,
   SITE_LEVELS,
   siteLevelAllows,
   type Module,
+  type SiteLevel,
 } from "../../../domain/analytics";
 import { AppError } from "../../../lib/errors";
 import { fieldsFromZod, type FormValues } from "../../../lib/validate";
@@ -46,7 +48,7 @@ import {
   SiteLevelInput,
 } from "../../../services/analytics-permissions";
 import { createSite, CreateSiteInput, deleteSite, getSite, ListWorkspaceInput, updateSite, UpdateSiteInput } from "../../../services/analytics-sites";
-import { createTag, CreateTagInput, getTag, publishTag, updateTag, UpdateTagInput } from "../../../services/analytics-tags";
+import { createTag, CreateTagInput, getTag, publishTag, updateTag, UpdateTagInput, type PublicTag } from "../../../services/analytics-tags";
 import { MetaSitePage, type MetaSitePageProps } from "../../../../views/analytics/meta-site";
 import { SitePage, TagRow, type SitePageProps } from "../../../../views/analytics/site";
 import { AnalyticsUsersPage, ModuleGridPage } from "../../../../views/analytics/users";
@@ -207,38 +209,42 @@ workspacePages.post("/sites/:id/tags", (c) =>
   }),
 );
 
-workspacePages.post("/tags/:id", async (c) => {
+/** The site a tag belongs to, as the caller may see it (404 otherwise): read only to show a refusal, the writes check access themselves. */
+const tagSiteId = async (c: C, tagId: string) => (await getTag(c.var.deps, c.var.actor, tagId)).tag.siteId;
+
+workspacePages.post("/tags/:id", (c) => {
   const tagId = c.req.param("id");
-  // The tag's site, with the caller's view of it; a tag they cannot see is 404 before anything else.
-  const { tag } = await getTag(c.var.deps, c.var.actor, tagId);
   return formAction(c, {
     schema: UpdateTagInput,
     shape: (v) => ({ name: v.name, code: v.code ?? "" }),
     run: async (data) => {
-      await updateTag(c.var.deps, c.var.actor, tagId, data);
+      // The answer names the tag's site: no read first (a tag the caller cannot see is refused by the service, 404).
+      const { tag } = await updateTag(c.var.deps, c.var.actor, tagId, data);
       return c.redirect(`/analytics/sites/${tag.siteId}?notice=tag-saved#tag-${tagId}`, 303);
     },
-    render: (s) => renderSite(c, tag.siteId, { forms: { tags: { [tagId]: s } } }),
+    // A tag the caller cannot see is 404 here, before its site is shown.
+    render: async (s) => renderSite(c, await tagSiteId(c, tagId), { forms: { tags: { [tagId]: s } } }),
   });
 });
 
 workspacePages.post("/tags/:id/publish", async (c) => {
   const { deps, actor } = c.var;
   const tagId = c.req.param("id");
-  const { tag: current } = await getTag(deps, actor, tagId);
-  const { site } = await getSite(deps, actor, current.siteId);
-  const row = (tag: typeof current, message: string, error = false) => (
-    <TagRow tag={tag} canEdit={siteLevelAllows(site.level, "editTags")} canPublish={siteLevelAllows(site.level, "publishTags")} message={message} error={error} />
+  const row = (tag: PublicTag, level: SiteLevel, message: string, error = false) => (
+    <TagRow tag={tag} canEdit={siteLevelAllows(level, "editTags")} canPublish={siteLevelAllows(level, "publishTags")} message={message} error={error} />
   );
   try {
     const { tag } = await publishTag(deps, actor, tagId);
-    if (isHtmx(c)) return fragment(c, row(tag, "Published."));
+    // Published: the caller's level is at least the lowest that publishes, which is all the row shows of it.
+    if (isHtmx(c)) return fragment(c, row(tag, SITE_ACTIONS.publishTags.min, "Published."));
     return c.redirect(`/analytics/sites/${tag.siteId}?notice=tag-published#tag-${tagId}`, 303);
   } catch (e) {
     if (!isShowable(e)) throw e;
-    if (!isHtmx(c)) return pageWithError(c, e, (error) => renderSite(c, current.siteId, { error }));
+    // The refusal is shown with the tag as it is now; a tag the caller cannot see is 404 here.
     const { tag } = await getTag(deps, actor, tagId);
-    return rowRefusal(c, e, row(tag, e.message, true));
+    if (!isHtmx(c)) return pageWithError(c, e, (error) => renderSite(c, tag.siteId, { error }));
+    const { site } = await getSite(deps, actor, tag.siteId);
+    return rowRefusal(c, e, row(tag, site.level, e.message, true));
   }
 });
 
@@ -364,26 +370,29 @@ workspacePages.post("/meta-sites/:id/segments", (c) =>
 /** The meta site a segment belongs to, as the caller may see it (404 otherwise). */
 const segmentMetaSite = async (c: C, segmentId: string) => (await getSegment(c.var.deps, c.var.actor, segmentId)).segment.metaSiteId;
 
-workspacePages.post("/segments/:id", async (c) => {
+// The writes check access themselves and answer the segment's meta site: no read first. Only a refusal reads
+// the segment, to show its meta site again (a segment the caller cannot see is 404 there).
+workspacePages.post("/segments/:id", (c) => {
   const segmentId = c.req.param("id");
-  const metaSiteId = await segmentMetaSite(c, segmentId);
   return formAction(c, {
     schema: UpdateSegmentInput,
     shape: (v) => ({ name: v.name, siteIds: siteIdsFromForm(v) }),
     run: async (data) => {
-      await updateSegment(c.var.deps, c.var.actor, segmentId, data);
-      return c.redirect(`/analytics/meta-sites/${metaSiteId}?notice=segment-saved#segment-${segmentId}`, 303);
+      const { segment } = await updateSegment(c.var.deps, c.var.actor, segmentId, data);
+      return c.redirect(`/analytics/meta-sites/${segment.metaSiteId}?notice=segment-saved#segment-${segmentId}`, 303);
     },
-    render: (s) => renderMetaSite(c, metaSiteId, { forms: { segments: { [segmentId]: s } } }),
+    render: async (s) => renderMetaSite(c, await segmentMetaSite(c, segmentId), { forms: { segments: { [segmentId]: s } } }),
   });
 });
 
 workspacePages.post("/segments/:id/delete", async (c) => {
   const segmentId = c.req.param("id");
-  const metaSiteId = await segmentMetaSite(c, segmentId);
+  let metaSiteId: string;
   try {
-    await deleteSegment(c.var.deps, c.var.actor, segmentId);
+    metaSiteId = (await deleteSegment(c.var.deps, c.var.actor, segmentId)).segment.metaSiteId;
   } catch (e) {
+    if (!isShowable(e)) throw e;
+    const metaSiteId = await segmentMetaSite(c, segmentId);
     return pageWithError(c, e, (error) => renderMetaSite(c, metaSiteId, { error }));
   }
   return c.redirect(`/analytics/meta-sites/${metaSiteId}?notice=segment-deleted#segments`, 303);
