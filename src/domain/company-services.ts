@@ -13,8 +13,6 @@ export const SERVICE_KINDS = {
 export type ServiceKind = keyof typeof SERVICE_KINDS;
 export const SERVICE_KIND_KEYS = Object.keys(SERVICE_KINDS) as ServiceKind[];
 
-export const serviceKindByPath = (path: string): ServiceKind | undefined => SERVICE_KIND_KEYS.find((k) => SERVICE_KINDS[k].path === path);
-
 const serviceName = z.string().trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
 
 /** RFC 1123 host names with at least one dot, letters in the last label; lower-cased. */

@@ -175,7 +175,6 @@ export const grantHoldsSql = (now: number): SQL => sql`(
 )`;
 
 /** Expired (F-95) rather than revoked (F-64): decides the wording of the "access ended" mail and audit action. */
-export const grantExpired = (grant: { expiresAt: number | null }, now: number) => grant.expiresAt !== null && grant.expiresAt <= now;
 export const grantExpiredSql = (now: number): SQL => sql`(${partnerGrants.expiresAt} IS NOT NULL AND ${partnerGrants.expiresAt} <= ${now})`;
 
 // ---------------------------------------------------------------- F-95 expiry input
