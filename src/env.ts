@@ -1,7 +1,7 @@
 // The Worker's bindings and the per-request variables every handler sees.
 import type { Actor } from "./domain/actor";
 import type { Deps } from "./deps";
-import type { SessionRecord } from "./services/sessions";
+import type { OwnCredentials, SessionRecord } from "./services/sessions";
 
 export interface Bindings {
   DB: D1Database;
@@ -29,6 +29,8 @@ export interface Variables {
   /** The signed-in account, set by the session middleware when the session is valid. */
   actor?: Actor;
   session?: SessionRecord & { id: string };
+  /** The account's stored credentials, loaded with the session only on the routes that verify them (middleware/session.ts). */
+  credentials?: OwnCredentials;
   /** CSRF token for forms: the session's, or the pre-sign-in cookie's. */
   csrfToken: string;
   secureHeadersNonce?: string;

@@ -5,13 +5,26 @@ import type { AppEnv } from "../env";
 import { clearCookie, readCookie, SESSION_COOKIE } from "../lib/cookies";
 import { loadSession } from "../services/sessions";
 
+/**
+ * The routes that verify the account's own password or authenticator code.
+ * Their session read brings the stored credentials along (the same row, so no
+ * round trip of its own); no other request loads them.
+ */
+export const VERIFIES_OWN_CREDENTIALS: ReadonlySet<string> = new Set([
+  "POST /api/v1/me/password",
+  "POST /account/password",
+  "POST /api/v1/me/recovery-codes",
+  "POST /account/recovery-codes",
+]);
+
 export const sessionMiddleware = createMiddleware<AppEnv>(async (c, next) => {
   const secret = readCookie(c, SESSION_COOKIE);
   if (secret) {
-    const loaded = await loadSession(c.var.deps, secret);
+    const loaded = await loadSession(c.var.deps, secret, { credentials: VERIFIES_OWN_CREDENTIALS.has(`${c.req.method} ${c.req.path}`) });
     if (loaded) {
       c.set("actor", loaded.actor);
       c.set("session", loaded.session);
+      if (loaded.credentials) c.set("credentials", loaded.credentials);
     } else {
       clearCookie(c, SESSION_COOKIE);
     }

@@ -130,7 +130,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     { method: "get", path: "/me/sessions", summary: "The account's sessions", responses: { 200: "`{items}`, the current one marked." } },
     { method: "delete", path: "/me/sessions/{id}", summary: "End one session", responses: { 204: "Ended." } },
     { method: "post", path: "/me/sessions/revoke-all", summary: "End every session of the account", responses: { 204: "Ended." } },
-    { method: "post", path: "/me/password", summary: "Change the password", body: ChangePasswordInput, responses: { 200: "`{ok:true}`; other sessions end, this one gets a fresh cookie." } },
+    { method: "post", path: "/me/password", summary: "Change the password", body: ChangePasswordInput, responses: { 200: "`{ok:true}`; other sessions end, this one gets a fresh cookie.", 409: "The password was changed elsewhere during this request; nothing changed." } },
     { method: "post", path: "/me/recovery-codes", summary: "Replace the recovery codes", body: RegenerateCodesInput, responses: { 200: "`{recoveryCodes}`, shown once." } },
   ]),
 

@@ -3,7 +3,7 @@ import { and, count, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
-import { prepareSession, sessionsQuery, sessionSummaries } from "./sessions";
+import { type OwnCredentials, prepareSession, sessionsQuery, sessionSummaries } from "./sessions";
 import type { Actor } from "../domain/actor";
 import { passwordProblem } from "../domain/password-policy";
 import { RECOVERY_CODE_COUNT } from "../domain/tokens";
@@ -53,13 +53,19 @@ export async function accountPage(deps: Deps, actor: Actor, currentSessionId: st
 /**
  * Ends every other session (F-07): sessions minted before now die, and a
  * fresh one for the current browser is minted in the same batch; the caller
- * sets its cookie. The stored hash is read first (it never travels with the
- * session), so this costs the session's round trip, that read and the batch.
+ * sets its cookie. The stored hash comes with the session's read on this
+ * route (`stored`); the update only applies while it is still that hash.
  */
-export async function changePassword(deps: Deps, actor: Actor, input: z.infer<typeof ChangePasswordInput>, userAgent: string | null): Promise<{ secret: string }> {
-  const user = await loadSelf(deps, actor);
+export async function changePassword(
+  deps: Deps,
+  actor: Actor,
+  input: z.infer<typeof ChangePasswordInput>,
+  userAgent: string | null,
+  stored?: OwnCredentials,
+): Promise<{ secret: string }> {
+  const { passwordHash } = stored ?? (await loadSelf(deps, actor));
   const pepper = deps.config.secret("PEPPER");
-  if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, pepper))) {
+  if (!passwordHash || !(await verifyPassword(input.currentPassword, passwordHash, pepper))) {
     throw validationError({ currentPassword: "Your current password is not correct." });
   }
   const problem = passwordProblem(input.newPassword);
@@ -67,49 +73,71 @@ export async function changePassword(deps: Deps, actor: Actor, input: z.infer<ty
   const now = deps.now();
   const mailId = newId();
   // Minted at `now`: sessionsValidAfter = now ends only the sessions minted before it.
-  const session = await prepareSession(deps, user.id, userAgent);
-  await deps.db.batch([
-    deps.db.update(users).set({ passwordHash: await hashPassword(input.newPassword, pepper), sessionsValidAfter: now, updatedAt: now }).where(eq(users.id, user.id)),
-    auditInsert(deps, { actorId: user.id, orgId: user.orgId, action: "user.password_changed", targetType: "user", targetId: user.id }),
-    securityNoticeInsert(deps, user, "password_changed", undefined, mailId),
-    session.insert,
-  ]);
+  const session = await prepareSession(deps, actor.id, userAgent);
+  try {
+    await deps.db.batch([
+      deps.db
+        .update(users)
+        .set({ passwordHash: await hashPassword(input.newPassword, pepper), sessionsValidAfter: now, updatedAt: now })
+        .where(and(eq(users.id, actor.id), eq(users.passwordHash, passwordHash))),
+      guardChanged(deps.db),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "user.password_changed", targetType: "user", targetId: actor.id }),
+      securityNoticeInsert(deps, actor, "password_changed", undefined, mailId),
+      session.insert,
+    ]);
+  } catch (e) {
+    if (isGuardAbort(e)) throw new AppError("CONFLICT", "Your password was changed elsewhere meanwhile; nothing was changed. Sign in again with the new password.");
+    throw e;
+  }
   await session.store();
   deliverSoon(deps, [mailId]);
   return { secret: session.secret };
 }
 
 /** New recovery codes replace the old ones; a fresh TOTP code proves the authenticator is at hand. */
-export async function regenerateRecoveryCodes(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>): Promise<string[]> {
-  return (await regenerate(deps, actor, input, null)).codes;
+export async function regenerateRecoveryCodes(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>, stored?: OwnCredentials): Promise<string[]> {
+  return (await regenerate(deps, actor, input, stored, null)).codes;
 }
 
 /**
  * The account page's twin: the new codes and the refreshed account page (as accountPage() gives it), read
  * in the same batch as the write (after it), so the page re-renders without another round trip.
  */
-export async function regenerateRecoveryCodesAndPage(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>, currentSessionId: string | undefined) {
-  const { codes, page } = await regenerate(deps, actor, input, { currentSessionId });
+export async function regenerateRecoveryCodesAndPage(
+  deps: Deps,
+  actor: Actor,
+  input: z.infer<typeof RegenerateCodesInput>,
+  currentSessionId: string | undefined,
+  stored?: OwnCredentials,
+) {
+  const { codes, page } = await regenerate(deps, actor, input, stored, { currentSessionId });
   return { codes, page: page! };
 }
 
-async function regenerate(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>, withPage: { currentSessionId: string | undefined } | null) {
-  const user = await loadSelf(deps, actor);
+async function regenerate(
+  deps: Deps,
+  actor: Actor,
+  input: z.infer<typeof RegenerateCodesInput>,
+  stored: OwnCredentials | undefined,
+  withPage: { currentSessionId: string | undefined } | null,
+) {
+  const { totpSecretEnc, totpLastStep } = stored ?? (await loadSelf(deps, actor));
   const now = deps.now();
-  const step = user.totpSecretEnc ? matchTotpStep(await decryptSecret(user.totpSecretEnc, deps.config.secret("TOTP_ENCRYPTION_KEY")), input.code, now) : null;
-  if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) throw validationError({ code: "That code is not valid or was already used." });
+  const step = totpSecretEnc ? matchTotpStep(await decryptSecret(totpSecretEnc, deps.config.secret("TOTP_ENCRYPTION_KEY")), input.code, now) : null;
+  if (step === null || (totpLastStep !== null && step <= totpLastStep)) throw validationError({ code: "That code is not valid or was already used." });
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   const hashes = await Promise.all(codes.map((c) => sha256Hex(normalizeRecoveryCode(c))));
   const mailId = newId();
   let page: Awaited<ReturnType<typeof accountPage>> | undefined;
   try {
     const writes = [
-      deps.db.update(users).set({ totpLastStep: step, updatedAt: now }).where(and(eq(users.id, user.id), user.totpLastStep === null ? isNull(users.totpLastStep) : eq(users.totpLastStep, user.totpLastStep))),
+      // The step is used once: it must be newer than the last one, in D1, at commit.
+      deps.db.update(users).set({ totpLastStep: step, updatedAt: now }).where(and(eq(users.id, actor.id), totpLastStep === null ? isNull(users.totpLastStep) : eq(users.totpLastStep, totpLastStep))),
       guardChanged(deps.db),
-      deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),
-      deps.db.insert(recoveryCodes).values(hashes.map((codeHash) => ({ userId: user.id, codeHash, createdAt: now }))),
-      auditInsert(deps, { actorId: user.id, orgId: user.orgId, action: "user.recovery_codes_regenerated", targetType: "user", targetId: user.id }),
-      securityNoticeInsert(deps, user, "recovery_codes_regenerated", undefined, mailId),
+      deps.db.delete(recoveryCodes).where(eq(recoveryCodes.userId, actor.id)),
+      deps.db.insert(recoveryCodes).values(hashes.map((codeHash) => ({ userId: actor.id, codeHash, createdAt: now }))),
+      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "user.recovery_codes_regenerated", targetType: "user", targetId: actor.id }),
+      securityNoticeInsert(deps, actor, "recovery_codes_regenerated", undefined, mailId),
     ] as const;
     if (withPage) {
       const results = await deps.db.batch([

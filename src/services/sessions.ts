@@ -81,11 +81,28 @@ const actorColumns = {
 };
 
 /**
+ * The account's stored password hash and authenticator secret (encrypted),
+ * with the last TOTP step used. They never travel on the actor: only a route
+ * that verifies them asks for them.
+ */
+export interface OwnCredentials {
+  passwordHash: string | null;
+  totpSecretEnc: string | null;
+  totpLastStep: number | null;
+}
+
+const credentialColumns = { passwordHash: users.passwordHash, totpSecretEnc: users.totpSecretEnc, totpLastStep: users.totpLastStep };
+
+type LoadedSession = { session: SessionRecord; actor: Actor; credentials?: OwnCredentials };
+
+/**
  * Resolves a cookie secret to its session and account: one D1 read, and one KV
- * read unless this isolate holds a fresh copy of the record.
+ * read unless this isolate holds a fresh copy of the record. With
+ * `credentials`, the same read of the account's row also brings its stored
+ * credentials, so a route that checks them makes no read of its own.
  * Returns null for anything that is not a live session of an active account.
  */
-export async function loadSession(deps: Deps, secret: string): Promise<{ session: SessionRecord; actor: Actor } | null> {
+export async function loadSession(deps: Deps, secret: string, options: { credentials?: boolean } = {}): Promise<LoadedSession | null> {
   if (!secret || secret.length > 100) return null;
   const hash = await sha256Hex(secret);
   const now = deps.now();
@@ -105,7 +122,7 @@ export async function loadSession(deps: Deps, secret: string): Promise<{ session
   // The module grants ride in the same batch: analytics checks then cost no round trip of their own.
   const [[row], grantRows] = await deps.db.batch([
     deps.db
-      .select(actorColumns)
+      .select({ ...actorColumns, ...(options.credentials ? credentialColumns : {}) })
       .from(users)
       .innerJoin(organizations, eq(organizations.id, users.orgId))
       .innerJoin(userSessions, and(eq(userSessions.id, record.id), eq(userSessions.userId, users.id)))
@@ -123,8 +140,10 @@ export async function loadSession(deps: Deps, secret: string): Promise<{ session
     keepSessionCopy(deps.kv, hash, touched, now);
     deps.waitUntil(deps.kv.put(kvSessionKey(hash), JSON.stringify(touched), { expirationTtl }));
   }
-  const { status: _s, sessionsValidAfter: _v, orgStatus: _o, sessionRevokedAt: _r, ...account } = row;
-  return { session: record, actor: { ...account, modules: moduleGrantsFrom(grantRows) } };
+  const { status: _s, sessionsValidAfter: _v, orgStatus: _o, sessionRevokedAt: _r, passwordHash, totpSecretEnc, totpLastStep, ...account } = row as typeof row & Partial<OwnCredentials>;
+  const loaded: LoadedSession = { session: record, actor: { ...account, modules: moduleGrantsFrom(grantRows) } };
+  if (options.credentials) loaded.credentials = { passwordHash: passwordHash ?? null, totpSecretEnc: totpSecretEnc ?? null, totpLastStep: totpLastStep ?? null };
+  return loaded;
 }
 
 /** Ends the session behind a cookie secret (logout), with its audit entry. */

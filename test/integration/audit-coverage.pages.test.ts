@@ -1079,13 +1079,9 @@ const POST_BUDGET = { d1: 2, kvReads: 1 };
 
 /**
  * Posts that need more, with the reason; a dearer post fails, a cheaper one
- * fails the last test until struck off. As for their API twins: verifying the
- * current password or a TOTP code needs the stored hash or encrypted secret,
- * which the session does not load on every request.
+ * fails the last test until struck off.
  */
 const POST_BUDGETS: Record<string, number> = {
-  "POST /account/password": 3,
-  "POST /account/recovery-codes": 3,
   // A "change" decision still runs the role-change, analytics-revoke and
   // role-request services one after another before recording the decision
   // (not yet one atomic batch; keep and deactivate decisions are).

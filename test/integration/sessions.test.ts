@@ -9,8 +9,9 @@ import { createDeps } from "../../src/deps";
 import { DEV_SECRETS } from "../../src/lib/config";
 import { sha256Hex, verifyPassword } from "../../src/lib/crypto";
 import { keepSessionCopy, SESSION_COPY_MS, sessionCopy } from "../../src/services/session-cache";
+import { changePassword, regenerateRecoveryCodes } from "../../src/services/account";
 import { loadSession } from "../../src/services/sessions";
-import { api, auditOf, cookieFrom, db, login, mailTo, makeOperator, makeOrg, makeUser, PASSWORD, signIn } from "../helpers/fixtures";
+import { api, auditOf, cookieFrom, db, freshCode, login, mailTo, makeOperator, makeOrg, makeUser, PASSWORD, signIn } from "../helpers/fixtures";
 
 interface SessionItem {
   id: string;
@@ -384,5 +385,50 @@ describe("the isolate's copy of a session record (session-cache.ts)", () => {
     keepSessionCopy(kv, "h", record, 1_000);
     expect(sessionCopy(kv, "h", 1_000 + SESSION_COPY_MS - 1)).toEqual(record);
     expect(sessionCopy(kv, "h", 1_000 + SESSION_COPY_MS)).toBeUndefined();
+  });
+});
+
+describe("stored credentials come with the session's read only where they are verified", () => {
+  it("leaves the password hash and the TOTP secret out of an ordinary session read, and off the actor", async () => {
+    const loaded = await loadSession(depsAhead(0), secretOf(await signIn(await makeUser())));
+    expect(loaded!.credentials).toBeUndefined();
+    for (const key of ["passwordHash", "totpSecretEnc", "totpLastStep"]) expect(loaded!.actor).not.toHaveProperty(key);
+  });
+
+  it("brings the stored hash, the encrypted TOTP secret and the last step used in the same read when asked, still off the actor", async () => {
+    const user = await makeUser();
+    const loaded = await loadSession(depsAhead(0), secretOf(await signIn(user)), { credentials: true });
+    const row = await userRow(user.id);
+    expect(loaded!.credentials).toEqual({ passwordHash: row.passwordHash, totpSecretEnc: row.totpSecretEnc, totpLastStep: row.totpLastStep });
+    expect(row.passwordHash).toBeTruthy();
+    expect(loaded!.actor).not.toHaveProperty("passwordHash");
+  });
+
+  it("refuses a password change with 409 when the password changed after the session's read, and changes nothing", async () => {
+    const user = await makeUser();
+    const deps = depsAhead(0);
+    const loaded = await loadSession(deps, secretOf(await signIn(user)), { credentials: true });
+    const other = await signIn(user);
+    expect((await api("/api/v1/me/password", { cookie: other, body: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } })).status).toBe(200);
+    const changed = (await userRow(user.id)).passwordHash;
+
+    // The hash read with the session is the old one: the current password still verifies against it, the write does not apply.
+    const late = changePassword(deps, loaded!.actor, { currentPassword: PASSWORD, newPassword: "yet another passphrase 77" }, null, loaded!.credentials);
+    await expect(late).rejects.toMatchObject({ code: "CONFLICT" });
+    expect((await userRow(user.id)).passwordHash).toBe(changed);
+    expect(await auditOf(user.id, "user.password_changed")).toHaveLength(1);
+  });
+
+  it("uses a TOTP step once even when the session's read predates its use: new recovery codes with a spent code are refused", async () => {
+    const user = await makeUser();
+    const cookie = await signIn(user);
+    const deps = depsAhead(0);
+    const loaded = await loadSession(deps, secretOf(cookie), { credentials: true });
+    const code = await freshCode(user);
+    expect((await api("/api/v1/me/recovery-codes", { cookie, body: { code } })).status).toBe(200);
+
+    const replay = regenerateRecoveryCodes(deps, loaded!.actor, { code }, loaded!.credentials);
+    await expect(replay).rejects.toMatchObject({ code: "VALIDATION_FAILED", fields: { code: "That code is not valid or was already used." } });
+    expect(await auditOf(user.id, "user.recovery_codes_regenerated")).toHaveLength(1);
   });
 });

@@ -24,10 +24,10 @@ meApi.post("/sessions/revoke-all", async (c) => {
 });
 meApi.post("/password", jsonBody(ChangePasswordInput), async (c) => {
   // Every other session ended; this one continues under a fresh id, minted in the change's batch.
-  const { secret } = await changePassword(c.var.deps, c.var.actor, c.req.valid("json"), c.req.header("user-agent") ?? null);
+  const { secret } = await changePassword(c.var.deps, c.var.actor, c.req.valid("json"), c.req.header("user-agent") ?? null, c.var.credentials);
   writeCookie(c, SESSION_COOKIE, secret);
   return c.json({ ok: true });
 });
 meApi.post("/recovery-codes", jsonBody(RegenerateCodesInput), async (c) =>
-  c.json({ recoveryCodes: await regenerateRecoveryCodes(c.var.deps, c.var.actor, c.req.valid("json")) }),
+  c.json({ recoveryCodes: await regenerateRecoveryCodes(c.var.deps, c.var.actor, c.req.valid("json"), c.var.credentials) }),
 );

@@ -55,7 +55,7 @@ portalPages.post("/account/password", (c) =>
   formAction(c, {
     schema: ChangePasswordInput,
     run: async (data) => {
-      const { secret } = await changePassword(c.var.deps, c.var.actor, data, c.req.header("user-agent") ?? null);
+      const { secret } = await changePassword(c.var.deps, c.var.actor, data, c.req.header("user-agent") ?? null, c.var.credentials);
       writeCookie(c, SESSION_COOKIE, secret);
       return c.redirect("/account?notice=password", 303);
     },
@@ -68,7 +68,7 @@ portalPages.post("/account/recovery-codes", (c) =>
     schema: RegenerateCodesInput,
     run: async (data) => {
       // The refreshed page rides in the write batch (no re-read after it).
-      const { codes, page } = await regenerateRecoveryCodesAndPage(c.var.deps, c.var.actor, data, c.var.session?.id);
+      const { codes, page } = await regenerateRecoveryCodesAndPage(c.var.deps, c.var.actor, data, c.var.session?.id, c.var.credentials);
       return c.render(<AccountPage user={page.user} recoveryCodesLeft={page.recoveryCodesLeft} sessions={page.sessions} newCodes={codes} />, { title: "Your account" });
     },
     render: (s) => renderAccount(c, { codesErrors: s.errors ?? { code: s.message ?? "" } }),
