@@ -13,6 +13,7 @@ import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { requireModule } from "./analytics-context";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
@@ -38,8 +39,7 @@ export type BlockInput = z.infer<typeof BlockInput>;
 export const ListBlocksInput = z.object({
   q: z.string().trim().max(128, "Use at most 128 characters.").optional(),
   kind: z.enum(BLOCK_KINDS, { error: "Use kind=ip or kind=client." }).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageFields({ size: 50 }),
 });
 export type ListBlocksInput = z.infer<typeof ListBlocksInput>;
 
@@ -102,7 +102,7 @@ function blockListQueries(deps: Deps, actor: Actor, input: ListBlocksInput) {
       .where(where)
       .orderBy(desc(analyticsBlocks.createdAt), asc(analyticsBlocks.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(analyticsBlocks).where(where),
   ] as const;
 }
@@ -110,7 +110,7 @@ function blockListQueries(deps: Deps, actor: Actor, input: ListBlocksInput) {
 type BlockListRow = Pick<BlockRow, "id" | "kind" | "value" | "createdBy" | "createdAt"> & { createdByName: string | null };
 const blockListFrom = (input: ListBlocksInput, rows: BlockListRow[], total: { n: number } | undefined) => ({
   items: rows.map((r) => toPublicBlock(r, r.createdByName)),
-  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  page: pageOf(input, total),
 });
 
 export async function listBlocks(deps: Deps, actor: Actor, input: ListBlocksInput) {

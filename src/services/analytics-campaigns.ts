@@ -13,6 +13,7 @@ import { guardChanged, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { requireModule } from "./analytics-context";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
@@ -32,8 +33,7 @@ export type UpdateCampaignInput = z.infer<typeof UpdateCampaignInput>;
 export const ListCampaignsInput = z.object({
   q: z.string().trim().max(120, "Use at most 120 characters.").optional(),
   status: status.optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageFields({ size: 50 }),
 });
 export type ListCampaignsInput = z.infer<typeof ListCampaignsInput>;
 
@@ -75,10 +75,10 @@ export async function listCampaigns(deps: Deps, actor: Actor, input: ListCampaig
       .where(where)
       .orderBy(desc(analyticsCampaigns.createdAt), asc(analyticsCampaigns.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(analyticsCampaigns).where(where),
   ]);
-  return { items: rows.map(toPublicCampaign), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: rows.map(toPublicCampaign), page: pageOf(input, total) };
 }
 
 export async function getCampaign(deps: Deps, actor: Actor, id: string) {

@@ -12,6 +12,7 @@ import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { requireModule } from "./analytics-context";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
@@ -37,8 +38,7 @@ export type UpdateLicenseKeyInput = z.infer<typeof UpdateLicenseKeyInput>;
 export const ListLicenseKeysInput = z.object({
   q: z.string().trim().max(120, "Use at most 120 characters.").optional(),
   status: status.optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageFields({ size: 50 }),
 });
 export type ListLicenseKeysInput = z.infer<typeof ListLicenseKeysInput>;
 
@@ -78,10 +78,10 @@ export async function listLicenseKeys(deps: Deps, actor: Actor, input: ListLicen
       .where(where)
       .orderBy(asc(analyticsLicenseKeys.status), desc(analyticsLicenseKeys.createdAt), asc(analyticsLicenseKeys.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(analyticsLicenseKeys).where(where),
   ]);
-  return { items: rows.map(toPublicLicenseKey), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: rows.map(toPublicLicenseKey), page: pageOf(input, total) };
 }
 
 export async function getLicenseKey(deps: Deps, actor: Actor, id: string) {

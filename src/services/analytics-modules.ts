@@ -32,6 +32,7 @@ import { contains } from "../lib/search";
 import { jsonObject } from "../lib/sql-json";
 import { analyticsModulesChangedMail } from "../../views/mail/analytics-workspace";
 import type { MailContent } from "../../views/mail/templates";
+import { pageOf } from "../lib/paging";
 import { moduleGrantsFrom, moduleGrantsQuery, requireModule } from "./analytics-context";
 import { type ListWorkspaceInput } from "./analytics-sites";
 import { auditInsertSelect } from "./audit";
@@ -107,7 +108,7 @@ export async function listAnalyticsUsers(deps: Deps, actor: Actor, input: ListWo
       ),
   ]);
   const grants = grantsByUser(rows.map((r) => r.id), grantRows);
-  return { items: rows.map((u) => toAnalyticsUser(u, grants.get(u.id)!)), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: rows.map((u) => toAnalyticsUser(u, grants.get(u.id)!)), page: pageOf(input, total) };
 }
 
 /** A user of the caller's organization and their module grants, in one round trip. */

@@ -19,6 +19,7 @@ import { guardChanged, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId, randomBytes } from "../lib/ids";
 import { contains } from "../lib/search";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { requireOwner, requireSite, siteAccessFrom, siteAccessQuery, siteAllows } from "./analytics-context";
 import { analyticsName } from "./analytics-names";
 import { auditInsert, auditInsertSelect } from "./audit";
@@ -58,8 +59,7 @@ export type UpdateSiteInput = z.infer<typeof UpdateSiteInput>;
 
 export const ListWorkspaceInput = z.object({
   q: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().max(120, "Use at most 120 characters.").optional()),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageFields({ size: 50 }),
 });
 export type ListWorkspaceInput = z.infer<typeof ListWorkspaceInput>;
 
@@ -107,7 +107,7 @@ export function siteListQueries(db: Db, actor: Actor, input: Pick<ListWorkspaceI
       .where(where)
       .orderBy(sql`lower(${analyticsSites.name})`, asc(analyticsSites.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     db.select({ n: count() }).from(analyticsSites).leftJoin(analyticsSitePermissions, joined).where(where),
   ] as const;
 }
@@ -117,7 +117,7 @@ export const siteItemsFrom = (actor: Actor, rows: SiteListRow[]) => rows.map((r)
 
 export async function listSites(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
   const [rows, [total]] = await deps.db.batch(siteListQueries(deps.db, actor, input));
-  return { items: siteItemsFrom(actor, rows), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: siteItemsFrom(actor, rows), page: pageOf(input, total) };
 }
 
 export async function getSite(deps: Deps, actor: Actor, siteId: string) {

@@ -8,6 +8,7 @@
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { metaSiteLevelAllows, siteLevelAllows } from "../domain/analytics";
+import { pageOf } from "../lib/paging";
 import { metaSiteAccessFrom, siteAccessFrom, siteAccessQuery } from "./analytics-context";
 import { metaSiteDetailFrom, metaSiteDetailQueries, metaSiteItemsFrom, metaSiteListQueries, segmentsQuery, toPublicSegment } from "./analytics-meta-sites";
 import { metaSitePermissionsFrom, metaSitePermissionsQueries, sitePermissionsFrom, sitePermissionsQueries } from "./analytics-permissions";
@@ -32,8 +33,8 @@ export async function workspaceOverview(deps: Deps, actor: Actor, query: ListWor
   ]);
   const sites = siteItemsFrom(actor, siteRows);
   return {
-    sites: { items: sites, page: { number: query.page, size: query.pageSize, total: sitesTotal?.n ?? 0 } },
-    metaSites: { items: metaSiteItemsFrom(actor, metaRows, members), page: { number: query.page, size: query.pageSize, total: metaTotal?.n ?? 0 } },
+    sites: { items: sites, page: pageOf(query, sitesTotal) },
+    metaSites: { items: metaSiteItemsFrom(actor, metaRows, members), page: pageOf(query, metaTotal) },
     allSites: needAllSites ? siteItemsFrom(actor, allSiteRows) : sites,
   };
 }

@@ -10,6 +10,7 @@ import { hasAnalyticsAccess } from "../domain/analytics";
 import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { requireModule } from "./analytics-context";
 import { API_TOKEN_PREFIX, hashApiToken } from "./api-token-auth";
 import { auditInsert, auditInsertSelect } from "./audit";
@@ -40,8 +41,7 @@ export const CreateTokenInput = z.strictObject({
 });
 
 export const ListTokensInput = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageFields({ size: 50 }),
 });
 
 type TokenRow = typeof apiTokens.$inferSelect;
@@ -141,7 +141,7 @@ function tokenListQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListTo
       .where(mine)
       .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(apiTokens).where(mine),
   ] as const;
 }
@@ -149,7 +149,7 @@ type TokenListRows = readonly [TokenRow[], { n: number }[]];
 
 const tokenListFrom = ([rows, [total]]: TokenListRows, input: z.infer<typeof ListTokensInput>) => ({
   items: rows.map(toPublicToken),
-  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  page: pageOf(input, total),
 });
 
 /**

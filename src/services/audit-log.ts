@@ -11,6 +11,7 @@ import { canReadAuditLog, isOperator } from "../domain/roles";
 import { toCsv, toCsvRows } from "../lib/csv";
 import { AppError } from "../lib/errors";
 import { likePattern } from "../lib/search";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 
 const DAY_MS = 86_400_000;
 
@@ -30,8 +31,7 @@ export const ListAuditInput = z
     /** Inclusive UTC days. */
     from: day,
     to: day,
-    page: z.coerce.number().int().min(1).default(1),
-    pageSize: z.coerce.number().int().min(1).max(100).default(50),
+    ...pageFields({ size: 50 }),
     format: z.enum(["json", "csv"]).optional(),
     /** Operators only: one organization's entries. */
     orgId: text(40),
@@ -153,10 +153,10 @@ export async function listAuditEvents(deps: Deps, actor: Actor, filter: AuditFil
     selectRows(deps, where)
       .orderBy(desc(auditEvents.at), desc(auditEvents.id))
       .limit(filter.pageSize)
-      .offset((filter.page - 1) * filter.pageSize),
+      .offset(pageOffset(filter)),
     deps.db.select({ n: count() }).from(auditEvents).leftJoin(users, eq(users.id, auditEvents.actorId)).where(where),
   ]);
-  return { items: (rows as Row[]).map(toItem), page: { number: filter.page, size: filter.pageSize, total: total?.n ?? 0 } };
+  return { items: (rows as Row[]).map(toItem), page: pageOf(filter, total) };
 }
 
 export const AUDIT_CSV_HEADER = ["at", "actor_id", "actor_name", "actor_email", "org_id", "action", "target_type", "target_id", "before", "after", "ip"];

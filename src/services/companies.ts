@@ -16,6 +16,7 @@ import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
 import { jsonObject } from "../lib/sql-json";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert, auditInsertSelect } from "./audit";
 
 const companyName = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
@@ -26,8 +27,7 @@ export type CompanyInput = z.infer<typeof CompanyInput>;
 export const ListCompaniesInput = z.object({
   q: z.string().trim().max(120, "Use at most 120 characters.").optional(),
   status: z.enum(["active", "terminated"], { error: "Choose active or terminated." }).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  ...pageFields({ size: 25 }),
 });
 export type ListCompaniesInput = z.infer<typeof ListCompaniesInput>;
 
@@ -141,10 +141,10 @@ export async function listCompanies(deps: Deps, actor: Actor, input: ListCompani
       .where(where)
       .orderBy(asc(organizations.status), sql`lower(${organizations.name})`, asc(organizations.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(organizations).where(where),
   ]);
-  return { items: rows.map(toListItem), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: rows.map(toListItem), page: pageOf(input, total) };
 }
 export type CompanyListItem = Awaited<ReturnType<typeof listCompanies>>["items"][number];
 

@@ -15,6 +15,7 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { invitationReminderMail } from "../../views/mail/templates";
 import { jsonObject } from "../lib/sql-json";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsertSelect } from "./audit";
 import { deliverSoon, outboxRow } from "./outbox";
 import { administrableScope, explainReinvite, reinviteStatements } from "./user-admin";
@@ -27,8 +28,7 @@ export type InvitationState = (typeof INVITATION_STATES)[number];
 const blank = (v: unknown) => (v === "" ? undefined : v);
 export const ListInvitationsInput = z.object({
   state: z.preprocess(blank, z.enum(INVITATION_STATES, { error: "Choose pending, expired or revoked." }).optional()),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  ...pageFields({ size: 25 }),
   orgId: z.preprocess(blank, z.string().max(40).optional()),
 });
 
@@ -122,12 +122,12 @@ export function invitationListQueries(deps: Deps, actor: Actor, input: z.infer<t
     input.state ? stateCondition(input.state, now) : undefined,
   );
   const queries = [
-    listQuery(deps, where).orderBy(desc(invitations.createdAt)).limit(input.pageSize).offset((input.page - 1) * input.pageSize),
+    listQuery(deps, where).orderBy(desc(invitations.createdAt)).limit(input.pageSize).offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(invitations).innerJoin(users, eq(users.id, invitations.userId)).where(where),
   ] as const;
   const from = ([rows, [total]]: readonly [unknown[], { n: number }[]]) => ({
     items: (rows as ListRow[]).map((r) => toPublicInvitation(r, now)),
-    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+    page: pageOf(input, total),
   });
   return { queries, from };
 }

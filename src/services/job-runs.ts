@@ -10,6 +10,7 @@ import { isOperator } from "../domain/roles";
 import { guardChanged, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert } from "./audit";
 import { deliverSoon } from "./outbox";
 
@@ -48,8 +49,7 @@ const operatorsOnly = (actor: Actor) => {
 
 export const ListJobRunsInput = z.object({
   job: z.enum(["daily", "mail"]).optional(),
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+  ...pageFields({ size: 50, max: 200 }),
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -63,7 +63,7 @@ function jobRunsQueries(deps: Deps, input: z.infer<typeof ListJobRunsInput>) {
       .where(where)
       .orderBy(desc(jobRuns.startedAt))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(jobRuns).where(where),
   ] as const;
 }
@@ -80,7 +80,7 @@ const jobRunsResult = (input: z.infer<typeof ListJobRunsInput>, rows: (typeof jo
     summary: r.summary ? (JSON.parse(r.summary) as Record<string, unknown>) : null,
     error: r.error,
   })),
-  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  page: pageOf(input, total),
 });
 
 export async function listJobRuns(deps: Deps, actor: Actor, input: z.infer<typeof ListJobRunsInput>) {
@@ -90,8 +90,7 @@ export async function listJobRuns(deps: Deps, actor: Actor, input: z.infer<typeo
 }
 
 export const ListDeadLettersInput = z.object({
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+  ...pageFields({ size: 50, max: 200 }),
 });
 
 function deadLettersQueries(deps: Deps, input: z.infer<typeof ListDeadLettersInput>) {
@@ -103,7 +102,7 @@ function deadLettersQueries(deps: Deps, input: z.infer<typeof ListDeadLettersInp
       .where(dead)
       .orderBy(desc(outbox.createdAt))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(outbox).where(dead),
   ] as const;
 }
@@ -111,7 +110,7 @@ function deadLettersQueries(deps: Deps, input: z.infer<typeof ListDeadLettersInp
 type DeadLetterRow = { id: string; to: string; subject: string; attempts: number; lastError: string | null; createdAt: number };
 const deadLettersResult = (input: z.infer<typeof ListDeadLettersInput>, rows: DeadLetterRow[], total: { n: number } | undefined) => ({
   items: rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) })),
-  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  page: pageOf(input, total),
 });
 
 export async function listDeadLetters(deps: Deps, actor: Actor, input: z.infer<typeof ListDeadLettersInput>) {

@@ -9,6 +9,7 @@ import { canOnboardOrganizations } from "../domain/roles";
 import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonBool, jsonIso, jsonObject } from "../lib/sql-json";
 import { invitationStatements } from "./invitations";
@@ -37,8 +38,7 @@ export const UpdateOrgInput = z.strictObject({
 
 export const ListOrgsInput = z.object({
   q: z.string().trim().max(120).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  ...pageFields({ size: 25 }),
 });
 
 export type Organization = typeof organizations.$inferSelect;
@@ -118,10 +118,10 @@ export async function listOrganizations(deps: Deps, actor: Actor, input: z.infer
   assertOperator(actor);
   const where = input.q ? or(like(organizations.name, `%${input.q}%`)) : undefined;
   const [rows, [total]] = await deps.db.batch([
-    deps.db.select().from(organizations).where(where).orderBy(asc(organizations.kind), asc(organizations.name)).limit(input.pageSize).offset((input.page - 1) * input.pageSize),
+    deps.db.select().from(organizations).where(where).orderBy(asc(organizations.kind), asc(organizations.name)).limit(input.pageSize).offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(organizations).where(where),
   ]);
-  return { items: rows.map(toPublicOrg), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: rows.map(toPublicOrg), page: pageOf(input, total) };
 }
 
 export async function updateOrganization(deps: Deps, actor: Actor, id: string, input: z.infer<typeof UpdateOrgInput>) {
