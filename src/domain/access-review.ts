@@ -75,6 +75,21 @@ export interface ReviewedUser {
 }
 
 /**
+ * The steps a change asks for, each taken to be a real change, in
+ * planChange's order: the plan when the user's current state agrees. A batch
+ * built from it refuses any step that is not (same role, nothing to revoke,
+ * role already held); planChange on the current state then says why.
+ */
+export function stepsAsked(change: ChangeRequest): ChangeStep[] {
+  const steps: ChangeStep[] = [];
+  if (change.role !== undefined) steps.push({ kind: "role", role: change.role });
+  if (change.analyticsAccess === "N") steps.push({ kind: "revoke_analytics" });
+  if (change.purchaser) steps.push({ kind: "request", secondary: "purchaser" });
+  if (change.analyticsAdmin) steps.push({ kind: "request", secondary: "analytics_admin" });
+  return steps;
+}
+
+/**
  * The steps a change decision takes, in order (the role first: what may be
  * requested depends on the role after it), or field errors when it asks for
  * nothing new or for what the rules forbid. The last-Partner-Manager rule

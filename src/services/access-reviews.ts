@@ -1,9 +1,9 @@
 // F-93 access review: a Partner Manager goes through every user of the
 // organization once — role, P/AA/AAA, partner grants — and confirms, changes
-// or deactivates each; then completes the review. Changes go through the
-// services that own them (changeUserRole, deactivateUser, revokeAnalytics,
-// createRoleRequest), so their rules, audit entries and mails stay in one
-// place; this module records the decision. The daily cron starts the
+// or deactivates each; then completes the review. Changes are written by the
+// statements of the services that own them (role change, deactivation,
+// analytics revocation, role requests), so their rules, audit entries and
+// mails stay in one place; this module records the decision in the same batch. The daily cron starts the
 // quarterly reviews and reminds unfinished ones, set-based.
 import { and, asc, count, desc, eq, isNull, lte, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
@@ -22,13 +22,15 @@ import {
   isQuarterStart,
   planChange,
   reminderCutoff,
+  stepsAsked,
+  type ChangeStep,
   REVIEWED_ORG_KINDS,
   type Decision,
   type DecisionCounts,
   type ReviewStatus,
 } from "../domain/access-review";
 import type { Actor } from "../domain/actor";
-import type { AnalyticsAccess } from "../domain/analytics";
+import { canAdministerAnalyticsAccess, type AnalyticsAccess } from "../domain/analytics";
 import { grantHoldsSql } from "../domain/partner-access";
 import { isOperator, PORTAL_ROLES, type Role, type SecondaryRole } from "../domain/roles";
 import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
@@ -37,13 +39,13 @@ import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
 import { jsonObject } from "../lib/sql-json";
 import { accessReviewReminderMail, accessReviewStartedMail } from "../../views/mail/access-review";
-import { revokeAnalytics } from "./analytics-access";
+import { revokeAnalyticsStatements } from "./analytics-access";
 import { auditInsertSelect as auditEntrySelect } from "./audit";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
-import { createRoleRequest } from "./role-requests";
+import { assertMayRequest, pendingRequestsQuery, requestAlreadyPending, roleRequestStatements } from "./role-requests";
 import { filledMail, slot } from "./sql-mail";
-import { assertLastManagerRule, deactivateUser, deactivationStatements } from "./user-admin";
-import { changeUserRole } from "./users";
+import { assertLastManagerRule, assertMayAdminister, deactivateUser, deactivationStatements } from "./user-admin";
+import { roleChangeStatements } from "./users";
 
 // ---------------------------------------------------------------- input
 
@@ -535,18 +537,21 @@ export interface DecideResult {
 const STORED_DECISION = { confirm: "confirmed", change: "changed", deactivate: "deactivated" } as const;
 
 /**
- * F-93: confirms, changes or deactivates one user of an open review. A
- * confirmation or a deactivation is one batch that checks and writes: the
- * review (the actor's organization's, open), the item and its account are in
- * the WHERE of the decision's compare-and-swap; a deactivation's writes come
- * from the user-admin service (deactivationStatements), so its rules, audit
- * entry and mail stay in one place and commit with the decision. A refused
- * batch is explained by the reads the checks used to make.
+ * F-93: confirms, changes or deactivates one user of an open review. Each is
+ * one batch that checks and writes: the review (the actor's organization's,
+ * open), the item and its account are in the WHERE of the decision's
+ * compare-and-swap; the writes of a deactivation or a change come from the
+ * services that own them (deactivationStatements, roleChangeStatements,
+ * revokeAnalyticsStatements, roleRequestStatements), so their rules, audit
+ * entries and mails stay in one place and commit with the decision, or
+ * nothing does. A refused batch is explained by the reads the checks used to
+ * make.
  */
 export async function decide(deps: Deps, actor: Actor, reviewId: string, userId: string, input: DecideInput): Promise<DecideResult> {
   assertCanRun(actor);
-  // A change runs the services that own each part; deactivating oneself is refused by its service.
-  if (input.decision === "change" || (input.decision === "deactivate" && userId === actor.id)) return decideThroughServices(deps, actor, reviewId, userId, input);
+  if (input.decision === "change") return decideChange(deps, actor, reviewId, userId, input);
+  // Deactivating oneself is refused by the user-admin service, with its own message.
+  if (input.decision === "deactivate" && userId === actor.id) return decideThroughServices(deps, actor, reviewId, userId, input);
   const decision = STORED_DECISION[input.decision];
   const review = { id: reviewId, orgId: actor.orgId };
   const now = deps.now();
@@ -555,7 +560,7 @@ export async function decide(deps: Deps, actor: Actor, reviewId: string, userId:
   const statements = [
     // Deactivated elsewhere since the review started: nothing left to do but record it ("keep").
     ...(deactivation?.statements ?? []),
-    ...decisionStatements(deps, actor, review, userId, decision, {}),
+    ...decisionStatements(deps, actor, review, userId, decision),
     ...detailQueries(deps, review, now, userId),
   ];
   let results;
@@ -579,10 +584,11 @@ export async function decide(deps: Deps, actor: Actor, reviewId: string, userId:
  * the item as it was): the review is the actor's organization's and open, the
  * item and its account exist; otherwise the batch aborts.
  */
-function decisionStatements(deps: Deps, actor: Actor, review: { id: string; orgId: string }, userId: string, decision: Decision, changes: Record<string, unknown>) {
+function decisionStatements(deps: Deps, actor: Actor, review: { id: string; orgId: string }, userId: string, decision: Decision, changes: ChangesJson = { keys: [] }) {
   const decidedUser = sql`EXISTS (SELECT 1 FROM ${users} AS decided_user WHERE decided_user.id = ${userId} AND decided_user.org_id = ${review.orgId})`;
   const item = and(eq(accessReviewItems.reviewId, review.id), eq(accessReviewItems.userId, userId), ownOpenReview(actor, review.id), decidedUser)!;
-  const extra = Object.entries(changes).map(([key, value]) => sql`, ${key}, json(${JSON.stringify(value)})`);
+  const extra = changes.keys.map(([key, value]) => sql`, ${key}, ${value}`);
+  const after = sql`json_object('userId', ${userId}, 'email', (SELECT email_of.email FROM ${users} AS email_of WHERE email_of.id = ${userId}), 'decision', ${decision}${sql.join(extra, sql``)})`;
   return [
     auditEntrySelect(
       deps,
@@ -593,7 +599,7 @@ function decisionStatements(deps: Deps, actor: Actor, review: { id: string; orgI
         targetType: "access_review",
         targetId: review.id,
         before: jsonObject({ userId, decision: accessReviewItems.decision }),
-        after: sql`json_object('userId', ${userId}, 'email', (SELECT email_of.email FROM ${users} AS email_of WHERE email_of.id = ${userId}), 'decision', ${decision}${sql.join(extra, sql``)})`,
+        after: changes.patch ? sql`json_patch(${after}, ${changes.patch})` : after,
       },
       sql`FROM ${accessReviewItems} WHERE ${item}`,
     ),
@@ -615,52 +621,114 @@ async function decidableItem(deps: Deps, actor: Actor, reviewId: string, userId:
 }
 
 /**
- * A decision through the services that own its parts: a change (role,
- * analytics access, requests) and a refused self-deactivation. Each service
- * runs first — a refusal there (the last active Partner Manager, F-14;
- * deactivating oneself …) leaves the item as it was — and only then is the
- * decision recorded with its audit entry.
+ * The change's part of the decision's audit entry, in SQL over the user's row
+ * as it is before the change: each changed value as {from, to}; `patch` adds
+ * `removed` (when the role change removes any) and `requested` (when filed).
  */
+interface ChangesJson {
+  keys: [string, SQL][];
+  patch?: SQL;
+}
+
+/**
+ * A change decision in one batch: the decision, then the steps the change
+ * asks for (stepsAsked), each guarded by the service that owns it. When the
+ * batch is refused, the current row says why (planChange, as before); if it
+ * shows that fewer steps are the real change (the role it already has, next
+ * to a real revocation), those are tried once more.
+ */
+async function decideChange(deps: Deps, actor: Actor, reviewId: string, userId: string, input: DecideInput): Promise<DecideResult> {
+  const review = { id: reviewId, orgId: actor.orgId };
+  const asked = stepsAsked(input);
+  if (asked.some((s) => s.kind === "role")) assertMayAdminister(actor, "changeUserRoles");
+  if (asked.some((s) => s.kind === "request")) assertMayRequest(actor);
+  // Revoking needs an AAA: without one the batch is not tried, and planChange says so in its field.
+  const mayRevoke = canAdministerAnalyticsAccess(actor, actor.orgId, actor.orgId);
+  if (asked.length && (mayRevoke || !asked.some((s) => s.kind === "revoke_analytics"))) {
+    const done = await changeInOneBatch(deps, actor, review, userId, asked);
+    if (done) return done;
+  }
+  const row = await decidableItem(deps, actor, reviewId, userId);
+  const user = { name: row.name!, role: row.role!, purchaser: row.purchaser!, analyticsAccess: row.analyticsAccess!, analyticsAdmin: row.analyticsAdmin!, orgId: review.orgId };
+  const plan = planChange(actor, user, input);
+  if ("errors" in plan) throw validationError(plan.errors, Object.values(plan.errors).join(" "));
+  if (JSON.stringify(plan.steps) !== JSON.stringify(asked)) {
+    const done = await changeInOneBatch(deps, actor, review, userId, plan.steps);
+    if (done) return done;
+  }
+  // The plan holds on this row, so a guard refused: the last-manager rule, a pending request, or a change meanwhile.
+  const roleStep = plan.steps.find((s) => s.kind === "role");
+  if (roleStep) await assertLastManagerRule(deps, actor, { id: userId, orgId: review.orgId, role: user.role, status: row.status! }, { role: roleStep.role, status: row.status! });
+  const kinds = plan.steps.flatMap((s) => (s.kind === "request" ? [s.secondary] : []));
+  if (kinds.length) {
+    const [pending] = await pendingRequestsQuery(deps, userId, kinds);
+    if (pending) throw requestAlreadyPending(pending.kind, user.name);
+  }
+  throw CHANGED_MEANWHILE();
+}
+
+/** The change's batch: the decision's compare-and-swap, the steps, then the item as it is now; null when a guard refused it. */
+async function changeInOneBatch(deps: Deps, actor: Actor, review: { id: string; orgId: string }, userId: string, steps: ChangeStep[]): Promise<DecideResult | null> {
+  const now = deps.now();
+  const roleStep = steps.find((s) => s.kind === "role");
+  const revoking = steps.some((s) => s.kind === "revoke_analytics");
+  const requested = steps.flatMap((s) => (s.kind === "request" ? [s.secondary] : []));
+  const roleMail = newId();
+  const revokeMail = newId();
+  const role = roleStep ? roleChangeStatements(deps, actor, userId, roleStep.role, roleMail) : null;
+  const revoke = revoking ? revokeAnalyticsStatements(deps, actor, userId, revokeMail) : null;
+  const requests = requested.map((kind) => roleRequestStatements(deps, actor, { kind, userId }));
+
+  // Read before the steps change the row: each value as it was. json(): a subquery's result loses its JSON type.
+  const was = (expression: SQL) => sql`json((SELECT ${expression} FROM ${users} WHERE ${users.id} = ${userId}))`;
+  const changes: ChangesJson = { keys: [] };
+  if (role) changes.keys.push(["role", was(sql`json_object('from', ${users.role}, 'to', ${roleStep!.role})`)]);
+  if (revoke) changes.keys.push(["analyticsAccess", was(sql`json_object('from', ${users.analyticsAccess}, 'to', 'N')`)]);
+  const removed = role ? was(sql`CASE WHEN json_array_length(${role.removedJson}) > 0 THEN ${role.removedJson} END`) : sql`NULL`;
+  if (role || requested.length) {
+    changes.patch = sql`json_object('removed', ${removed}${requested.length ? sql`, 'requested', json(${JSON.stringify(requested)})` : sql``})`;
+  }
+
+  const decision = decisionStatements(deps, actor, review, userId, "changed", changes);
+  const stepStatements = [...(role?.statements ?? []), ...(revoke?.statements ?? []), ...requests.flatMap((r) => r.statements)];
+  const statements = [...decision, ...stepStatements, ...detailQueries(deps, review, now, userId)];
+  let results;
+  try {
+    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  } catch (e) {
+    if (isGuardAbort(e)) return null;
+    throw e;
+  }
+  let at = decision.length;
+  const removedRoles = role ? role.outcome(results, at).removed : [];
+  at += role?.statements.length ?? 0;
+  at += revoke?.statements.length ?? 0;
+  const mailIds = [...(role ? [roleMail] : []), ...(revoke ? [revokeMail] : [])];
+  for (const r of requests) {
+    mailIds.push(...r.outcome(results, at).mailIds);
+    at += r.statements.length;
+  }
+  deliverSoon(deps, mailIds);
+  const detail = toDetail(now, results.slice(-4) as unknown as DetailRows);
+  return { review: detail.review, item: detail.items[0]!, counts: detail.counts, removed: removedRoles, requested };
+}
+
+/** Deactivating oneself in a review: the user-admin service refuses it with its own message. */
 async function decideThroughServices(deps: Deps, actor: Actor, reviewId: string, userId: string, input: DecideInput): Promise<DecideResult> {
   const row = await decidableItem(deps, actor, reviewId, userId);
   const review = { id: reviewId, orgId: actor.orgId };
-  const user = { name: row.name!, role: row.role!, purchaser: row.purchaser!, analyticsAccess: row.analyticsAccess!, analyticsAdmin: row.analyticsAdmin!, orgId: review.orgId };
-
-  const removed: SecondaryRole[] = [];
-  const requested: SecondaryRole[] = [];
-  const changes: Record<string, unknown> = {};
-  if (input.decision === "change") {
-    const plan = planChange(actor, user, input);
-    if ("errors" in plan) throw validationError(plan.errors, Object.values(plan.errors).join(" "));
-    for (const step of plan.steps) {
-      if (step.kind === "role") {
-        const result = await changeUserRole(deps, actor, userId, { role: step.role });
-        removed.push(...result.removed);
-        changes.role = { from: user.role, to: step.role };
-      } else if (step.kind === "revoke_analytics") {
-        await revokeAnalytics(deps, actor, userId);
-        changes.analyticsAccess = { from: user.analyticsAccess, to: "N" };
-      } else {
-        await createRoleRequest(deps, actor, { kind: step.secondary, userId });
-        requested.push(step.secondary);
-      }
-    }
-    if (removed.length) changes.removed = removed;
-    if (requested.length) changes.requested = requested;
-  } else if (input.decision === "deactivate" && row.status !== "deactivated") {
-    await deactivateUser(deps, actor, userId);
-  }
+  if (input.decision === "deactivate" && row.status !== "deactivated") await deactivateUser(deps, actor, userId);
 
   const now = deps.now();
   let results;
   try {
-    results = await deps.db.batch([...decisionStatements(deps, actor, review, userId, STORED_DECISION[input.decision], changes), ...detailQueries(deps, review, now, userId)]);
+    results = await deps.db.batch([...decisionStatements(deps, actor, review, userId, STORED_DECISION[input.decision]), ...detailQueries(deps, review, now, userId)]);
   } catch (e) {
     if (isGuardAbort(e)) throw new AppError("CONFLICT", "This access review was completed meanwhile; the decision was not recorded.");
     throw e;
   }
   const detail = toDetail(now, results.slice(-4) as unknown as DetailRows);
-  return { review: detail.review, item: detail.items[0]!, counts: detail.counts, removed, requested };
+  return { review: detail.review, item: detail.items[0]!, counts: detail.counts, removed: [], requested: [] };
 }
 
 /** F-93 "Confirm all remaining": every item still waiting is confirmed as it is, in one statement. */

@@ -169,38 +169,56 @@ async function inviteRefusal(deps: Deps, actor: Actor, userId: string) {
  */
 export async function revokeAnalytics(deps: Deps, actor: Actor, userId: string) {
   requireAnalyticsAdmin(actor);
-  const db = deps.db;
-  const target = and(orgUser(actor, userId), accessAllows("revoke"));
   const mailId = newId();
-  const slots = requestSlots("name");
-  const template = analyticsRevokedMail({ appName: deps.config.appName, name: slot(slots.name), by: actor.name });
+  const revoke = revokeAnalyticsStatements(deps, actor, userId, mailId);
   try {
-    const [, , [updated]] = await db.batch([
-      auditInsertSelect(
-        deps,
-        {
-          actorId: actor.id,
-          orgId: sql`${users.orgId}`,
-          action: "analytics.access_revoked",
-          targetType: "user",
-          targetId: userId,
-          before: jsonObject({ analyticsAccess: users.analyticsAccess, analyticsOwner: jsonBool(users.analyticsOwner) }),
-          after: jsonObject({ analyticsAccess: accessAfter("revoke"), analyticsOwner: false }),
-        },
-        sql`FROM ${users} WHERE ${target}`,
-      ),
-      outboxInsertSelect(deps, { id: mailId, to: sql`${users.email}`, ...filledMail(template, [[slots.name, sql`${users.name}`]]) }, sql`FROM ${users} WHERE ${target}`),
-      db.update(users).set({ analyticsAccess: accessAfter("revoke"), analyticsOwner: false, updatedAt: deps.now() }).where(target).returning(),
-      guardChanged(db),
-    ]);
+    const results = await deps.db.batch(revoke.statements);
     deliverSoon(deps, [mailId]);
-    return { user: toPublicUser(updated!) };
+    return { user: revoke.outcome(results, 0) };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
     const { user } = await findForAnalyticsAdmin(deps, actor, userId);
     if (!analyticsAccessTransition("revoke", user.analyticsAccess)) throw new AppError("CONFLICT", "This user has no analytics access to revoke.");
     throw CHANGED_MEANWHILE();
   }
+}
+
+/**
+ * The statements that revoke a user's analytics access (the caller checked
+ * the actor is an Analytics Administrator): they abort their batch unless the
+ * user is of the actor's organization and has access to revoke.
+ * `outcome(results, at)` is the updated user, `at` the index of the first.
+ */
+export function revokeAnalyticsStatements(deps: Deps, actor: Actor, userId: string, mailId: string) {
+  const db = deps.db;
+  const target = and(orgUser(actor, userId), accessAllows("revoke"));
+  const slots = requestSlots("name");
+  const template = analyticsRevokedMail({ appName: deps.config.appName, name: slot(slots.name), by: actor.name });
+  const statements = [
+    auditInsertSelect(
+      deps,
+      {
+        actorId: actor.id,
+        orgId: sql`${users.orgId}`,
+        action: "analytics.access_revoked",
+        targetType: "user",
+        targetId: userId,
+        before: jsonObject({ analyticsAccess: users.analyticsAccess, analyticsOwner: jsonBool(users.analyticsOwner) }),
+        after: jsonObject({ analyticsAccess: accessAfter("revoke"), analyticsOwner: false }),
+      },
+      sql`FROM ${users} WHERE ${target}`,
+    ),
+    outboxInsertSelect(deps, { id: mailId, to: sql`${users.email}`, ...filledMail(template, [[slots.name, sql`${users.name}`]]) }, sql`FROM ${users} WHERE ${target}`),
+    db.update(users).set({ analyticsAccess: accessAfter("revoke"), analyticsOwner: false, updatedAt: deps.now() }).where(target).returning(),
+    guardChanged(db),
+  ] as const;
+  return {
+    statements,
+    outcome(results: readonly unknown[], at: number) {
+      const [updated] = results[at + 2] as (typeof users.$inferSelect)[];
+      return toPublicUser(updated!);
+    },
+  };
 }
 
 const INVITATION_CLOSED = () => new AppError("CONFLICT", "Your invitation is no longer open. Reload the page.");

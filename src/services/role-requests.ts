@@ -138,40 +138,78 @@ const listQuery = (deps: Deps) =>
  * The rule (P: Regular or Partner Manager; AAA: Partner Manager) is checked
  * now (422) and again when an operator approves. Operators are mailed.
  */
-export async function createRoleRequest(deps: Deps, actor: Actor, input: z.infer<typeof CreateRequestInput>) {
+/** Only a Partner Manager files requests (F-15, F-16). */
+export function assertMayRequest(actor: Actor) {
   if (!canRequestSecondaryRole(actor)) throw new AppError("FORBIDDEN", "Only a Partner Manager can request Purchaser or Analytics Administrator.");
+}
+
+/** The user's pending requests for any of `kinds`. */
+export const pendingRequestsQuery = (deps: Deps, userId: string, kinds: SecondaryRole[]) =>
+  deps.db
+    .select({ kind: roleRequests.kind })
+    .from(roleRequests)
+    .where(and(eq(roleRequests.userId, userId), inArray(roleRequests.kind, kinds), eq(roleRequests.status, "pending")))
+    .limit(1);
+
+export const requestAlreadyPending = (kind: SecondaryRole, userName: string) =>
+  new AppError("CONFLICT", `A request for ${kindLabel(kind)} for ${userName} is already waiting for an operator.`);
+
+export async function createRoleRequest(deps: Deps, actor: Actor, input: z.infer<typeof CreateRequestInput>) {
+  assertMayRequest(actor);
+  const filing = roleRequestStatements(deps, actor, input);
+  try {
+    // No read first (issue 9: two round trips): the checks are guards of the batch that inserts.
+    const results = await deps.db.batch(filing.statements);
+    const { request, mailIds } = filing.outcome(results, 0);
+    deliverSoon(deps, mailIds);
+    return { request };
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    throw await createRefusal(deps, actor, input);
+  }
+}
+
+/**
+ * The statements that file a request (the caller checked the actor may):
+ * they abort their batch unless the user is of the actor's organization, may
+ * hold the role and does not, and no other request for it is pending. The
+ * user's role is read when the batch runs, so a role change earlier in the
+ * same batch counts. `outcome(results, at)`: the request as listed and the
+ * operators' mail ids, `at` being the index of the first statement.
+ */
+export function roleRequestStatements(deps: Deps, actor: Actor, input: z.infer<typeof CreateRequestInput>) {
   const now = deps.now();
   const request = { id: newId(), orgId: actor.orgId, userId: input.userId, kind: input.kind, status: "pending" as const, requestedBy: actor.id, createdAt: now };
   const { appName, origin } = deps.config;
   // The user's name and email are filled in by SQL; the organization is the actor's own.
   const template = roleRequestCreatedMail({ appName, roleLabel: kindLabel(input.kind), userName: slot("user_name"), userEmail: slot("user_email"), orgName: actor.orgName, requester: actor.name, origin });
   const pendingOf = and(eq(roleRequests.userId, input.userId), eq(roleRequests.kind, input.kind), eq(roleRequests.status, "pending"));
-  try {
-    // No read first (issue 9: two round trips): the checks are guards of the batch that inserts.
-    const [, , , mails, , [row]] = await deps.db.batch([
-      // A user of this organization who may hold the role and does not yet.
-      guardNot(
-        deps.db,
-        sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${and(eq(users.id, input.userId), eq(users.orgId, actor.orgId), canReceiveSql(input.kind), eq(kindFlag(input.kind), false))})`,
-      ),
-      deps.db.insert(roleRequests).values(request),
-      // One pending request per user and role; two sent at the same moment: the second one finds the first.
-      guardNot(deps.db, sql`(SELECT count(*) FROM ${roleRequests} WHERE ${pendingOf}) > 1`),
-      // One mail per active operator ("send an email to bizops"), chosen at commit time.
-      outboxInsertSelect(
-        deps,
-        { to: sql`rr_op.email`, ...filledMail(template, [["user_email", sql`rr_u.email`], ["user_name", sql`rr_u.name`]]) },
-        sql`FROM ${users} AS rr_op JOIN ${users} AS rr_u ON rr_u.id = ${input.userId} WHERE rr_op.role = 'operator' AND rr_op.status = 'active'`,
-      ).returning({ id: outbox.id }),
-      auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "role_request.created", targetType: "role_request", targetId: request.id, after: { kind: input.kind, userId: input.userId } }),
-      listQuery(deps).where(eq(roleRequests.id, request.id)),
-    ]);
-    deliverSoon(deps, (mails as { id: string }[]).map((m) => m.id).slice(0, 50));
-    return { request: toPublicRequest(row as ListRow) };
-  } catch (e) {
-    if (!isGuardAbort(e)) throw e;
-    throw await createRefusal(deps, actor, input);
-  }
+  const statements = [
+    // A user of this organization who may hold the role and does not yet.
+    guardNot(
+      deps.db,
+      sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${and(eq(users.id, input.userId), eq(users.orgId, actor.orgId), canReceiveSql(input.kind), eq(kindFlag(input.kind), false))})`,
+    ),
+    deps.db.insert(roleRequests).values(request),
+    // One pending request per user and role; two sent at the same moment: the second one finds the first.
+    guardNot(deps.db, sql`(SELECT count(*) FROM ${roleRequests} WHERE ${pendingOf}) > 1`),
+    // One mail per active operator ("send an email to bizops"), chosen at commit time.
+    outboxInsertSelect(
+      deps,
+      { to: sql`rr_op.email`, ...filledMail(template, [["user_email", sql`rr_u.email`], ["user_name", sql`rr_u.name`]]) },
+      sql`FROM ${users} AS rr_op JOIN ${users} AS rr_u ON rr_u.id = ${input.userId} WHERE rr_op.role = 'operator' AND rr_op.status = 'active'`,
+    ).returning({ id: outbox.id }),
+    auditInsert(deps, { actorId: actor.id, orgId: actor.orgId, action: "role_request.created", targetType: "role_request", targetId: request.id, after: { kind: input.kind, userId: input.userId } }),
+    listQuery(deps).where(eq(roleRequests.id, request.id)),
+  ] as const;
+  return {
+    statements,
+    outcome(results: readonly unknown[], at: number) {
+      const mails = results[at + 3] as { id: string }[];
+      const [row] = results[at + 5] as ListRow[];
+      return { request: toPublicRequest(row!), mailIds: mails.map((m) => m.id).slice(0, 50) };
+    },
+  };
 }
 
 /** Why a request is refused (404, 422 or 409), read from D1; a 409 when it would now be allowed. */
@@ -182,7 +220,7 @@ async function createRefusal(deps: Deps, actor: Actor, input: z.infer<typeof Cre
   if (problem) return validationError({ userId: problem }, problem);
   if (hasFlag(user, input.kind)) return new AppError("CONFLICT", `${user.name} already has ${kindLabel(input.kind)}.`);
   // The user may get the role: what refused it is a pending request (perhaps one made at the same moment).
-  return new AppError("CONFLICT", `A request for ${kindLabel(input.kind)} for ${user.name} is already waiting for an operator.`);
+  return requestAlreadyPending(input.kind, user.name);
 }
 
 /**

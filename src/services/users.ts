@@ -19,6 +19,7 @@ import {
   SECONDARY_ROLES,
   secondaryRolesAfterRoleChange,
   type PortalPermission,
+  type PortalRole,
   type Role,
   type SecondaryRole,
 } from "../domain/roles";
@@ -209,6 +210,36 @@ const flagsAre = (f: { purchaser: boolean; analyticsAdmin: boolean }) =>
 export async function changeUserRole(deps: Deps, actor: Actor, userId: string, input: z.infer<typeof ChangeRoleInput>) {
   assertMayAdminister(actor, "changeUserRoles");
   const role = input.role;
+  const mailId = newId();
+  const change = roleChangeStatements(deps, actor, userId, role, mailId);
+  let results;
+  try {
+    results = await deps.db.batch(change.statements as [(typeof change.statements)[number], ...typeof change.statements]);
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    // The checks the batch made, on the current row: each refusal as it always was.
+    const { user } = await findAdministrable(deps, actor, userId, "changeUserRoles");
+    if (user.role === "operator") throw new AppError("CONFLICT", "Operators have no portal role to change.");
+    if (user.role === role) return { user: toPublicUser(user), removed: [] as SecondaryRole[], changed: false };
+    await assertLastManagerRule(deps, actor, user, { role, status: user.status });
+    throw CHANGED_MEANWHILE();
+  }
+  deliverSoon(deps, [mailId]);
+  const { user, removed } = change.outcome(results, 0);
+  return { user, removed, changed: true };
+}
+
+/**
+ * The statements of a role change (the caller checked `changeUserRoles`):
+ * they abort their batch unless the user is administrable by the actor, holds
+ * a portal role other than `role`, and the last-manager rule allows it. The
+ * row before the change, its audit entry and the notice come first.
+ * `removedJson` is the SQL, over the users row as it is before the change,
+ * of the secondary roles the change removes (a JSON array).
+ * `outcome(results, at)` reads the answer from the batch results, where `at`
+ * is the index of the first of these statements.
+ */
+export function roleChangeStatements(deps: Deps, actor: Actor, userId: string, role: PortalRole, mailId: string) {
   const target = and(administrableWhere(actor, userId), ne(users.role, "operator"), ne(users.role, role))!;
   // The flags after the change, per kind: kept where the new role allows it, else cleared.
   const allowed = secondaryRolesAfterRoleChange({ purchaser: true, analyticsAdmin: true }, role);
@@ -222,13 +253,7 @@ export async function changeUserRole(deps: Deps, actor: Actor, userId: string, i
       ]),
     ),
   );
-  const mailId = newId();
   const t = deps.now();
-  const update = deps.db
-    .update(users)
-    .set({ role, ...(allowed.purchaser ? {} : { purchaser: false }), ...(allowed.analyticsAdmin ? {} : { analyticsAdmin: false }), updatedAt: t })
-    .where(target)
-    .returning();
   const statements = [
     // The row before the change, for the answer's `removed`.
     deps.db.select().from(users).where(target),
@@ -252,25 +277,23 @@ export async function changeUserRole(deps: Deps, actor: Actor, userId: string, i
       sql`FROM ${users} WHERE ${target}`,
     ),
     securityNoticeInsertWhere(deps, target, "role_changed", { text: slot("detail"), values: [["detail", detail]] }, mailId),
-    update,
+    deps.db
+      .update(users)
+      .set({ role, ...(allowed.purchaser ? {} : { purchaser: false }), ...(allowed.analyticsAdmin ? {} : { analyticsAdmin: false }), updatedAt: t })
+      .where(target)
+      .returning(),
     guardChanged(deps.db),
-  ];
-  let results;
-  try {
-    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
-  } catch (e) {
-    if (!isGuardAbort(e)) throw e;
-    // The checks the batch made, on the current row: each refusal as it always was.
-    const { user } = await findAdministrable(deps, actor, userId, "changeUserRoles");
-    if (user.role === "operator") throw new AppError("CONFLICT", "Operators have no portal role to change.");
-    if (user.role === role) return { user: toPublicUser(user), removed: [] as SecondaryRole[], changed: false };
-    await assertLastManagerRule(deps, actor, user, { role, status: user.status });
-    throw CHANGED_MEANWHILE();
-  }
-  deliverSoon(deps, [mailId]);
-  const [before] = results[0] as (typeof users.$inferSelect)[];
-  const [updated] = results[statements.indexOf(update)] as (typeof users.$inferSelect)[];
-  return { user: toPublicUser(updated!), removed: secondaryRolesAfterRoleChange(before!, role).removed, changed: true };
+  ] as const;
+  const updateAt = statements.length - 2;
+  return {
+    statements: [...statements],
+    removedJson,
+    outcome(results: readonly unknown[], at: number) {
+      const [before] = results[at] as (typeof users.$inferSelect)[];
+      const [updated] = results[at + updateAt] as (typeof users.$inferSelect)[];
+      return { user: toPublicUser(updated!), removed: secondaryRolesAfterRoleChange(before!, role).removed };
+    },
+  };
 }
 
 /**

@@ -5,9 +5,10 @@
 // quarterly reviews and reminds unfinished ones once.
 import { and, eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { accessReviewItems, accessReviews, auditEvents, organizations, outbox } from "../../src/db/schema";
+import { accessReviewItems, accessReviews, auditEvents, organizations, outbox, roleRequests, users as usersTable } from "../../src/db/schema";
 import { api, auditOf, db, expectError, makeOperator, makeOrg, makeUser, signIn } from "../helpers/fixtures";
 import { runCron } from "../helpers/cron";
+import { measured } from "../helpers/io-count";
 import { insertGrant, makeChannelPartner, makeCustomerOrg } from "../helpers/partners";
 import { csrfFrom, formPost, page, partnerOrg, signedIn, userRow } from "../helpers/portal";
 
@@ -184,6 +185,90 @@ describe("deciding on each user (F-93)", () => {
     expect(mixed.fields?.role).toMatch(/Only a change/);
     const same = await expectError(await decide(cookie, review.id, readOnly.id, { decision: "change", role: "read_only" }), 422, "validation_failed");
     expect(same.fields?.role).toMatch(/already a Read-only User/);
+  });
+});
+
+describe("a change decision is one batch: all of it or nothing (F-93, issue 9)", () => {
+  const changeBody = { decision: "change", role: "regular", analyticsAccess: "N", purchaser: true };
+
+  /** A team whose manager is an Analytics Administrator, and a Read-only colleague with analytics access. */
+  async function aaaTeam() {
+    const org = await makeOrg({ channelPartner: true });
+    const manager = await makeUser({ orgId: org.id, role: "partner_manager", analyticsAdmin: true, analyticsAccess: "Y" });
+    const reader = await makeUser({ orgId: org.id, role: "read_only", analyticsAccess: "Y" });
+    const cookie = await signIn(manager);
+    const { review } = await started(cookie);
+    return { org, manager, reader, cookie, review };
+  }
+
+  it("changes the role, revokes analytics access and files a Purchaser request in two D1 round trips, with every audit entry and mail", async () => {
+    const { reader, cookie, review } = await aaaTeam();
+    const { res, body, inRequest } = await measured(`${BASE}/${review.id}/items/${reader.id}`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify(changeBody),
+    });
+    expect(res.status, body).toBe(200);
+    expect(inRequest.d1, inRequest.trips.join("\n")).toBe(2);
+    const answer = JSON.parse(body) as { item: Item; removed: string[]; requested: string[] };
+    expect(answer.item.decision).toBe("changed");
+    expect(answer.removed).toEqual([]);
+    expect(answer.requested).toEqual(["purchaser"]);
+
+    expect(await userRow(reader.id)).toMatchObject({ role: "regular", analyticsAccess: "N", purchaser: false });
+    expect(await auditOf(reader.id, "user.role_changed")).toHaveLength(1);
+    expect(await auditOf(reader.id, "analytics.access_revoked")).toHaveLength(1);
+    expect(await db().select().from(roleRequests).where(and(eq(roleRequests.userId, reader.id), eq(roleRequests.status, "pending")))).toHaveLength(1);
+    const [decided] = await reviewAudit(review.id, "access_review.decided");
+    expect(JSON.parse(decided!.after!)).toEqual({
+      userId: reader.id,
+      email: reader.email,
+      decision: "changed",
+      role: { from: "read_only", to: "regular" },
+      analyticsAccess: { from: "Y", to: "N" },
+      requested: ["purchaser"],
+    });
+    expect(await mailRows(reader.email, "Security notice")).toHaveLength(1);
+  });
+
+  it("leaves everything as it was when one step is refused: a Purchaser request already waiting keeps the role, access and item unchanged (409)", async () => {
+    const { manager, reader, cookie, review } = await aaaTeam();
+    // Regular may hold Purchaser; a request for the reader is already with the operators.
+    await db().update(usersTable).set({ role: "regular" }).where(eq(usersTable.id, reader.id));
+    await db().insert(roleRequests).values({ id: `rr-${reader.id}`, orgId: reader.orgId, userId: reader.id, kind: "purchaser", status: "pending", requestedBy: manager.id, createdAt: Date.now() });
+    const mailsBefore = (await mailRows(reader.email, "")).length;
+
+    const error = await expectError(await decide(cookie, review.id, reader.id, { decision: "change", role: "read_only", analyticsAccess: "N", purchaser: true }), 422, "validation_failed");
+    expect(error.fields?.purchaser).toMatch(/Purchaser/);
+    const refused = await expectError(await decide(cookie, review.id, reader.id, { decision: "change", analyticsAccess: "N", purchaser: true }), 409, "conflict");
+    expect(refused.message).toMatch(/already waiting for an operator/);
+
+    expect(await userRow(reader.id)).toMatchObject({ role: "regular", analyticsAccess: "Y" });
+    expect(await auditOf(reader.id, "user.role_changed")).toHaveLength(0);
+    expect(await auditOf(reader.id, "analytics.access_revoked")).toHaveLength(0);
+    expect(await reviewAudit(review.id, "access_review.decided")).toHaveLength(0);
+    expect((await mailRows(reader.email, "")).length).toBe(mailsBefore);
+    const [item] = await db().select().from(accessReviewItems).where(and(eq(accessReviewItems.reviewId, review.id), eq(accessReviewItems.userId, reader.id)));
+    expect(item!.decision).toBe("pending");
+  });
+
+  it("takes only the real changes when the role sent is the one the user has: the revocation alone is recorded", async () => {
+    const { reader, cookie, review } = await aaaTeam();
+    const res = await decide(cookie, review.id, reader.id, { decision: "change", role: "read_only", analyticsAccess: "N" });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await userRow(reader.id)).toMatchObject({ role: "read_only", analyticsAccess: "N" });
+    expect(await auditOf(reader.id, "user.role_changed")).toHaveLength(0);
+    const [decided] = await reviewAudit(review.id, "access_review.decided");
+    expect(JSON.parse(decided!.after!)).toEqual({ userId: reader.id, email: reader.email, decision: "changed", analyticsAccess: { from: "Y", to: "N" } });
+  });
+
+  it("refuses a revocation by a manager who is not an Analytics Administrator in its field (422), changing nothing", async () => {
+    const { cookie, readOnly } = await team();
+    await db().update(usersTable).set({ analyticsAccess: "Y" }).where(eq(usersTable.id, readOnly.id));
+    const { review } = await started(cookie);
+    const error = await expectError(await decide(cookie, review.id, readOnly.id, { decision: "change", role: "regular", analyticsAccess: "N" }), 422, "validation_failed");
+    expect(error.fields?.analyticsAccess).toMatch(/Only an Analytics Administrator/);
+    expect(await userRow(readOnly.id)).toMatchObject({ role: "read_only", analyticsAccess: "Y" });
   });
 });
 

@@ -1082,10 +1082,6 @@ const POST_BUDGET = { d1: 2, kvReads: 1 };
  * fails the last test until struck off.
  */
 const POST_BUDGETS: Record<string, number> = {
-  // A "change" decision still runs the role-change, analytics-revoke and
-  // role-request services one after another before recording the decision
-  // (not yet one atomic batch; keep and deactivate decisions are).
-  "POST /access-review/:id/items/:userId/role": 4,
 };
 
 /** D1 round trips each post took in this run. */

@@ -11,6 +11,7 @@ import {
   isOverdue,
   isQuarterStart,
   planChange,
+  stepsAsked,
   reminderCutoff,
 } from "../../src/domain/access-review";
 
@@ -116,6 +117,19 @@ describe("what a change decision may ask (planChange)", () => {
 
   it("refuses asking for a secondary role the user already holds", () => {
     expect(planChange(manager, user, { purchaser: true })).toEqual({ errors: { purchaser: expect.stringContaining("already has it") } });
+  });
+
+  it("asks for the same steps in the same order as planChange whenever every field is a real change (stepsAsked)", () => {
+    const plain = { ...user, role: "read_only" as const, purchaser: false };
+    const changes = [
+      { role: "regular" as const },
+      { analyticsAccess: "N" as const },
+      { role: "partner_manager" as const, analyticsAccess: "N" as const, purchaser: true as const, analyticsAdmin: true as const },
+      { role: "regular" as const, purchaser: true as const },
+    ];
+    for (const change of changes) expect(planChange(aaa, plain, change)).toEqual({ steps: stepsAsked(change) });
+    // The role the user already has is asked for, and planChange drops it: the service then retries with the plan.
+    expect(stepsAsked({ role: "read_only", analyticsAccess: "N" })).not.toEqual((planChange(aaa, plain, { role: "read_only", analyticsAccess: "N" }) as { steps: unknown }).steps);
   });
 });
 
