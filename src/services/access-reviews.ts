@@ -39,6 +39,7 @@ import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
 import { jsonObject } from "../lib/sql-json";
 import { accessReviewReminderMail, accessReviewStartedMail } from "../../views/mail/access-review";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { revokeAnalyticsStatements } from "./analytics-access";
 import { auditInsertSelect as auditEntrySelect } from "./audit";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
@@ -83,8 +84,7 @@ export const ListReviewStatusInput = z.object({
   q: z.preprocess(blank, z.string().trim().max(120, "Use at most 120 characters.").optional()),
   /** open: a review is under way; overdue: under way and past its due date; never: no review was ever started. */
   state: z.preprocess(blank, z.enum(REVIEW_STATES, { error: "Choose open, overdue or never." }).optional()),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageFields({ size: 50 }),
 });
 export type ListReviewStatusInput = z.infer<typeof ListReviewStatusInput>;
 
@@ -856,7 +856,7 @@ export async function listReviewStatus(deps: Deps, actor: Actor, input: ListRevi
       .where(where)
       .orderBy(asc(sql`lower(${organizations.name})`), asc(organizations.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db
       .select({ n: count() })
       .from(organizations)
@@ -876,7 +876,7 @@ export async function listReviewStatus(deps: Deps, actor: Actor, input: ListRevi
         lastCompleted: r.lastCompletedId === null ? null : { id: r.lastCompletedId, completedAt: iso(r.lastCompletedAt) },
       };
     }),
-    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+    page: pageOf(input, total),
   };
 }
 export type ReviewStatusRow = Awaited<ReturnType<typeof listReviewStatus>>["items"][number];

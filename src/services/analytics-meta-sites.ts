@@ -19,6 +19,7 @@ import { guardChanged, guardNot, insertChunks, isGuardAbort } from "../lib/batch
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
+import { pageOffset, pageOf } from "../lib/paging";
 import { inOwnMetaSites, metaSiteAccess, metaSiteAccessFrom, metaSiteAccessQuery, metaSiteAllows, metaSiteMembersQuery, requireMetaSite, requireOwner } from "./analytics-context";
 import { analyticsName } from "./analytics-names";
 import type { ListWorkspaceInput } from "./analytics-sites";
@@ -167,7 +168,7 @@ export function metaSiteListQueries(db: Db, actor: Actor, input: Pick<ListWorksp
     input.q ? contains(analyticsMetaSites.name, input.q) : undefined,
   );
   const order = [sql`lower(${analyticsMetaSites.name})`, asc(analyticsMetaSites.id)];
-  const offset = (input.page - 1) * input.pageSize;
+  const offset = pageOffset(input);
   const onPage = db.select({ id: analyticsMetaSites.id }).from(analyticsMetaSites).leftJoin(analyticsMetaSitePermissions, joined).where(where).orderBy(...order).limit(input.pageSize).offset(offset);
   return [
     db
@@ -199,7 +200,7 @@ export const metaSiteItemsFrom = (actor: Actor, rows: MetaSiteListRow[], members
 
 export async function listMetaSites(deps: Deps, actor: Actor, input: ListWorkspaceInput) {
   const [rows, [total], members] = await deps.db.batch(metaSiteListQueries(deps.db, actor, input));
-  return { items: metaSiteItemsFrom(actor, rows, members), page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 } };
+  return { items: metaSiteItemsFrom(actor, rows, members), page: pageOf(input, total) };
 }
 
 /** The meta site's sites (id, name, kind; own workspace only) by name, for a batch. */

@@ -32,7 +32,7 @@ import { contains } from "../lib/search";
 import { jsonObject } from "../lib/sql-json";
 import { analyticsModulesChangedMail } from "../../views/mail/analytics-workspace";
 import type { MailContent } from "../../views/mail/templates";
-import { pageOf } from "../lib/paging";
+import { pageOf, pageOffset } from "../lib/paging";
 import { moduleGrantsFrom, moduleGrantsQuery, requireModule } from "./analytics-context";
 import { type ListWorkspaceInput } from "./analytics-sites";
 import { auditInsertSelect } from "./audit";
@@ -91,7 +91,7 @@ export async function listAnalyticsUsers(deps: Deps, actor: Actor, input: ListWo
   requireModule(actor, "user_management", "read");
   const where = and(eq(users.orgId, actor.orgId), ne(users.analyticsAccess, "N"), input.q ? or(contains(users.name, input.q), contains(users.email, input.q)) : undefined);
   const order = [sql`lower(${users.name})`, asc(users.email)];
-  const offset = (input.page - 1) * input.pageSize;
+  const offset = pageOffset(input);
   const db = deps.db;
   const [rows, [total], grantRows] = await db.batch([
     db.select(columns).from(users).where(where).orderBy(...order).limit(input.pageSize).offset(offset),

@@ -14,6 +14,7 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { jsonBool, jsonIso, jsonObject } from "../lib/sql-json";
 import { planOrderMail } from "../../views/mail/templates";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { assertCompanyActive, assertViewCompanies, companyNotFound, ownActiveCompany, ownCompanies, ownCompanyQuery } from "./companies";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
@@ -37,8 +38,7 @@ export const UpdatePlanInput = z
 export type UpdatePlanInput = z.infer<typeof UpdatePlanInput>;
 
 export const ListPlansInput = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  ...pageFields({ size: 25 }),
 });
 
 type PlanRow = typeof companyPlans.$inferSelect;
@@ -98,7 +98,7 @@ export function plansQueries(db: Db, actor: Actor, companyId: string, input: Lis
       .where(where)
       .orderBy(asc(companyPlans.status), asc(companyPlans.renewsAt), asc(companyPlans.id))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     db.select({ n: count() }).from(companyPlans).where(where),
   ] as const;
 }
@@ -108,7 +108,7 @@ export function plansResult(actor: Actor, rows: (typeof companyPlans.$inferSelec
   return {
     items: rows.map((r) => toPublicPlan(r, withPrices) as PublicPlan),
     catalog: planCatalog(actor) as CatalogEntry[],
-    page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+    page: pageOf(input, total),
   };
 }
 

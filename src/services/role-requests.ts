@@ -25,6 +25,7 @@ import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { roleRequestCreatedMail, roleRequestDecisionMail } from "../../views/mail/templates";
 import { jsonBool, jsonObject } from "../lib/sql-json";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
 import { filledMail, slot } from "./sql-mail";
@@ -40,8 +41,7 @@ export const CreateRequestInput = z.strictObject({
 const blank = (v: unknown) => (v === "" ? undefined : v);
 export const ListRequestsInput = z.object({
   status: z.preprocess(blank, z.enum(REQUEST_STATUSES, { error: "Choose pending, approved or rejected." }).optional()),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  ...pageFields({ size: 50 }),
 });
 
 const hasFlag = (u: { purchaser: boolean; analyticsAdmin: boolean }, kind: SecondaryRole) => (kind === "purchaser" ? u.purchaser : u.analyticsAdmin);
@@ -242,14 +242,14 @@ function requestsQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListReq
       .where(where)
       .orderBy(asc(pendingFirst), asc(queueOrder), asc(tieBreak))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(roleRequests).where(where),
   ] as const;
 }
 
 const requestsResult = (input: z.infer<typeof ListRequestsInput>, rows: unknown[], total: { n: number } | undefined) => ({
   items: (rows as ListRow[]).map(toPublicRequest),
-  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  page: pageOf(input, total),
 });
 
 export async function listRoleRequests(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {

@@ -29,6 +29,7 @@ import { AppError, validationError } from "../lib/errors";
 import { contains } from "../lib/search";
 import { newId } from "../lib/ids";
 import { jsonBool, jsonObject } from "../lib/sql-json";
+import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { invitationStatementsFor } from "./invitations";
 import { securityNoticeInsertWhere } from "./notifications";
@@ -44,8 +45,7 @@ export const ListUsersInput = z.object({
   q: z.preprocess(blank, z.string().trim().max(120, "Use at most 120 characters.").optional()),
   role: z.preprocess(blank, z.enum(ROLES, { error: "Choose a role." }).optional()),
   status: z.preprocess(blank, z.enum(ACCOUNT_STATUSES, { error: "Choose a status." }).optional()),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  ...pageFields({ size: 25 }),
   format: z.enum(["json", "csv"]).optional(),
   /** Operators only: which organization (default: their own). */
   orgId: z.preprocess(blank, z.string().max(40).optional()),
@@ -106,14 +106,14 @@ function usersQueries(deps: Deps, actor: Actor, input: ListUsersFilter) {
       .where(where)
       .orderBy(asc(users.name), asc(users.email))
       .limit(input.pageSize)
-      .offset((input.page - 1) * input.pageSize),
+      .offset(pageOffset(input)),
     deps.db.select({ n: count() }).from(users).where(where),
   ] as const;
 }
 
 const usersResult = (input: ListUsersFilter, rows: (typeof users.$inferSelect)[], total: { n: number } | undefined) => ({
   items: rows.map(toPublicUser),
-  page: { number: input.page, size: input.pageSize, total: total?.n ?? 0 },
+  page: pageOf(input, total),
 });
 
 export async function listUsers(deps: Deps, actor: Actor, input: ListUsersFilter) {
