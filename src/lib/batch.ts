@@ -3,6 +3,7 @@
 // batch roll back when the swap lost a race, so the audit row, the mail and the
 // dependent writes happen exactly once.
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { batchGuards } from "../db/schema";
@@ -24,6 +25,20 @@ export const guardNot = (db: Db, condition: SQL) => db.insert(batchGuards).selec
 export function isGuardAbort(error: unknown): boolean {
   const text = String((error as { cause?: unknown })?.cause ?? "") + String((error as Error)?.message ?? error);
   return text.includes("batch_guards_always_empty") || text.includes("CHECK constraint failed");
+}
+
+/**
+ * Runs `statements` as one batch, the way every write checks and writes at
+ * once. When a guard aborts it, `explain` names the refusal from the current
+ * state (the reads the checks used to make) by throwing; other errors pass.
+ */
+export async function batchOrExplain<T extends readonly BatchItem<"sqlite">[]>(db: Db, statements: T, explain: () => Promise<never>): Promise<BatchResponse<T>> {
+  try {
+    return (await db.batch(statements as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as BatchResponse<T>;
+  } catch (e) {
+    if (!isGuardAbort(e)) throw e;
+    return explain();
+  }
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -24,7 +24,7 @@ import {
   type PortalPermission,
   type Role,
 } from "../domain/roles";
-import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
+import { batchOrExplain, guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { jsonObject } from "../lib/sql-json";
@@ -168,18 +168,14 @@ export async function deactivateUser(deps: Deps, actor: Actor, userId: string) {
   assertMayAdminister(actor);
   const mailId = newId();
   const { statements, update } = deactivationStatements(deps, actor, userId, mailId, "refuse");
-  let results;
-  try {
-    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
-  } catch (e) {
-    if (!isGuardAbort(e)) throw e;
+  const results = await batchOrExplain(deps.db, statements, async () => {
     // Not administrable, not deactivatable, the last manager — or the account changed meanwhile.
     const { user } = await findAdministrable(deps, actor, userId);
     if (user.id === actor.id) throw new AppError("CONFLICT", "You cannot deactivate your own account.");
     if (user.status === "deactivated") throw new AppError("CONFLICT", "This user is already deactivated.");
     await assertLastManagerRule(deps, actor, user, { role: user.role, status: "deactivated" });
     throw CHANGED_MEANWHILE();
-  }
+  });
   deliverSoon(deps, [mailId]);
   const [updated] = results[statements.indexOf(update)] as (typeof users.$inferSelect)[];
   return { user: toPublicUser(updated!) };

@@ -20,7 +20,7 @@ import {
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { lastManagerRuleMayBind } from "../domain/roles";
-import { guardChanged, isGuardAbort } from "../lib/batch";
+import { batchOrExplain, guardChanged } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { jsonObject } from "../lib/sql-json";
@@ -80,16 +80,12 @@ export async function deleteUser(deps: Deps, actor: Actor, userId: string) {
     // Decided requests stay as the organization's record; an open one about nobody would only confuse operators.
     deps.db.delete(roleRequests).where(and(eq(roleRequests.userId, userId), eq(roleRequests.status, "pending"))),
   ];
-  let results;
-  try {
-    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
-  } catch (e) {
-    if (!isGuardAbort(e)) throw e;
+  const results = await batchOrExplain(deps.db, statements, async () => {
     const { user } = await findAdministrable(deps, actor, userId);
     if (user.id === actor.id) throw new AppError("CONFLICT", "You cannot delete your own account.");
     await assertLastManagerRule(deps, actor, user, { role: user.role, status: "deleted" });
     throw CHANGED_MEANWHILE();
-  }
+  });
   deliverSoon(deps, [mailId]);
   const [user] = results[statements.indexOf(removal)] as (typeof users.$inferSelect)[];
   return { user: { id: user!.id, email: user!.email, name: user!.name, orgId: user!.orgId } };
