@@ -5,8 +5,8 @@
 import type { Child } from "hono/jsx";
 import type { CustomerInsights, SiteTotals, TrendPoint } from "../src/services/partner-dashboard";
 import { DataTable, DateTime, EmptyState, Notice } from "./components";
+import { formatNumber as n } from "./format";
 
-const n = (value: number) => value.toLocaleString("en");
 
 /** The change against the previous 30 days, as text; "new" when there was nothing before. */
 export function changeText(current: number, previous: number): { text: string; trend: "up" | "down" | "flat" } {

@@ -4,6 +4,7 @@
 // role="img" with <title>/<desc> gives screen readers a summary; the page's
 // data table under the chart holds every number.
 import type { DailyCounts } from "../../src/domain/analytics-data";
+import { formatNumber as format } from "../format";
 
 const SIZES = {
   full: { width: 720, height: 260, left: 56, right: 16, top: 14, bottom: 34, marker: 3 },
@@ -25,7 +26,6 @@ export function niceCeiling(value: number): number {
   return 10 * power;
 }
 
-const format = (n: number) => n.toLocaleString("en-US");
 
 function peak(rows: readonly DailyCounts[], key: "visits" | "events") {
   let best: DailyCounts | undefined;

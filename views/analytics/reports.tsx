@@ -6,8 +6,8 @@ import type { FieldErrors } from "../../src/lib/errors";
 import type { MetaSiteReportPage, NamedRef, SiteReport } from "../../src/services/analytics-reports";
 import { Field, Notice, Select, TableScroll } from "../components";
 import { ReportChart } from "./chart";
+import { formatNumber as format } from "../format";
 
-const format = (n: number) => n.toLocaleString("en-US");
 const count = (n: number, one: string, many: string) => `${format(n)} ${n === 1 ? one : many}`;
 
 /** What the range form shows: the typed values after an error, else the report's own. */

@@ -3,8 +3,8 @@
 import type { Quota } from "../../../src/services/analytics-quota";
 import { DataTable, EmptyState, Notice } from "../../components";
 import { ModuleHead } from "./common";
+import { formatNumber as n } from "../../format";
 
-const n = (value: number) => value.toLocaleString("en-US");
 
 export function QuotaPage(p: { quota: Quota }) {
   const q = p.quota;
