@@ -33,7 +33,7 @@ import type { Actor } from "../domain/actor";
 import { canAdministerAnalyticsAccess, type AnalyticsAccess } from "../domain/analytics";
 import { grantHoldsSql } from "../domain/partner-access";
 import { isOperator, PORTAL_ROLES, type Role, type SecondaryRole } from "../domain/roles";
-import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
+import { batchOrExplain, guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { contains } from "../lib/search";
@@ -563,17 +563,13 @@ export async function decide(deps: Deps, actor: Actor, reviewId: string, userId:
     ...decisionStatements(deps, actor, review, userId, decision),
     ...detailQueries(deps, review, now, userId),
   ];
-  let results;
-  try {
-    results = await deps.db.batch(statements as [(typeof statements)[number], ...typeof statements]);
-  } catch (e) {
-    if (!isGuardAbort(e)) throw e;
+  const results = await batchOrExplain(deps.db, statements, async () => {
     const row = await decidableItem(deps, actor, reviewId, userId);
     if (deactivation && row.status !== "deactivated") {
       await assertLastManagerRule(deps, actor, { id: userId, orgId: actor.orgId, role: row.role!, status: row.status! }, { role: row.role!, status: "deactivated" });
     }
     throw new AppError("CONFLICT", "This access review changed meanwhile; the decision was not recorded. Reload and try again.");
-  }
+  });
   if (deactivation) deliverSoon(deps, [mailId]);
   const detail = toDetail(now, results.slice(-4) as unknown as DetailRows);
   return { review: detail.review, item: detail.items[0]!, counts: detail.counts, removed: [], requested: [] };
