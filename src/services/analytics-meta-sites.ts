@@ -139,11 +139,11 @@ const memberIdsIn = (json: AnyColumn, members: MembersQuery) =>
   sql`(SELECT json_group_array(value) FROM (SELECT j.value AS value FROM json_each(${json}, '$.siteIds') AS j WHERE j.type = 'text' AND j.value IN (SELECT site_id FROM (${members})) ORDER BY j.key))`;
 
 /** SQL: readSegment(definition, members).siteIds as JSON. */
-const segmentIdsJson = (definition: AnyColumn, members: MembersQuery) =>
+export const segmentIdsJson = (definition: AnyColumn, members: MembersQuery) =>
   sql`json(CASE WHEN coalesce(json_valid(${definition}), 0) = 0 THEN '[]' WHEN json_type(${definition}, '$.siteIds') = 'array' THEN ${memberIdsIn(definition, members)} ELSE '[]' END)`;
 
 /** SQL: JSON.stringify(readDashboard(dashboard, members)). */
-function dashboardJson(dashboard: AnyColumn, members: MembersQuery) {
+export function dashboardJson(dashboard: AnyColumn, members: MembersQuery) {
   const all = membersJson(members);
   const days = sql.raw(DASHBOARD_DAYS.join(", "));
   const fallback = sql.raw(String(DEFAULT_DASHBOARD_DAYS));

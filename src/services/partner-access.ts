@@ -121,7 +121,7 @@ const byEmail = (a: { email: string }, b: { email: string }) => a.email.localeCo
  * character in the same order, which no address contains.
  */
 const EMAIL_PUNCTUATION_ORDER = ["_", "-", ".", "'", "@", "+"] as const;
-const byEmailSql = (email: SQL) =>
+export const byEmailSql = (email: SQL) =>
   EMAIL_PUNCTUATION_ORDER.reduce<SQL>((acc, c, i) => sql`replace(${acc}, ${c}, char(${i + 1}))`, email);
 
 function groupByPartner(rows: GrantRow[]): PartnerEntry[] {
