@@ -1,4 +1,6 @@
 // F-33 license plans: the catalog, and who may see prices and change plans.
+import { sql, type SQL } from "drizzle-orm";
+import { companyPlans } from "../db/schema";
 import { secondaryRoleAllowed, type Role } from "./roles";
 
 export const PLAN_CATALOG = {
@@ -18,6 +20,24 @@ export function addMonths(ms: number, months: number): number {
   d.setUTCMonth(d.getUTCMonth() + months);
   return d.getTime();
 }
+
+export const catalogEntry = (key: string) => PLAN_CATALOG[key as PlanKey] as (typeof PLAN_CATALOG)[PlanKey] | undefined;
+/** A plan's term; a key no longer in the catalog keeps a year. */
+export const termMonthsOf = (key: string) => catalogEntry(key)?.termMonths ?? 12;
+
+// The same two rules as SQL over company_plans, for writes and the daily renewal run that compute in their batch.
+
+/** termMonthsOf(plan) as SQL over company_plans.plan. */
+const termMonthsSql = sql`(CASE ${companyPlans.plan} ${sql.raw(PLAN_KEYS.map((k) => `WHEN '${k}' THEN ${PLAN_CATALOG[k].termMonths}`).join(" "))} ELSE 12 END)`;
+
+/**
+ * addMonths(from, termMonthsOf(plan)) as SQL, `from` in milliseconds. SQLite's
+ * '+N months' keeps the day and time and lets the day overflow into the next
+ * month, as Date#setUTCMonth does; its date arithmetic works in seconds, so the
+ * milliseconds are carried over.
+ */
+export const addTermSql = (from: SQL) =>
+  sql<number>`(CAST(strftime('%s', ${from} / 1000, 'unixepoch', '+' || ${termMonthsSql} || ' months') AS INTEGER) * 1000 + ${from} % 1000)`;
 
 /**
  * Prices and plan changes need the Purchaser flag on a role that may hold it

@@ -8,7 +8,7 @@ import type { Db } from "../db/client";
 import { companyPlans, organizations } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
-import { addMonths, canPurchase, formatMoney, MAX_SEATS, PLAN_CATALOG, PLAN_KEYS, planTotalCents, type PlanKey } from "../domain/license-plans";
+import { addMonths, addTermSql, canPurchase, catalogEntry, formatMoney, MAX_SEATS, PLAN_CATALOG, PLAN_KEYS, planTotalCents, termMonthsOf, type PlanKey } from "../domain/license-plans";
 import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -43,8 +43,6 @@ export const ListPlansInput = z.object({
 
 type PlanRow = typeof companyPlans.$inferSelect;
 
-const catalogEntry = (key: string) => PLAN_CATALOG[key as PlanKey] as (typeof PLAN_CATALOG)[PlanKey] | undefined;
-const termMonthsOf = (key: string) => catalogEntry(key)?.termMonths ?? 12;
 
 /** The plan as this actor may see it: without any price field unless they are a Purchaser. */
 export function toPublicPlan(p: PlanRow, withPrices: boolean) {
@@ -245,18 +243,6 @@ const changeablePlan = (db: Db, actor: Actor, planId: string, condition?: SQL) =
 
 /** A plan's new updatedAt: now, but always later than the one it replaces. */
 const laterThanBefore = (now: number) => sql<number>`max(${now}, ${companyPlans.updatedAt} + 1)`;
-
-/** termMonthsOf(plan) as SQL over company_plans.plan. */
-const termMonthsSql = sql`(CASE ${companyPlans.plan} ${sql.raw(PLAN_KEYS.map((k) => `WHEN '${k}' THEN ${PLAN_CATALOG[k].termMonths}`).join(" "))} ELSE 12 END)`;
-
-/**
- * addMonths(from, termMonthsOf(plan)) as SQL, `from` in milliseconds. SQLite's
- * '+N months' keeps the day and time and lets the day overflow into the next
- * month, as Date#setUTCMonth does; its date arithmetic works in seconds, so the
- * milliseconds are carried over.
- */
-const addTermSql = (from: SQL) =>
-  sql<number>`(CAST(strftime('%s', ${from} / 1000, 'unixepoch', '+' || ${termMonthsSql} || ' months') AS INTEGER) * 1000 + ${from} % 1000)`;
 
 /**
  * F-33: change seats and/or auto-renewal of an active plan. One atomic batch:

@@ -6,16 +6,14 @@
 import { sql, type SQL } from "drizzle-orm";
 import { auditEvents, companyPlans, organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
-import { PLAN_CATALOG, PLAN_KEYS } from "../domain/license-plans";
+import { addTermSql, PLAN_CATALOG, PLAN_KEYS } from "../domain/license-plans";
 import { planTermEndedMail } from "../../views/mail/templates";
 import { outboxInsertSelect } from "./outbox";
 import { filledMail, slot } from "./sql-mail";
 
-/** The plan's term in months, from the catalog, as SQL over company_plans.plan. */
-const termMonths = sql.raw(`(CASE plan ${PLAN_KEYS.map((k) => `WHEN '${k}' THEN ${PLAN_CATALOG[k].termMonths}`).join(" ")} ELSE 12 END)`);
 const planLabel = sql.raw(`(CASE plan ${PLAN_KEYS.map((k) => `WHEN '${k}' THEN '${PLAN_CATALOG[k].label.replace(/'/g, "''")}'`).join(" ")} ELSE plan END)`);
-/** renews_at moved on by one term, in milliseconds (SQLite's date arithmetic works in seconds). */
-const nextRenewal = sql`(CAST(strftime('%s', ${companyPlans.renewsAt} / 1000, 'unixepoch', '+' || ${termMonths} || ' months') AS INTEGER) * 1000 + ${companyPlans.renewsAt} % 1000)`;
+/** renews_at moved on by one term. */
+const nextRenewal = addTermSql(sql`${companyPlans.renewsAt}`);
 
 export interface PlanRenewalResult {
   renewed: number;

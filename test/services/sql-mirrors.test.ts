@@ -9,6 +9,7 @@ import { createDb } from "../../src/db/client";
 import { organizations, users } from "../../src/db/schema";
 import { ACCOUNT_STATUSES, type AccountStatus } from "../../src/domain/account-state";
 import { readDashboard, readSegment } from "../../src/domain/analytics-data";
+import { addMonths, addTermSql, PLAN_KEYS, termMonthsOf } from "../../src/domain/license-plans";
 import { channelPartnerAccountSql, channelPartnerOrgSql, firstFailingGrantCheck, grantorVerified, grantorVerifiedSql, type GrantorFacts } from "../../src/domain/partner-access";
 import { newId } from "../../src/lib/ids";
 import { dashboardJson, segmentIdsJson } from "../../src/services/analytics-meta-sites";
@@ -139,5 +140,18 @@ describe("meta-site audit entries built in SQL (F-43)", () => {
 
   it.each(CASES.filter(([, json]) => json !== null))("segmentIdsJson equals readSegment(…).siteIds for %s", async (_, json) => {
     expect(JSON.parse(await valueOf<string>(segmentIdsJson(stored(json), members)))).toEqual(readSegment(json!, MEMBERS).siteIds);
+  });
+});
+
+describe("plan terms in SQL (F-33)", () => {
+  it("addTermSql lands on the same millisecond as addMonths(from, termMonthsOf(plan)): month ends, leap days, milliseconds, unknown plans", async () => {
+    const froms = ["2024-01-31T10:00:00.123Z", "2024-02-29T23:59:59.999Z", "2023-03-31T00:00:00.000Z", "2025-12-31T12:34:56.789Z", "2026-06-15T08:00:00.001Z"].map(Date.parse);
+    for (const plan of [...PLAN_KEYS, "retired_plan"]) {
+      for (const from of froms) {
+        // "company_plans"."plan" resolves to this one-row table, so the expression reads the plan it is given.
+        const [row] = await db().all<{ v: number }>(sql`SELECT ${addTermSql(sql`${from}`)} AS v FROM (SELECT ${plan} AS plan) AS company_plans`);
+        expect(row!.v, `${plan} from ${new Date(from).toISOString()}`).toBe(addMonths(from, termMonthsOf(plan)));
+      }
+    }
   });
 });
