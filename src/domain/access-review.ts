@@ -93,7 +93,8 @@ export function stepsAsked(change: ChangeRequest): ChangeStep[] {
  * The steps a change decision takes, in order (the role first: what may be
  * requested depends on the role after it), or field errors when it asks for
  * nothing new or for what the rules forbid. The last-Partner-Manager rule
- * (F-14) needs the organization's other managers, so changeUserRole enforces it.
+ * (F-14) needs the organization's other managers, so the role change's guard
+ * (roleChangeStatements) enforces it in the batch.
  */
 export function planChange(
   actor: Pick<Actor, "role" | "analyticsAdmin" | "orgId">,
