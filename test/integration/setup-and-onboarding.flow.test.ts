@@ -7,7 +7,7 @@ import { api, cookieFrom, linkIn, mailTo, ORIGIN, PASSWORD } from "../helpers/fi
 describe("first run through the API", () => {
   it("sets up the portal, onboards a partner whose manager activates, enrolls 2FA and signs in", async () => {
     // On an empty database the start page leads to setup.
-    const start = await SELF.fetch(`${ORIGIN}/login`, { redirect: "manual" });
+    const start = await SELF.fetch(`${ORIGIN}/`, { redirect: "manual" });
     expect(start.status).toBe(303);
     expect(start.headers.get("location")).toBe("/setup");
 

@@ -55,7 +55,6 @@ authPages.post("/setup", async (c) => {
 authPages.get("/login", async (c) => {
   const next = safeNextPath(c.req.query("next"), c.var.deps.config.origin, "");
   if (c.var.actor) return c.redirect(next || "/", 303);
-  if (await isSetupOpen(c.var.deps)) return c.redirect("/setup", 303);
   return c.render(<LoginPage next={next || undefined} notice={NOTICES[c.req.query("notice") ?? ""]} />, { title: "Sign in", narrow: true });
 });
 

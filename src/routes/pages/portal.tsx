@@ -17,6 +17,7 @@ import {
   updateOrganization,
 } from "../../services/organizations";
 import { revokeAllSessions, revokeSession } from "../../services/sessions";
+import { isSetupOpen } from "../../services/setup";
 import { AccountPage } from "../../../views/account";
 import { HomePage } from "../../../views/home";
 import { OrgDetailPage, OrgsPage } from "../../../views/orgs";
@@ -25,7 +26,13 @@ import { checkbox, formAction } from "./form-action";
 type Authed = AppEnv & { Variables: { actor: Actor } };
 export const portalPages = new Hono<Authed>();
 
-portalPages.get("/", requirePageSession, async (c) =>
+portalPages.get(
+  "/",
+  // The address a fresh install is opened at: on an empty database, straight to first-run setup.
+  // Only here, so the sign-in page itself costs no database read.
+  async (c, next) => (!c.var.actor && (await isSetupOpen(c.var.deps)) ? c.redirect("/setup", 303) : next()),
+  requirePageSession,
+  async (c) =>
   c.render(<HomePage actor={c.var.actor} orgName={c.var.actor.orgName} />, { title: "Home" }),
 );
 
