@@ -7,7 +7,8 @@ import { AppError } from "./lib/errors";
 import { csrfMiddleware } from "./middleware/csrf";
 import { depsMiddleware } from "./middleware/deps";
 import { noStore, securityHeaders } from "./middleware/security-headers";
-import { sessionMiddleware } from "./middleware/session";
+import { isHoldNotConfirmed } from "./db/held-check";
+import { mustAnswerAgain, sessionMiddleware } from "./middleware/session";
 import { accessReviewsApi } from "./routes/api/access-reviews";
 import { analyticsApi } from "./routes/api/analytics";
 import { auditApi } from "./routes/api/audit";
@@ -105,6 +106,8 @@ export function createApp() {
   });
 
   app.onError((err, c) => {
+    // This answer is thrown away (see below); nothing to log or show.
+    if (isHoldNotConfirmed(err)) return c.body(null, 500);
     const error = toAppError(err);
     if (error.status >= 500) console.error(err);
     if (error.retryAfter) c.header("Retry-After", String(error.retryAfter));
@@ -112,6 +115,17 @@ export function createApp() {
     if (c.req.path.startsWith("/api/")) return c.json(error.toJSON(), error.status);
     return renderErrorPage(c, error.status, error.message);
   });
+
+  // A GET that acted on a held session D1 did not confirm is answered again,
+  // this time reading the session first (middleware/session.ts). Overriding
+  // fetch covers app.request() too, which calls it.
+  const answer = app.fetch;
+  app.fetch = async (request, ...rest) => {
+    const response = await answer(request, ...rest);
+    if (!mustAnswerAgain(request)) return response;
+    await response.body?.cancel();
+    return answer(request, ...rest);
+  };
 
   return app;
 }

@@ -1,22 +1,25 @@
 // Sessions (F-07) live in KV under the SHA-256 of their secret, so a leaked KV
 // listing cannot be replayed as cookies (the approach of pilcrow's session
-// guide); each isolate keeps a copy of a record for a minute (session-cache.ts). Every request re-reads the account in D1 together with the session's
-// row in user_sessions, so deactivation, a password change, "sign out
-// everywhere" (users.sessions_valid_after) and revoking one session end it at
-// once, even where a KV delete has not propagated yet.
+// guide); each isolate keeps a copy of a record for a minute (session-cache.ts).
+// Every request re-reads the account in D1 together with the session's row in
+// user_sessions, so deactivation, a password change, "sign out everywhere"
+// (users.sessions_valid_after) and revoking one session end it at once, even
+// where a KV delete has not propagated yet. A signed-in GET whose isolate holds
+// the session makes that read part of its handler's first batch (heldSession).
 import { and, desc, eq, gte, isNull, sql } from "drizzle-orm";
 import { aliased } from "../db/client";
+import type { HeldCheck } from "../db/held-check";
 import { organizations, users, userSessions } from "../db/schema";
 import type { Deps } from "../deps";
 import { canHoldSession } from "../domain/account-state";
-import type { Actor } from "../domain/actor";
+import { sameActor, type Actor } from "../domain/actor";
 import { guardChanged, isGuardAbort } from "../lib/batch";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
 import { moduleGrantsFrom, moduleGrantsQuery } from "./analytics-context";
 import { auditInsert } from "./audit";
-import { dropSessionCopy, keepSessionCopy, sessionCopy } from "./session-cache";
+import { dropSessionCopy, heldCopy, keepConfirmedActor, keepSessionCopy, sessionCopy } from "./session-cache";
 
 export interface SessionRecord {
   /** Public id, safe to show and to use in URLs; the cookie secret is never stored. */
@@ -95,6 +98,47 @@ const credentialColumns = { passwordHash: users.passwordHash, totpSecretEnc: use
 
 type LoadedSession = { session: SessionRecord; actor: Actor; credentials?: OwnCredentials };
 
+const isExpired = (deps: Deps, r: SessionRecord, now: number) =>
+  now - r.lastSeenAt > deps.config.sessionIdleMs || now - r.createdAt > deps.config.sessionAbsoluteMs;
+
+/** D1's part of every session check: the session's row with its account and organization, and the account's module grants. */
+function sessionCheckQueries(deps: Deps, record: SessionRecord, credentials: boolean) {
+  return [
+    deps.db
+      .select({ ...actorColumns, ...(credentials ? credentialColumns : {}) })
+      .from(users)
+      .innerJoin(organizations, eq(organizations.id, users.orgId))
+      .innerJoin(userSessions, and(eq(userSessions.id, record.id), eq(userSessions.userId, users.id)))
+      .where(eq(users.id, record.userId))
+      .limit(1),
+    // The module grants ride in the same batch: analytics checks then cost no round trip of their own.
+    moduleGrantsQuery(deps.db, record.userId),
+  ] as const;
+}
+
+type SessionCheckRows = readonly [Awaited<ReturnType<typeof sessionCheckQueries>[0]>, Awaited<ReturnType<typeof sessionCheckQueries>[1]>];
+
+/** The account the session may act as, or null when D1 says the session is over. */
+function accountOfCheck(record: SessionRecord, [[row], grantRows]: SessionCheckRows, credentials: boolean): Omit<LoadedSession, "session"> | null {
+  if (!row || row.sessionRevokedAt !== null || !canHoldSession(row.status) || row.orgStatus !== "active" || record.createdAt < row.sessionsValidAfter) return null;
+  const { status: _s, sessionsValidAfter: _v, orgStatus: _o, sessionRevokedAt: _r, passwordHash, totpSecretEnc, totpLastStep, ...account } = row as typeof row & Partial<OwnCredentials>;
+  const checked: Omit<LoadedSession, "session"> = { actor: { ...account, modules: moduleGrantsFrom(grantRows) } };
+  if (credentials) checked.credentials = { passwordHash: passwordHash ?? null, totpSecretEnc: totpSecretEnc ?? null, totpLastStep: totpLastStep ?? null };
+  return checked;
+}
+
+/** After D1 confirmed the session: keep the account with this isolate's copy, and write lastSeenAt back when due. */
+function keepConfirmed(deps: Deps, hash: string, record: SessionRecord, actor: Actor, now: number) {
+  if (now - record.lastSeenAt <= TOUCH_EVERY_MS) {
+    keepConfirmedActor(deps.kv, hash, actor);
+    return;
+  }
+  const touched = { ...record, lastSeenAt: now };
+  const expirationTtl = ttlSeconds(record.createdAt + deps.config.sessionAbsoluteMs - now);
+  keepSessionCopy(deps.kv, hash, touched, now, actor);
+  deps.waitUntil(deps.kv.put(kvSessionKey(hash), JSON.stringify(touched), { expirationTtl }));
+}
+
 /**
  * Resolves a cookie secret to its session and account: one D1 read, and one KV
  * read unless this isolate holds a fresh copy of the record. With
@@ -106,11 +150,10 @@ export async function loadSession(deps: Deps, secret: string, options: { credent
   if (!secret || secret.length > 100) return null;
   const hash = await sha256Hex(secret);
   const now = deps.now();
-  const { sessionIdleMs, sessionAbsoluteMs } = deps.config;
-  const expired = (r: SessionRecord) => now - r.lastSeenAt > sessionIdleMs || now - r.createdAt > sessionAbsoluteMs;
+  const credentials = options.credentials ?? false;
   // A copy that looks expired may only be stale (another isolate saw the session later): ask KV then.
   let record = sessionCopy(deps.kv, hash, now);
-  if (!record || expired(record)) {
+  if (!record || isExpired(deps, record, now)) {
     record = (await deps.kv.get<SessionRecord>(kvSessionKey(hash), "json")) ?? undefined;
     if (!record) {
       dropSessionCopy(deps.kv, hash);
@@ -118,32 +161,43 @@ export async function loadSession(deps: Deps, secret: string, options: { credent
     }
     keepSessionCopy(deps.kv, hash, record, now);
   }
-  if (expired(record)) return null;
-  // The module grants ride in the same batch: analytics checks then cost no round trip of their own.
-  const [[row], grantRows] = await deps.db.batch([
-    deps.db
-      .select({ ...actorColumns, ...(options.credentials ? credentialColumns : {}) })
-      .from(users)
-      .innerJoin(organizations, eq(organizations.id, users.orgId))
-      .innerJoin(userSessions, and(eq(userSessions.id, record.id), eq(userSessions.userId, users.id)))
-      .where(eq(users.id, record.userId))
-      .limit(1),
-    moduleGrantsQuery(deps.db, record.userId),
-  ]);
-  if (!row || row.sessionRevokedAt !== null || !canHoldSession(row.status) || row.orgStatus !== "active" || record.createdAt < row.sessionsValidAfter) {
+  if (isExpired(deps, record, now)) return null;
+  const checked = accountOfCheck(record, await deps.db.batch(sessionCheckQueries(deps, record, credentials)), credentials);
+  if (!checked) {
     dropSessionCopy(deps.kv, hash);
     return null;
   }
-  if (now - record.lastSeenAt > TOUCH_EVERY_MS) {
-    const touched = { ...record, lastSeenAt: now };
-    const expirationTtl = ttlSeconds(record.createdAt + sessionAbsoluteMs - now);
-    keepSessionCopy(deps.kv, hash, touched, now);
-    deps.waitUntil(deps.kv.put(kvSessionKey(hash), JSON.stringify(touched), { expirationTtl }));
-  }
-  const { status: _s, sessionsValidAfter: _v, orgStatus: _o, sessionRevokedAt: _r, passwordHash, totpSecretEnc, totpLastStep, ...account } = row as typeof row & Partial<OwnCredentials>;
-  const loaded: LoadedSession = { session: record, actor: { ...account, modules: moduleGrantsFrom(grantRows) } };
-  if (options.credentials) loaded.credentials = { passwordHash: passwordHash ?? null, totpSecretEnc: totpSecretEnc ?? null, totpLastStep: totpLastStep ?? null };
-  return loaded;
+  keepConfirmed(deps, hash, record, checked.actor, now);
+  return { session: record, ...checked };
+}
+
+/**
+ * The session behind a cookie as this isolate last saw D1 confirm it, or null
+ * when it holds no such copy. Nothing may come of acting on it until D1
+ * confirms it again: `check` is that confirmation, as queries for the
+ * request's first batch and the verdict on their results (held-check.ts).
+ */
+export async function heldSession(deps: Deps, secret: string): Promise<{ session: SessionRecord; actor: Actor; check: HeldCheck } | null> {
+  if (!secret || secret.length > 100) return null;
+  const hash = await sha256Hex(secret);
+  const now = deps.now();
+  const held = heldCopy(deps.kv, hash, now);
+  if (!held || isExpired(deps, held.record, now)) return null;
+  const { record, actor } = held;
+  return {
+    session: record,
+    actor,
+    check: {
+      queries: sessionCheckQueries(deps, record, false),
+      confirm: (results) => {
+        const checked = accountOfCheck(record, results as unknown as SessionCheckRows, false);
+        // A changed account is not confirmed either: the request is answered again from a fresh read.
+        if (!checked || !sameActor(checked.actor, actor)) return false;
+        keepConfirmed(deps, hash, record, actor, now);
+        return true;
+      },
+    },
+  };
 }
 
 /** Ends the session behind a cookie secret (logout), with its audit entry. */

@@ -75,10 +75,20 @@ export interface Measured {
   inRequest: IoCount;
 }
 
-/** One request through the Worker's fetch with counted bindings. */
-export async function measured(path: string, init: RequestInit = {}): Promise<Measured> {
+/**
+ * Bindings wrapped in counters. Each `measured` call makes its own unless given
+ * one: a meter shared by several calls keeps its KV namespace object, and with
+ * it the isolate's session copies, as a warm isolate would.
+ */
+export function meter(): { bindings: Bindings; count: IoCount } {
   const count: IoCount = { d1: 0, kvReads: 0, trips: [] };
   const bindings = { ...(env as unknown as Bindings), DB: countedD1(env.DB, count), KV: countedKv(env.KV, count) };
+  return { bindings, count };
+}
+
+/** One request through the Worker's fetch with counted bindings. */
+export async function measured(path: string, init: RequestInit = {}, { bindings, count } = meter()): Promise<Measured> {
+  Object.assign(count, { d1: 0, kvReads: 0, trips: [] });
   const ctx = createExecutionContext();
   const res = await worker.fetch(new Request(`${ORIGIN}${path}`, { redirect: "manual", ...init }), bindings, ctx);
   const body = await res.text();

@@ -3,9 +3,11 @@
 // the hot write path POST /api/v1/collect are called through the Worker's
 // fetch with D1 and KV wrapped in counters. An authenticated page or API call
 // may read KV once (the session) and reach D1 twice (the session's account
-// read, then one db.batch() for everything the handler needs).
+// read, then one db.batch() for everything the handler needs); a GET whose
+// isolate already holds the session needs neither the KV read nor the
+// separate account read (held-check.ts).
 import { beforeAll, describe, expect, it } from "vitest";
-import { measured, type IoCount } from "../helpers/io-count";
+import { measured, meter, type IoCount } from "../helpers/io-count";
 import { readRoutes, routeKey, type RouteEntry } from "../helpers/route-table";
 import { api, db, makeOperator, signIn, type TestUser } from "../helpers/fixtures";
 import { makeMetaSite, makeSite, seedStats } from "../helpers/analytics";
@@ -207,6 +209,26 @@ describe("the issue's benchmark routes, with their data", () => {
       expect((JSON.parse(body) as { rows: unknown[] }).rows).toHaveLength(REPORT_DAYS);
       expectWithinBudget(inRequest, headers.authorization ? { kvReads: 0, d1: 2 } : BUDGET);
     }
+  });
+
+  it("with the session held by a warm isolate, each signed-in benchmark route costs no KV read and one D1 round trip", async () => {
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    const range = `from=${day(REPORT_DAYS - 1)}&to=${day(0)}`;
+    const warm = meter();
+    const paths = ["/api/v1/me", `/api/v1/users?pageSize=${USERS_IN_ORG}`, `/users?pageSize=${USERS_IN_ORG}`, `/api/v1/reports/sites/${w.ids.site}?${range}`, `/analytics/sites/${w.ids.site}/report?${range}`];
+    await measured(paths[0]!, { headers: { cookie: w.pmCookie } }, warm);
+    for (const path of paths) {
+      const { res, body, inRequest } = await measured(path, { headers: { cookie: w.pmCookie } }, warm);
+      expect(res.status, `${path}: ${body.slice(0, 200)}`).toBe(200);
+      expectWithinBudget(inRequest, { kvReads: 0, d1: 1 });
+    }
+  });
+
+  it("the sign-in page reads neither D1 nor KV (the first-run redirect lives on /)", async () => {
+    const { res, body, inRequest } = await measured("/login");
+    expect(res.status).toBe(200);
+    expect(body).toContain("<form");
+    expectWithinBudget(inRequest, { kvReads: 0, d1: 0 });
   });
 
   it("POST /api/v1/collect records a hit with no KV read and one D1 round trip", async () => {
