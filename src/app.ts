@@ -8,7 +8,8 @@ import { csrfMiddleware } from "./middleware/csrf";
 import { depsMiddleware } from "./middleware/deps";
 import { noStore, securityHeaders } from "./middleware/security-headers";
 import { isHoldNotConfirmed } from "./db/held-check";
-import { mustAnswerAgain, sessionMiddleware } from "./middleware/session";
+import { mustAnswerAgain } from "./middleware/hold";
+import { sessionMiddleware } from "./middleware/session";
 import { accessReviewsApi } from "./routes/api/access-reviews";
 import { analyticsApi } from "./routes/api/analytics";
 import { auditApi } from "./routes/api/audit";
@@ -116,8 +117,8 @@ export function createApp() {
     return renderErrorPage(c, error.status, error.message);
   });
 
-  // A GET that acted on a held session D1 did not confirm is answered again,
-  // this time reading the session first (middleware/session.ts). Overriding
+  // A GET that acted on a held session or token D1 did not confirm is answered
+  // again, this time reading it first (middleware/hold.ts). Overriding
   // fetch covers app.request() too, which calls it.
   const answer = app.fetch;
   app.fetch = async (request, ...rest) => {

@@ -6,7 +6,8 @@ import type { AppEnv } from "../env";
 import type { Actor } from "../domain/actor";
 import { hasAnalyticsAccess } from "../domain/analytics";
 import { AppError } from "../lib/errors";
-import { authenticateApiToken } from "../services/api-token-auth";
+import { authenticateApiToken, heldApiToken } from "../services/api-token-auth";
+import { actOnHold, mayActOnHold } from "./hold";
 import { NO_ANALYTICS_ACCESS } from "./require-analytics";
 
 export type ReportingVia = "token" | "session";
@@ -15,8 +16,18 @@ export type ReportingEnv = AppEnv & { Variables: { actor: Actor; reportingVia: R
 export const reportingAuth = createMiddleware<ReportingEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const auth = match ? await authenticateApiToken(c.var.deps, match[1]!) : null;
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    // Like a session: a GET may act on the token this isolate accepted within the minute while D1 checks it again.
+    if (token && !c.var.actor && mayActOnHold(c)) {
+      const held = await heldApiToken(c.var.deps, token);
+      if (held) {
+        return actOnHold(c, next, held.check, () => {
+          c.set("actor", held.actor);
+          c.set("reportingVia", "token");
+        });
+      }
+    }
+    const auth = token ? await authenticateApiToken(c.var.deps, token) : null;
     if (!auth) {
       c.header("WWW-Authenticate", 'Bearer realm="reports", error="invalid_token"');
       throw new AppError("UNAUTHENTICATED", "The API token is not valid, has expired or was revoked, or its account may no longer use the Reporting API.");

@@ -12,6 +12,7 @@ import { API_TOKEN_PREFIX, hashApiToken } from "../../src/services/api-token-aut
 import worker from "../../src/index";
 import { grantMetaSite, grantModules, grantSite, makeAnalyticsUser, makeMetaSite, makeSite, seedStats } from "../helpers/analytics";
 import { db, expectError, makeOrg, ORIGIN } from "../helpers/fixtures";
+import { measured, meter } from "../helpers/io-count";
 
 const RANGE = "from=2024-03-01&to=2024-03-03";
 
@@ -161,6 +162,55 @@ describe("a token stops working on the very next request when", () => {
     expect((await read(h)).status).toBe(200);
     await db().update(organizations).set({ status: "terminated" }).where(eq(organizations.id, h.org.id));
     await expectTokenRefused(await read(h));
+  });
+});
+
+describe("a token the isolate holds", () => {
+  /** Reads through a meter whose bindings (and so the isolate's token copies) last across requests. */
+  function warmReader(h: { site: { id: string }; secret: string }) {
+    const warm = meter();
+    return (query = "") => measured(`/api/v1/reports/sites/${h.site.id}?${RANGE}${query}`, { headers: { authorization: `Bearer ${h.secret}` } }, warm);
+  }
+
+  it("reads in one D1 round trip, the token's check riding in the report's batch, with the same answer", async () => {
+    const h = await tokenHolder();
+    const read = warmReader(h);
+    const first = await read();
+    const held = await read();
+    expect(first.res.status).toBe(200);
+    expect(first.inRequest.d1).toBe(2);
+    expect(held.res.status).toBe(200);
+    expect(held.inRequest).toMatchObject({ kvReads: 0, d1: 1 });
+    expect(held.body).toBe(first.body);
+  });
+
+  const changes: [string, (h: Awaited<ReturnType<typeof tokenHolder>>) => Promise<unknown>][] = [
+    ["revoked", (h) => db().update(apiTokens).set({ revokedAt: Date.now() }).where(eq(apiTokens.id, h.tokenId))],
+    ["expired", (h) => db().update(apiTokens).set({ expiresAt: Date.now() - 1 }).where(eq(apiTokens.id, h.tokenId))],
+    [
+      "stripped of the Reporting API module",
+      (h) => db().delete(analyticsModulePermissions).where(and(eq(analyticsModulePermissions.userId, h.user.id), eq(analyticsModulePermissions.module, "reporting_api"))),
+    ],
+    ["left without an active account", (h) => db().update(users).set({ status: "deactivated" }).where(eq(users.id, h.user.id))],
+  ];
+  it.each(changes)("is refused on the very next request once %s", async (_, change) => {
+    const h = await tokenHolder();
+    const read = warmReader(h);
+    expect((await read()).res.status).toBe(200);
+    expect((await read()).inRequest.d1).toBe(1);
+    await change(h);
+    const refused = await read();
+    await expectTokenRefused(new Response(refused.body, refused.res));
+  });
+
+  it("answers from the account as it is now when a module grant was added: the held account's 403 never reaches the client", async () => {
+    const h = await tokenHolder();
+    const read = warmReader(h);
+    expect((await read()).res.status).toBe(200);
+    expect((await read("&licenseKey=LK-1")).res.status).toBe(403);
+    await grantModules(h.user.id, { license_key_filtering: "full" });
+    const filtered = await read("&licenseKey=LK-1");
+    expect(filtered.res.status, filtered.body).toBe(200);
   });
 });
 

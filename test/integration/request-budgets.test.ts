@@ -224,6 +224,17 @@ describe("the issue's benchmark routes, with their data", () => {
     }
   });
 
+  it("with the API token held by a warm isolate, a Bearer report costs one D1 round trip", async () => {
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    const path = `/api/v1/reports/sites/${w.ids.site}?from=${day(REPORT_DAYS - 1)}&to=${day(0)}`;
+    const headers = { authorization: `Bearer ${w.token}` };
+    const warm = meter();
+    await measured(path, { headers }, warm);
+    const { res, body, inRequest } = await measured(path, { headers }, warm);
+    expect(res.status, body).toBe(200);
+    expectWithinBudget(inRequest, { kvReads: 0, d1: 1 });
+  });
+
   it("the sign-in page reads neither D1 nor KV (the first-run redirect lives on /)", async () => {
     const { res, body, inRequest } = await measured("/login");
     expect(res.status).toBe(200);
