@@ -15,7 +15,7 @@ import { newId, newRecoveryCode } from "../lib/ids";
 import { auditInsert } from "./audit";
 import { securityNoticeInsert } from "./notifications";
 import { deliverSoon } from "./outbox";
-import { toPublicUser } from "./user-shape";
+import { publicUserColumns, toPublicUser } from "./user-shape";
 
 export const ChangePasswordInput = z.strictObject({
   currentPassword: z.string().min(1, "Enter your current password.").max(1024),
@@ -32,7 +32,7 @@ async function loadSelf(deps: Deps, actor: Actor) {
 export async function getMe(deps: Deps, actor: Actor) {
   // One round trip for the account and its unused recovery codes.
   const [[user], [codes]] = await deps.db.batch([
-    deps.db.select().from(users).where(eq(users.id, actor.id)),
+    deps.db.select(publicUserColumns).from(users).where(eq(users.id, actor.id)),
     deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
   ]);
   if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
@@ -42,7 +42,7 @@ export async function getMe(deps: Deps, actor: Actor) {
 /** The account page: the account, its unused recovery codes and its live sessions, in one round trip. */
 export async function accountPage(deps: Deps, actor: Actor, currentSessionId: string | undefined) {
   const [[user], [codes], sessions] = await deps.db.batch([
-    deps.db.select().from(users).where(eq(users.id, actor.id)),
+    deps.db.select(publicUserColumns).from(users).where(eq(users.id, actor.id)),
     deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
     sessionsQuery(deps, actor),
   ]);
@@ -142,7 +142,7 @@ async function regenerate(
     if (withPage) {
       const results = await deps.db.batch([
         ...writes,
-        deps.db.select().from(users).where(eq(users.id, actor.id)),
+        deps.db.select(publicUserColumns).from(users).where(eq(users.id, actor.id)),
         deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
         sessionsQuery(deps, actor),
       ]);

@@ -26,7 +26,7 @@ import { requireOwner } from "./analytics-context";
 import { auditInsertSelect } from "./audit";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
 import { filledMail, slot } from "./sql-mail";
-import { toPublicUser } from "./user-shape";
+import { publicUserColumns, toPublicUser } from "./user-shape";
 import { listManagers } from "./users";
 
 type UserRow = typeof users.$inferSelect;
@@ -283,7 +283,7 @@ export async function acceptAnalyticsInvitation(deps: Deps, actor: Actor) {
     return { user: toPublicUser(updated!), becameOwner, message };
   } catch (e) {
     if (!isGuardAbort(e)) throw e;
-    const [row] = await db.select().from(users).where(eq(users.id, actor.id));
+    const [row] = await db.select(publicUserColumns).from(users).where(eq(users.id, actor.id));
     if (!row || row.status !== "active" || !analyticsAccessTransition("accept", row.analyticsAccess)) throw INVITATION_CLOSED();
     throw CHANGED_MEANWHILE();
   }
@@ -337,7 +337,7 @@ export async function setAnalyticsOwner(deps: Deps, actor: Actor, userId: string
       outboxInsertSelect(deps, { id: mailId, to: sql`${users.email}`, ...filledMail(template, [[slots.name, sql`${users.name}`]]) }, sql`FROM ${users} WHERE ${changing}`),
       db.update(users).set({ analyticsOwner: input.owner, updatedAt: deps.now() }).where(changing).returning({ id: users.id }),
       ...(input.owner ? [] : [lastOwnerGuard(deps, actor.orgId)]),
-      db.select().from(users).where(orgUser(actor, userId)),
+      db.select(publicUserColumns).from(users).where(orgUser(actor, userId)),
     ]);
     const changed = (results[4] as { id: string }[]).length > 0;
     const [user] = results.at(-1) as UserRow[];
@@ -352,7 +352,7 @@ export async function setAnalyticsOwner(deps: Deps, actor: Actor, userId: string
 /** Why an owner change did not go through, read again with the checks in words; what already holds answers as before (changed: false). */
 async function ownerRefusal(deps: Deps, actor: Actor, userId: string, input: z.infer<typeof SetOwnerInput>) {
   const [[user], [others]] = await deps.db.batch([
-    deps.db.select().from(users).where(orgUser(actor, userId)),
+    deps.db.select(publicUserColumns).from(users).where(orgUser(actor, userId)),
     deps.db.select({ n: count() }).from(users).where(and(activeOwnerOf(actor.orgId), ne(users.id, userId))),
   ]);
   if (!user) throw NOT_FOUND();

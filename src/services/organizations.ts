@@ -15,7 +15,7 @@ import { jsonBool, jsonIso, jsonObject } from "../lib/sql-json";
 import { invitationStatements } from "./invitations";
 import { endGrantsStatements } from "./partner-access-sweep";
 import { deliverSoon } from "./outbox";
-import { toPublicUser } from "./user-shape";
+import { publicUserColumns, toPublicUser } from "./user-shape";
 
 const name = z.string().trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
 
@@ -201,7 +201,7 @@ export async function getOrganization(deps: Deps, actor: Actor, id: string) {
   assertOperator(actor);
   const [[org], members] = await deps.db.batch([
     deps.db.select().from(organizations).where(eq(organizations.id, id)),
-    deps.db.select().from(users).where(eq(users.orgId, id)).orderBy(asc(users.name)),
+    deps.db.select(publicUserColumns).from(users).where(eq(users.orgId, id)).orderBy(asc(users.name)),
   ]);
   if (!org) throw new AppError("NOT_FOUND", "Organization not found.");
   return { org: toPublicOrg(org), users: members.map(toPublicUser) };

@@ -35,7 +35,7 @@ import { endGrantsStatements } from "./partner-access-sweep";
 import { securityNoticeInsertWhere } from "./notifications";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
 import { filledMail, slot } from "./sql-mail";
-import { toPublicUser } from "./user-shape";
+import { publicUserColumns, toPublicUser } from "./user-shape";
 
 const NOT_FOUND = () => new AppError("NOT_FOUND", "User not found.");
 const NOT_ALLOWED = () => new AppError("FORBIDDEN", "Only a Partner Manager of this organization or an operator can do this.");
@@ -132,7 +132,7 @@ export async function reinviteStatements(deps: Deps, actor: Actor, userId: strin
       ...invite.statements,
       // Written as JSON.stringify(null) ("null"), as the entry always was.
       auditOnUser(deps, actor, "user.reinvited", eq(users.id, userId), null, jsonObject({ email: users.email })),
-      deps.db.select().from(users).where(eq(users.id, userId)),
+      deps.db.select(publicUserColumns).from(users).where(eq(users.id, userId)),
     ] as const,
   };
 }

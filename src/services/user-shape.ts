@@ -1,9 +1,29 @@
 // The account as the API and pages show it: never a hash, secret or token.
-import type { users } from "../db/schema";
+import { users } from "../db/schema";
 
-type UserRow = typeof users.$inferSelect;
+/**
+ * The columns an account is shown with. Reads that only show accounts select
+ * these, so password hashes and authenticator secrets never leave D1 for a
+ * list or a page (and the answers stay small).
+ */
+export const publicUserColumns = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  role: users.role,
+  orgId: users.orgId,
+  status: users.status,
+  purchaser: users.purchaser,
+  analyticsAccess: users.analyticsAccess,
+  analyticsAdmin: users.analyticsAdmin,
+  analyticsOwner: users.analyticsOwner,
+  lastLoginAt: users.lastLoginAt,
+  createdAt: users.createdAt,
+};
 
-export function toPublicUser(u: UserRow) {
+type PublicUserRow = Pick<typeof users.$inferSelect, keyof typeof publicUserColumns>;
+
+export function toPublicUser(u: PublicUserRow) {
   return {
     id: u.id,
     email: u.email,

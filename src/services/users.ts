@@ -36,7 +36,7 @@ import { securityNoticeInsertWhere } from "./notifications";
 import { deliverSoon } from "./outbox";
 import { slot } from "./sql-mail";
 import { administrableWhere, assertLastManagerRule, assertMayAdminister, CHANGED_MEANWHILE, findAdministrable, lastManagerGuard } from "./user-admin";
-import { toPublicUser } from "./user-shape";
+import { publicUserColumns, toPublicUser } from "./user-shape";
 
 /** A select's "any" option arrives as an empty string. */
 const blank = (v: unknown) => (v === "" ? undefined : v);
@@ -101,7 +101,7 @@ function usersQueries(deps: Deps, actor: Actor, input: ListUsersFilter) {
   const where = userFilter(orgInScope(actor, input.orgId), input);
   return [
     deps.db
-      .select()
+      .select(publicUserColumns)
       .from(users)
       .where(where)
       .orderBy(asc(users.name), asc(users.email))
@@ -111,7 +111,7 @@ function usersQueries(deps: Deps, actor: Actor, input: ListUsersFilter) {
   ] as const;
 }
 
-const usersResult = (input: ListUsersFilter, rows: (typeof users.$inferSelect)[], total: { n: number } | undefined) => ({
+const usersResult = (input: ListUsersFilter, rows: Parameters<typeof toPublicUser>[0][], total: { n: number } | undefined) => ({
   items: rows.map(toPublicUser),
   page: pageOf(input, total),
 });
@@ -131,7 +131,7 @@ const yn = (b: boolean) => (b ? "Y" : "N");
  */
 export async function exportUsersCsv(deps: Deps, actor: Actor, input: ListUsersFilter): Promise<string> {
   const rows = await deps.db
-    .select()
+    .select(publicUserColumns)
     .from(users)
     .where(userFilter(orgInScope(actor, input.orgId), input))
     .orderBy(asc(users.name), asc(users.email))
@@ -256,7 +256,7 @@ export function roleChangeStatements(deps: Deps, actor: Actor, userId: string, r
   const t = deps.now();
   const statements = [
     // The row before the change, for the answer's `removed`.
-    deps.db.select().from(users).where(target),
+    deps.db.select(publicUserColumns).from(users).where(target),
     ...(lastManagerRuleMayBind(actor, { role, status: ACTIVE_MANAGER.status }) ? [lastManagerGuard(deps, actor.orgId, userId)] : []),
     auditInsertSelect(
       deps,
