@@ -73,7 +73,10 @@ const stopAndExit = async (code) => {
 /** The Worker runtime's CPU ms so far (NaN where /proc cannot tell). */
 const canReadCpu = cpuReadable();
 const runtimeCpu = () => (canReadCpu ? workerCpuMs(worker).runtime : NaN);
+// wrangler runs in its own process group (lib/wrangler.mjs), so it outlives this
+// process unless stopped here: Ctrl-C, and `timeout` or a CI runner's SIGTERM.
 process.on("SIGINT", () => stopAndExit(130));
+process.on("SIGTERM", () => stopAndExit(143));
 
 try {
   log(`seeding: an organization of ${ORG_USERS} users, ${SIGN_IN_ACCOUNTS} of them signed up with 2FA, a site with ${REPORT_DAYS} days of statistics…`);
