@@ -32,8 +32,7 @@ portalPages.get(
   // Only here, so the sign-in page itself costs no database read.
   async (c, next) => (!c.var.actor && (await isSetupOpen(c.var.deps)) ? c.redirect("/setup", 303) : next()),
   requirePageSession,
-  async (c) =>
-  c.render(<HomePage actor={c.var.actor} orgName={c.var.actor.orgName} />, { title: "Home" }),
+  async (c) => c.render(<HomePage actor={c.var.actor} orgName={c.var.actor.orgName} />, { title: "Home" }),
 );
 
 async function renderAccount(c: Context<Authed>, extra: Partial<Parameters<typeof AccountPage>[0]> = {}) {
