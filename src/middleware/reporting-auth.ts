@@ -6,7 +6,7 @@ import type { AppEnv } from "../env";
 import type { Actor } from "../domain/actor";
 import { hasAnalyticsAccess } from "../domain/analytics";
 import { AppError } from "../lib/errors";
-import { authenticateApiToken, heldApiToken } from "../services/api-token-auth";
+import { authenticateApiToken, heldApiToken, tokenKeyOf } from "../services/api-token-auth";
 import { actOnHold, mayActOnHold } from "./hold";
 import { NO_ANALYTICS_ACCESS } from "./require-analytics";
 
@@ -17,17 +17,16 @@ export const reportingAuth = createMiddleware<ReportingEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   if (header !== undefined) {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    const key = token ? await tokenKeyOf(token) : null;
     // Like a session: a GET may act on the token this isolate accepted within the minute while D1 checks it again.
-    if (token && !c.var.actor && mayActOnHold(c)) {
-      const held = await heldApiToken(c.var.deps, token);
-      if (held) {
-        return actOnHold(c, next, held.check, () => {
-          c.set("actor", held.actor);
-          c.set("reportingVia", "token");
-        });
-      }
+    const held = key !== null && !c.var.actor && mayActOnHold(c) ? await heldApiToken(c.var.deps, key) : null;
+    if (held) {
+      return actOnHold(c, next, held.check, () => {
+        c.set("actor", held.actor);
+        c.set("reportingVia", "token");
+      });
     }
-    const auth = token ? await authenticateApiToken(c.var.deps, token) : null;
+    const auth = key === null ? null : await authenticateApiToken(c.var.deps, key);
     if (!auth) {
       c.header("WWW-Authenticate", 'Bearer realm="reports", error="invalid_token"');
       throw new AppError("UNAUTHENTICATED", "The API token is not valid, has expired or was revoked, or its account may no longer use the Reporting API.");

@@ -3,7 +3,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { clearCookie, readCookie, SESSION_COOKIE } from "../lib/cookies";
-import { heldSession, loadSession } from "../services/sessions";
+import { heldSession, loadSessionByKey, sessionKeyOf } from "../services/sessions";
 import { actOnHold, mayActOnHold } from "./hold";
 
 /**
@@ -20,26 +20,24 @@ export const VERIFIES_OWN_CREDENTIALS: ReadonlySet<string> = new Set([
 
 export const sessionMiddleware = createMiddleware<AppEnv>(async (c, next) => {
   const secret = readCookie(c, SESSION_COOKIE);
+  if (!secret) return next();
+  const key = await sessionKeyOf(secret);
   // A GET or HEAD only reads, so it may act on the session this isolate holds
   // while D1 confirms it in the handler's first batch.
-  if (secret && mayActOnHold(c)) {
-    const held = await heldSession(c.var.deps, secret);
-    if (held) {
-      return actOnHold(c, next, held.check, () => {
-        c.set("actor", held.actor);
-        c.set("session", held.session);
-      });
-    }
+  const held = key !== null && mayActOnHold(c) ? await heldSession(c.var.deps, key) : null;
+  if (held) {
+    return actOnHold(c, next, held.check, () => {
+      c.set("actor", held.actor);
+      c.set("session", held.session);
+    });
   }
-  if (secret) {
-    const loaded = await loadSession(c.var.deps, secret, { credentials: VERIFIES_OWN_CREDENTIALS.has(`${c.req.method} ${c.req.path}`) });
-    if (loaded) {
-      c.set("actor", loaded.actor);
-      c.set("session", loaded.session);
-      if (loaded.credentials) c.set("credentials", loaded.credentials);
-    } else {
-      clearCookie(c, SESSION_COOKIE);
-    }
+  const loaded = key === null ? null : await loadSessionByKey(c.var.deps, key, { credentials: VERIFIES_OWN_CREDENTIALS.has(`${c.req.method} ${c.req.path}`) });
+  if (loaded) {
+    c.set("actor", loaded.actor);
+    c.set("session", loaded.session);
+    if (loaded.credentials) c.set("credentials", loaded.credentials);
+  } else {
+    clearCookie(c, SESSION_COOKIE);
   }
   await next();
 });

@@ -79,6 +79,9 @@ function tokenAuthOf([[row], grantRows]: TokenCheckRows, now: number): (TokenAut
   return { actor, tokenId: row.tokenId, lastUsedAt: row.lastUsedAt };
 }
 
+// What D1 last accepted each token as, for a minute: a GET acts on it while D1 checks it again (heldApiToken).
+const tokenCopies = new IsolateCopies<TokenAuth>(LAST_USED_RESOLUTION_MS, 2_000);
+
 /** After D1 accepted the token: keep it in this isolate, and mark it used when due. */
 function keepAccepted(deps: Deps, hash: string, auth: TokenAuth & { lastUsedAt: number | null }, now: number) {
   tokenCopies.keep(deps.kv, hash, { actor: auth.actor, tokenId: auth.tokenId }, now);
@@ -87,12 +90,11 @@ function keepAccepted(deps: Deps, hash: string, auth: TokenAuth & { lastUsedAt: 
   }
 }
 
-// What D1 last accepted each token as, for a minute: a GET acts on it while D1 checks it again (heldApiToken).
-const tokenCopies = new IsolateCopies<TokenAuth>(LAST_USED_RESOLUTION_MS, 2_000);
+/** The hash a token is stored under, or null for what cannot be a token. */
+export const tokenKeyOf = async (token: string): Promise<string | null> => (token.startsWith(API_TOKEN_PREFIX) && token.length <= 100 ? hashApiToken(token) : null);
 
-export async function authenticateApiToken(deps: Deps, token: string): Promise<TokenAuth | null> {
-  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 100) return null;
-  const hash = await hashApiToken(token);
+/** The account a token (by its key, tokenKeyOf) may act as now, read from D1; null when refused. */
+export async function authenticateApiToken(deps: Deps, hash: string): Promise<TokenAuth | null> {
   const now = deps.now();
   const auth = tokenAuthOf(await deps.db.batch(tokenCheckQueries(deps, hash)), now);
   if (!auth) {
@@ -104,13 +106,11 @@ export async function authenticateApiToken(deps: Deps, token: string): Promise<T
 }
 
 /**
- * The token as this isolate last saw D1 accept it, or null. Nothing may come
+ * The token (by its key) as this isolate last saw D1 accept it, or null. Nothing may come
  * of acting on it until D1 accepts it again: `check` is that, for the
  * request's first batch (src/db/held-check.ts).
  */
-export async function heldApiToken(deps: Deps, token: string): Promise<(TokenAuth & { check: HeldCheck }) | null> {
-  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 100) return null;
-  const hash = await hashApiToken(token);
+export async function heldApiToken(deps: Deps, hash: string): Promise<(TokenAuth & { check: HeldCheck }) | null> {
   const now = deps.now();
   const held = tokenCopies.get(deps.kv, hash, now);
   if (!held) return null;

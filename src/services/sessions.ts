@@ -147,8 +147,15 @@ function keepConfirmed(deps: Deps, hash: string, record: SessionRecord, actor: A
  * Returns null for anything that is not a live session of an active account.
  */
 export async function loadSession(deps: Deps, secret: string, options: { credentials?: boolean } = {}): Promise<LoadedSession | null> {
-  if (!secret || secret.length > 100) return null;
-  const hash = await sha256Hex(secret);
+  const hash = await sessionKeyOf(secret);
+  return hash === null ? null : loadSessionByKey(deps, hash, options);
+}
+
+/** The key a cookie secret's session is stored under (its SHA-256), or null for what cannot be a secret. */
+export const sessionKeyOf = async (secret: string): Promise<string | null> => (!secret || secret.length > 100 ? null : sha256Hex(secret));
+
+/** loadSession for a secret already turned into its key (sessionKeyOf). */
+export async function loadSessionByKey(deps: Deps, hash: string, options: { credentials?: boolean } = {}): Promise<LoadedSession | null> {
   const now = deps.now();
   const credentials = options.credentials ?? false;
   // A copy that looks expired may only be stale (another isolate saw the session later): ask KV then.
@@ -172,14 +179,12 @@ export async function loadSession(deps: Deps, secret: string, options: { credent
 }
 
 /**
- * The session behind a cookie as this isolate last saw D1 confirm it, or null
+ * The session behind a cookie's key (sessionKeyOf) as this isolate last saw D1 confirm it, or null
  * when it holds no such copy. Nothing may come of acting on it until D1
  * confirms it again: `check` is that confirmation, as queries for the
  * request's first batch and the verdict on their results (held-check.ts).
  */
-export async function heldSession(deps: Deps, secret: string): Promise<{ session: SessionRecord; actor: Actor; check: HeldCheck } | null> {
-  if (!secret || secret.length > 100) return null;
-  const hash = await sha256Hex(secret);
+export async function heldSession(deps: Deps, hash: string): Promise<{ session: SessionRecord; actor: Actor; check: HeldCheck } | null> {
   const now = deps.now();
   const held = heldCopy(deps.kv, hash, now);
   if (!held || isExpired(deps, held.record, now)) return null;
