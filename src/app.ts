@@ -50,7 +50,7 @@ export function createApp() {
   app.get("/healthz", (c) => c.text("ok"));
 
   // The layout is registered before the guards so their errors render as full pages too.
-  app.use(securityHeaders, noStore, depsMiddleware, layout, flashMessages, sessionMiddleware, csrfMiddleware);
+  app.use(...securityHeaders, noStore, depsMiddleware, layout, flashMessages, sessionMiddleware, csrfMiddleware);
 
   // Sub-apps are mounted at their own prefix, so a guard registered with
   // .use() inside one only ever covers that area.

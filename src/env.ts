@@ -33,7 +33,8 @@ export interface Variables {
   credentials?: OwnCredentials;
   /** CSRF token for forms: the session's, or the pre-sign-in cookie's. */
   csrfToken: string;
-  secureHeadersNonce?: string;
+  /** The CSP nonce of this response's scripts, when it has any (middleware/security-headers.ts cspNonce). */
+  cspNonce?: string;
   /** A message from the previous redirect (src/routes/pages/flash.ts), shown by the layout. */
   flash?: string;
 }

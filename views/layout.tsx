@@ -4,6 +4,7 @@
 import type { Child } from "hono/jsx";
 import { jsxRenderer, useRequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../src/env";
+import { cspNonce } from "../src/middleware/security-headers";
 import { canRunAccessReview } from "../src/domain/access-review";
 import { can, canReadAuditLog, isOperator, ROLE_LABELS } from "../src/domain/roles";
 import type { Actor } from "../src/domain/actor";
@@ -112,7 +113,7 @@ function Flash() {
 
 export function Shell(p: { title: string; narrow?: boolean; children: Child }) {
   const c = useRequestContext<AppEnv>();
-  const nonce = c.get("secureHeadersNonce");
+  const nonce = cspNonce(c);
   const appName = c.get("deps").config.appName;
   return (
     <html lang="en">

@@ -66,6 +66,17 @@ describe("pages", () => {
     expect(html).not.toMatch(/\son[a-z]+="/i);
   });
 
+  it("JSON answers carry the same policy without a nonce, since they have no script to allow", async () => {
+    const res = await SELF.fetch(`${ORIGIN}/api/v1/me`, { redirect: "manual" });
+    expect(res.status).toBe(401);
+    const header = res.headers.get("content-security-policy");
+    expect(header).not.toContain("nonce-");
+    const csp = parseCsp(header);
+    expect(csp.get("script-src")).toEqual(["'self'"]);
+    expect(csp.get("frame-ancestors")).toEqual(["'none'"]);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
   it("errors pages (404) carry the same headers", async () => {
     const res = await SELF.fetch(`${ORIGIN}/no-such-page`, { redirect: "manual" });
     expect(res.status).toBe(404);
