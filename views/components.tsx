@@ -139,8 +139,13 @@ export function TableScroll(p: { label?: string; children: Child }) {
   );
 }
 
-/** A scrollable table with column headers; rows come as children. */
-export function DataTable(p: { columns: string[]; children: Child; label?: string }) {
+/**
+ * A scrollable table with column headers; rows come as children. With
+ * `swapRows`, an htmx action in a row that names no target of its own is
+ * answered with the new row: said once here rather than on each button of
+ * a list that may have fifty rows of them.
+ */
+export function DataTable(p: { columns: string[]; children: Child; label?: string; swapRows?: boolean }) {
   return (
     <TableScroll label={p.label}>
       <table aria-label={p.label}>
@@ -151,7 +156,7 @@ export function DataTable(p: { columns: string[]; children: Child; label?: strin
             ))}
           </tr>
         </thead>
-        <tbody>{p.children}</tbody>
+        <tbody {...(p.swapRows && { "hx-target": "closest tr", "hx-swap": "outerHTML" })}>{p.children}</tbody>
       </table>
     </TableScroll>
   );
@@ -194,12 +199,13 @@ export function Select(p: { name: string; label: string; options: { value: strin
  * spinner, app.css) and is disabled, so a second click cannot send it twice.
  * `confirm` asks first (htmx's hx-confirm); put the same text on the form's
  * data-confirm so a plain post asks too (public/js/app.js).
+ * Without `target` the button's row is swapped: htmx inherits the target from
+ * a `DataTable` with `swapRows`.
  */
-export function hxPost(action: string, target: string, confirm?: string) {
+export function hxPost(action: string, target: string | undefined, confirm?: string) {
   return {
     "hx-post": action,
-    "hx-target": target,
-    "hx-swap": "outerHTML",
+    ...(target !== undefined && { "hx-target": target, "hx-swap": "outerHTML" }),
     "hx-indicator": "this",
     "hx-disabled-elt": "this",
     "hx-confirm": confirm,
@@ -210,7 +216,7 @@ export function hxPost(action: string, target: string, confirm?: string) {
  * One row action: a plain form post without JavaScript; with htmx the answer
  * (the updated row) replaces `target`. `confirm` asks first.
  */
-export function RowAction(p: { action: string; target: string; label: string; confirm?: string; class?: string }) {
+export function RowAction(p: { action: string; target?: string; label: string; confirm?: string; class?: string }) {
   return (
     <Form action={p.action} class="inline" confirm={p.confirm}>
       <button type="submit" class={p.class ?? "secondary"} {...hxPost(p.action, p.target, p.confirm)}>

@@ -77,7 +77,7 @@ export function OrgDetailPage(p: { org: Org; users: PublicUser[]; errors?: Field
         {p.org.kind === "partner" && (p.org.channelPartner ? " · channel partner" : " · not a channel partner")} · {p.org.status}
       </p>
       <h2>Accounts</h2>
-      <DataTable columns={[...USER_COLUMNS, "Actions"]} label="Accounts">
+      <DataTable columns={[...USER_COLUMNS, "Actions"]} label="Accounts" swapRows>
         {p.users.map((u) => (
           <UserRow user={u} actions />
         ))}

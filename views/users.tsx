@@ -43,12 +43,12 @@ export const USER_COLUMNS = ["Name", "Email", "Role", "Status", "Last sign-in", 
  * organization gets the invite / resend / revoke buttons (htmx row swap);
  * everyone else sees the letter.
  */
-function AnalyticsAccessCell(p: { user: PublicUser; aaa?: boolean; rowId: string }) {
+function AnalyticsAccessCell(p: { user: PublicUser; aaa?: boolean }) {
   const u = p.user;
   const letter = <span title={AA_LABELS[u.analyticsAccess]}>{u.analyticsAccess}</span>;
   if (!p.aaa) return <td title={AA_LABELS[u.analyticsAccess]}>{u.analyticsAccess}</td>;
   const action = (path: "invite" | "revoke", label: string, confirm?: string) => (
-    <RowAction action={`/users/${u.id}/analytics/${path}`} target={`#${p.rowId}`} label={label} confirm={confirm} />
+    <RowAction action={`/users/${u.id}/analytics/${path}`} label={label} confirm={confirm} />
   );
   const revoke = action("revoke", "Revoke", `Revoke the analytics access of ${u.email}? Their portal account stays as it is.`);
   const active = u.status === "active";
@@ -73,12 +73,12 @@ function AnalyticsAccessCell(p: { user: PublicUser; aaa?: boolean; rowId: string
  * F-46: "Delete" asks first. With htmx it posts after the browser's
  * confirmation; without JavaScript the form opens the confirmation page.
  */
-function DeleteAction(p: { user: PublicUser; rowId: string }) {
+function DeleteAction(p: { user: PublicUser }) {
   const path = `/users/${p.user.id}/delete`;
   const question = `Delete the account of ${p.user.email}? This cannot be undone.`;
   return (
     <form method="get" action={path} class="inline" data-confirm={question}>
-      <button type="submit" class="secondary" {...hxPost(path, `#${p.rowId}`, question)}>
+      <button type="submit" class="secondary" {...hxPost(path, undefined, question)}>
         Delete
       </button>
     </form>
@@ -102,12 +102,12 @@ export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean
   const u = p.user;
   const rowId = `user-${u.id}`;
   const button = (path: string, label: string, style = "secondary") => (
-    <button type="submit" class={style} {...hxPost(`/users/${u.id}/${path}`, `#${rowId}`)}>
+    <button type="submit" class={style} {...hxPost(`/users/${u.id}/${path}`, undefined)}>
       {label}
     </button>
   );
   const action = (path: string, label: string, confirm?: string) => (
-    <RowAction action={`/users/${u.id}/${path}`} target={`#${rowId}`} label={label} confirm={confirm} />
+    <RowAction action={`/users/${u.id}/${path}`} label={label} confirm={confirm} />
   );
   const canChangeRole = p.actions && u.role !== "operator";
   return (
@@ -139,7 +139,7 @@ export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean
         <DateTime at={u.lastLoginAt} />
       </td>
       <td>{yn(u.purchaser)}</td>
-      <AnalyticsAccessCell user={u} aaa={p.aaa} rowId={rowId} />
+      <AnalyticsAccessCell user={u} aaa={p.aaa} />
       <td>{yn(u.analyticsAdmin)}</td>
       {p.actions && (
         <td>
@@ -149,7 +149,7 @@ export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean
               action("reset-2fa", "Reset 2FA", `Reset two-factor authentication of ${u.email}? They will set it up again at next sign-in.`)}
             {u.status !== "deactivated" && !p.self && action("deactivate", "Deactivate", `Deactivate ${u.email}? They can no longer sign in and their sessions end at once.`)}
             {u.status === "deactivated" && action("activate", "Activate")}
-            {!p.self && <DeleteAction user={u} rowId={rowId} />}
+            {!p.self && <DeleteAction user={u} />}
           </div>
           <RowMessage message={p.message} error={p.error} />
         </td>
@@ -298,7 +298,7 @@ export function UsersPage(p: {
       {p.users.length === 0 ? (
         <Notice>No users match this filter.</Notice>
       ) : (
-        <DataTable columns={manage ? [...USER_COLUMNS, "Actions"] : USER_COLUMNS} label="Users">
+        <DataTable columns={manage ? [...USER_COLUMNS, "Actions"] : USER_COLUMNS} label="Users" swapRows>
           {p.users.map((u) => (
             <UserRow user={u} actions={manage} self={u.id === p.actor.id} aaa={canAdministerAnalyticsAccess(p.actor, p.actor.orgId, u.orgId)} />
           ))}

@@ -435,6 +435,10 @@ flow("deactivation", "deactivating a user ends their live session at their next 
   await userRow(pmPage, ro.email).getByRole("button", { name: "Deactivate" }).click(); // confirm() is accepted
   await userRow(pmPage, ro.email).getByText("Deactivated.").waitFor();
   await userRow(pmPage, ro.email).getByRole("button", { name: "Activate" }).waitFor();
+  // The answer replaced the whole row (the table's hx-target), not the button's content.
+  assert.equal(await userRow(pmPage, ro.email).count(), 1);
+  assert.equal(await userRow(pmPage, ro.email).locator("td").nth(3).innerText(), "Deactivated");
+  await absent(userRow(pmPage, ro.email).getByRole("button", { name: "Deactivate" }), "the deactivated row's Deactivate");
   await checkPage(pmPage, f, "users-after-deactivation");
 
   await roPage.goto("/users");

@@ -89,6 +89,39 @@ export async function hxActionsInForms(html: string): Promise<{ path: string; ta
 }
 
 /**
+ * Each htmx action with the hx-target and hx-swap htmx uses for it: its own,
+ * or else inherited from the nearest element around it that has one (a
+ * `swapRows` table body). Null where neither says.
+ */
+export async function hxActionTargets(html: string): Promise<{ path: string; target: string | null; swap: string | null }[]> {
+  const found: { path: string; target: string | null; swap: string | null }[] = [];
+  const around: { target: string | null; swap: string | null }[] = [];
+  const rewriter = new HTMLRewriter()
+    .on(HX_VERBS.map((v) => `[${v}]`).join(", "), {
+      element(el) {
+        const nearest = (name: "target" | "swap") => [...around].reverse().find((a) => a[name] !== null)?.[name] ?? null;
+        found.push({
+          path: HX_VERBS.map((v) => el.getAttribute(v)).find(Boolean) ?? "",
+          target: el.getAttribute("hx-target") ?? nearest("target"),
+          swap: el.getAttribute("hx-swap") ?? nearest("swap"),
+        });
+      },
+    })
+    .on("[hx-target], [hx-swap]", {
+      element(el) {
+        if (HX_VERBS.some((v) => el.hasAttribute(v))) return; // the action itself, read above
+        const entry = { target: el.getAttribute("hx-target"), swap: el.getAttribute("hx-swap") };
+        around.push(entry);
+        el.onEndTag(() => {
+          around.splice(around.indexOf(entry), 1);
+        });
+      },
+    });
+  await rewriter.transform(new Response(html)).text();
+  return found;
+}
+
+/**
  * Form controls a person fills in, and whether each has an accessible name:
  * a <label for>, aria-label or aria-labelledby. Hidden inputs, `hidden`
  * fields (the username hint for password managers) and buttons are not asked.

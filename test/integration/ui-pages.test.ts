@@ -13,7 +13,7 @@ import { api, makeOperator, makeOrg, makeUser, PASSWORD, signIn, uniqueEmail } f
 import { formOnPage, withCookies } from "../helpers/audit-scenarios.pages";
 import { insertGrant, makeChannelPartner, makeCustomerOrg } from "../helpers/partners";
 import { csrfFrom, formPost, page } from "../helpers/portal";
-import { duplicateIds, elements, hxActions, hxActionsInForms, hxPath, pageHtml, unlabelledControls } from "../helpers/ui";
+import { duplicateIds, elements, hxActions, hxActionsInForms, hxActionTargets, hxPath, pageHtml, unlabelledControls } from "../helpers/ui";
 
 /** Actions that end, remove or revoke something: each must ask before it is sent. */
 const DESTRUCTIVE = /\/(deactivate|delete|revoke|terminate|reset-2fa|remove|revoke-all)$/;
@@ -123,6 +123,15 @@ describe("every main page", () => {
     }
     expect(seen).toBeGreaterThan(30);
     expect(missing).toEqual([]);
+  });
+
+  it("gives every htmx action a target to swap with the answer, its own or its table's", async () => {
+    const w = await shared();
+    const aimless: string[] = [];
+    for (const [path, cookie] of w.pages) {
+      for (const a of await hxActionTargets(await pageHtml(path, cookie))) if (!a.target || !a.swap) aimless.push(`${path}: ${a.path} (target ${a.target}, swap ${a.swap})`);
+    }
+    expect(aimless).toEqual([]);
   });
 
   it("puts every htmx action on a submit button inside a form posting to the same address, so it works without JavaScript", async () => {

@@ -8,6 +8,7 @@ import { roleRequests, users } from "../../src/db/schema";
 import { PERMISSION_KEYS, PORTAL_PERMISSIONS } from "../../src/domain/roles";
 import { api, db, mailTo, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
 import { csrfFrom, formPost, page, partnerOrg, signedIn, userRow } from "../helpers/portal";
+import { hxActionTargets } from "../helpers/ui";
 
 async function html(path: string, cookie: string) {
   const res = await page(path, cookie);
@@ -40,6 +41,12 @@ describe("GET /users for each role", () => {
     const own = rowOf(body, manager.id);
     expect(own).toContain(`/users/${manager.id}/role`);
     expect(own).not.toContain(`/users/${manager.id}/deactivate`);
+
+    // Every row action, the AA cell's included, swaps its own row: the table body says so once.
+    const targets = await hxActionTargets(body);
+    expect(targets.length).toBeGreaterThan(8);
+    expect(targets.filter((t) => t.path.startsWith("/users/") && (t.target !== "closest tr" || t.swap !== "outerHTML"))).toEqual([]);
+    expect(buyerRow).not.toContain("hx-target=");
 
     expect(body).toContain('action="/users" class="card" id="invite"');
     expect(body).toContain("Who is my Analytics Administrator?");
