@@ -214,7 +214,11 @@ export function roleRequestStatements(deps: Deps, actor: Actor, input: z.infer<t
 
 /** Why a request is refused (404, 422 or 409), read from D1; a 409 when it would now be allowed. */
 async function createRefusal(deps: Deps, actor: Actor, input: z.infer<typeof CreateRequestInput>) {
-  const [user] = await deps.db.select().from(users).where(and(eq(users.id, input.userId), eq(users.orgId, actor.orgId)));
+  // Only what the rules read: never the credentials.
+  const [user] = await deps.db
+    .select({ name: users.name, role: users.role, status: users.status, purchaser: users.purchaser, analyticsAdmin: users.analyticsAdmin })
+    .from(users)
+    .where(and(eq(users.id, input.userId), eq(users.orgId, actor.orgId)));
   if (!user) return new AppError("NOT_FOUND", "User not found.");
   const problem = ruleProblem(input.kind, user);
   if (problem) return validationError({ userId: problem }, problem);
