@@ -60,7 +60,7 @@ const stillOwnerGuard = (deps: Deps, userId: string) =>
 async function findForAnalyticsAdmin(deps: Deps, actor: Actor, userId: string) {
   requireAnalyticsAdmin(actor);
   const [row] = await deps.db
-    .select({ user: users, orgName: organizations.name })
+    .select({ user: publicUserColumns, orgName: organizations.name })
     .from(users)
     .innerJoin(organizations, eq(organizations.id, users.orgId))
     .where(and(eq(users.id, userId), eq(users.orgId, actor.orgId)));

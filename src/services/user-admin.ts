@@ -70,7 +70,7 @@ export async function findAdministrable(deps: Deps, actor: Actor, userId: string
   assertMayAdminister(actor, permission);
   const scope = isOperator(actor) ? eq(users.id, userId) : and(eq(users.id, userId), eq(users.orgId, actor.orgId));
   const [row] = await deps.db
-    .select({ user: users, orgName: organizations.name })
+    .select({ user: publicUserColumns, orgName: organizations.name })
     .from(users)
     .innerJoin(organizations, eq(organizations.id, users.orgId))
     .where(scope);
