@@ -45,11 +45,23 @@ export function AuditRow(p: { item: AuditItem }) {
         <code>{i.action}</code>
       </td>
       <td>
-        {i.targetType}
-        {i.targetId && (
+        {i.targetLabel ? (
           <>
-            {" "}
-            <code>{i.targetId}</code>
+            {i.targetLabel}
+            <br />
+            <span class="muted">
+              {i.targetType} <code>{i.targetId}</code>
+            </span>
+          </>
+        ) : (
+          <>
+            {i.targetType}
+            {i.targetId && (
+              <>
+                {" "}
+                <code>{i.targetId}</code>
+              </>
+            )}
           </>
         )}
       </td>

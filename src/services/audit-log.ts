@@ -1,10 +1,11 @@
 // Reading the audit log (F-50, F-96): one filter for the page, the JSON list
 // and the streamed CSV export, tenant-scoped in the SQL; and the retention
 // sweep the cron run calls. Rows are written by services/audit.ts.
-import { and, asc, count, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import * as z from "zod";
 import { aliased } from "../db/client";
-import { auditEvents, organizations, users } from "../db/schema";
+import { analyticsSites, auditEvents, organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { canReadAuditLog, isOperator } from "../domain/roles";
@@ -48,6 +49,8 @@ export interface AuditItem {
   action: string;
   targetType: string;
   targetId: string | null;
+  /** What the target is called now ("Name (email)" for an account), when it still exists in the entry's organization. */
+  targetLabel: string | null;
   before: unknown;
   after: unknown;
   ip: string | null;
@@ -83,6 +86,10 @@ function auditWhere(actor: Actor, f: AuditFilter): SQL | undefined {
   return and(...conditions);
 }
 
+const targetUser = alias(users, "target_user");
+const targetOrg = alias(organizations, "target_org");
+const targetSite = alias(analyticsSites, "target_site");
+
 /**
  * The joined user's columns are aliased: inside db.batch() D1 returns rows
  * keyed by column name, and users.id / users.org_id would overwrite the entry's.
@@ -101,6 +108,7 @@ const columns = {
   actorRowId: aliased<string | null>(users.id, "actor_row_id"),
   actorName: aliased<string | null>(users.name, "actor_name"),
   actorEmail: aliased<string | null>(users.email, "actor_email"),
+  targetLabel: sql<string | null>`coalesce(${targetUser.name} || ' (' || ${targetUser.email} || ')', ${targetOrg.name}, ${targetSite.name})`.as("target_label"),
 };
 type Row = {
   id: string;
@@ -116,6 +124,7 @@ type Row = {
   actorRowId: string | null;
   actorName: string | null;
   actorEmail: string | null;
+  targetLabel: string | null;
 };
 
 const parseJson = (value: string | null): unknown => {
@@ -137,14 +146,35 @@ function toItem(r: Row): AuditItem {
     action: r.action,
     targetType: r.targetType,
     targetId: r.targetId,
+    targetLabel: r.targetLabel,
     before: parseJson(r.before),
     after: parseJson(r.after),
     ip: r.ip,
   };
 }
 
+/**
+ * The entries with their actor, and the target's current name looked up only
+ * inside the entry's own organization (its accounts and sites, itself and the
+ * companies it manages): whoever may read the entry sees those elsewhere
+ * anyway, and an id from anywhere else stays an id.
+ */
 const selectRows = (deps: Deps, where: SQL | undefined) =>
-  deps.db.select(columns).from(auditEvents).leftJoin(users, eq(users.id, auditEvents.actorId)).where(where);
+  deps.db
+    .select(columns)
+    .from(auditEvents)
+    .leftJoin(users, eq(users.id, auditEvents.actorId))
+    .leftJoin(targetUser, and(eq(auditEvents.targetType, "user"), eq(targetUser.id, auditEvents.targetId), eq(targetUser.orgId, auditEvents.orgId)))
+    .leftJoin(
+      targetOrg,
+      and(
+        inArray(auditEvents.targetType, ["organization", "company"]),
+        eq(targetOrg.id, auditEvents.targetId),
+        or(eq(targetOrg.id, auditEvents.orgId), eq(targetOrg.managedBy, auditEvents.orgId)),
+      ),
+    )
+    .leftJoin(targetSite, and(eq(auditEvents.targetType, "analytics_site"), eq(targetSite.id, auditEvents.targetId), eq(targetSite.orgId, auditEvents.orgId)))
+    .where(where);
 
 /** F-50: one page of the audit log, newest first, with the total for the filter. */
 export async function listAuditEvents(deps: Deps, actor: Actor, filter: AuditFilter) {

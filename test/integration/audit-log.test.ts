@@ -12,6 +12,8 @@ import { newId } from "../../src/lib/ids";
 import { neutralize } from "../../src/lib/csv";
 import { AUDIT_CSV_HEADER, type AuditItem } from "../../src/services/audit-log";
 import { api, db, expectError, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
+import { makeSite } from "../helpers/analytics";
+import { makeCompany } from "../helpers/companies";
 import { page, partnerOrg, signedIn } from "../helpers/portal";
 
 interface ListAnswer {
@@ -103,6 +105,7 @@ describe("who may read the audit log (F-50)", () => {
       action: "user.invited",
       targetType: "user",
       targetId: first.id,
+      targetLabel: `Ivy Invitee (${first.email})`,
       before: null,
       after: { email: first.email, name: "Ivy Invitee", role: "regular" },
       ip: "198.51.100.7",
@@ -266,6 +269,65 @@ describe("GET /api/v1/audit filters and pages (F-50)", () => {
     expect((await list(cookie, `?actor=${leaver.id}`)).items.map((i) => i.id)).toEqual([row!.id]);
     const html = await (await page("/audit?target=c-9", cookie)).text();
     expect(html).toContain("deleted user");
+  });
+});
+
+describe("targets by name (F-50)", () => {
+  it("names each target as it is called now, inside the entry's own organization only; other ids stay ids", async () => {
+    const { org, cookie } = await partnerOrg();
+    const other = await makeOrg({ name: "Elsewhere Ltd" });
+    const [tess, stranger, gone] = await Promise.all([
+      makeUser({ orgId: org.id, name: "Tess Target", email: uniqueEmail("tess") }),
+      makeUser({ orgId: other.id, name: "Sam Stranger" }),
+      makeUser({ orgId: org.id, name: "Gone Soon" }),
+    ]);
+    const [company, foreignCompany, site, foreignSite] = await Promise.all([
+      makeCompany(org.id, { name: "Initech" }),
+      makeCompany(other.id, { name: "Foreign Co" }),
+      makeSite(org.id, { name: "Main shop" }),
+      makeSite(other.id, { name: "Their shop" }),
+    ]);
+    const action = `label.${newId()}`;
+    const rows = await insertEvents(
+      (
+        [
+          ["user", tess.id],
+          ["user", stranger.id],
+          ["user", gone.id],
+          ["organization", org.id],
+          ["organization", other.id],
+          ["company", company.id],
+          ["company", foreignCompany.id],
+          ["analytics_site", site.id],
+          ["analytics_site", foreignSite.id],
+          ["plan", "p-1"],
+        ] as const
+      ).map(([targetType, targetId], i) => ({ orgId: org.id, action, targetType, targetId, at: T + i })),
+    );
+    await db().delete(users).where(eq(users.id, gone.id));
+
+    const labels = Object.fromEntries((await list(cookie, `?action=${action}`)).items.map((i) => [i.targetId, i.targetLabel]));
+    expect(labels).toEqual({
+      [tess.id]: `Tess Target (${tess.email})`,
+      [stranger.id]: null,
+      [gone.id]: null,
+      [org.id]: org.name,
+      [other.id]: null,
+      [company.id]: "Initech",
+      [foreignCompany.id]: null,
+      [site.id]: "Main shop",
+      [foreignSite.id]: null,
+      "p-1": null,
+    });
+    expect(rows).toHaveLength(10);
+
+    // The page shows the name, with the type and id beside it; a target without a name keeps its id.
+    const html = await (await page(`/audit?action=${action}`, cookie)).text();
+    expect(html).toContain(`Tess Target (${tess.email})`);
+    expect(html).toContain(`user <code>${tess.id}</code>`);
+    expect(html).not.toContain("Sam Stranger");
+    expect(html).not.toContain("Their shop");
+    expect(html).toContain(`analytics_site <code>${foreignSite.id}</code>`);
   });
 });
 
