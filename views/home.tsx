@@ -1,11 +1,43 @@
-// The landing page after sign-in.
+// The landing page after sign-in: who you are, and what waits on you in the
+// lists you look after (src/services/home.ts), each linking to that list.
 import type { Actor } from "../src/domain/actor";
 import { isOperator, ROLE_LABELS } from "../src/domain/roles";
+import type { Attention, AttentionKey } from "../src/services/home";
 
-export function HomePage(p: { actor: Actor; orgName: string }) {
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+const SAY: Record<AttentionKey, (n: number, actor: Actor) => string> = {
+  invitationsPending: (n) => `${plural(n, "invitation is", "invitations are")} waiting to be accepted`,
+  invitationsExpired: (n) => `${plural(n, "invitation has", "invitations have")} expired: resend or revoke`,
+  requestsPending: (n, actor) => (isOperator(actor) ? `${plural(n, "request", "requests")} to decide` : `${plural(n, "request is", "requests are")} waiting for an operator`),
+  mailUndelivered: (n) => `${plural(n, "mail", "mails")} could not be delivered`,
+};
+
+function AttentionList(p: { actor: Actor; attention: Attention[] }) {
+  const waiting = p.attention.filter((a) => a.count > 0);
+  return (
+    <section class="card" aria-labelledby="attention-heading">
+      <h2 id="attention-heading">Needs your attention</h2>
+      {waiting.length === 0 ? (
+        <p class="muted">Nothing is waiting for you.</p>
+      ) : (
+        <ul>
+          {waiting.map((a) => (
+            <li>
+              <a href={a.href}>{SAY[a.key](a.count, p.actor)}</a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+export function HomePage(p: { actor: Actor; orgName: string; attention: Attention[] }) {
   return (
     <>
       <h1>Welcome, {p.actor.name}</h1>
+      {p.attention.length > 0 && <AttentionList actor={p.actor} attention={p.attention} />}
       <div class="card">
         <p>
           You are signed in as <strong>{p.actor.email}</strong>, {ROLE_LABELS[p.actor.role]} of <strong>{p.orgName}</strong>.

@@ -110,20 +110,26 @@ export async function listInvitations(deps: Deps, actor: Actor, input: z.infer<t
   return list.from(await deps.db.batch(list.queries));
 }
 
+const openInvitationsWhere = (actor: Actor, orgId: string | undefined, state: InvitationState | undefined, now: number) =>
+  and(eq(users.orgId, orgInScope(actor, orgId)), eq(users.status, "invited"), isNull(invitations.usedAt), isLatestInvitation, state ? stateCondition(state, now) : undefined);
+
+const countInvitations = (deps: Deps, where: SQL | undefined) =>
+  deps.db.select({ n: count() }).from(invitations).innerJoin(users, eq(users.id, invitations.userId)).where(where);
+
+/** How many of the organization's open invitations are in `state` (the list's total for that filter), as a query for a batch. */
+export function invitationCountQuery(deps: Deps, actor: Actor, state: InvitationState) {
+  assertCan(actor, "managePortalUsers");
+  return countInvitations(deps, openInvitationsWhere(actor, undefined, state, deps.now()));
+}
+
 /** listInvitations as queries that can join another batch (after its writes), and the answer made from their results. */
 export function invitationListQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListInvitationsInput>) {
   assertCan(actor, "managePortalUsers");
   const now = deps.now();
-  const where = and(
-    eq(users.orgId, orgInScope(actor, input.orgId)),
-    eq(users.status, "invited"),
-    isNull(invitations.usedAt),
-    isLatestInvitation,
-    input.state ? stateCondition(input.state, now) : undefined,
-  );
+  const where = openInvitationsWhere(actor, input.orgId, input.state, now);
   const queries = [
     listQuery(deps, where).orderBy(desc(invitations.createdAt)).limit(input.pageSize).offset(pageOffset(input)),
-    deps.db.select({ n: count() }).from(invitations).innerJoin(users, eq(users.id, invitations.userId)).where(where),
+    countInvitations(deps, where),
   ] as const;
   const from = ([rows, [total]]: readonly [unknown[], { n: number }[]]) => ({
     items: (rows as ListRow[]).map((r) => toPublicInvitation(r, now)),

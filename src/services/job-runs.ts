@@ -93,8 +93,15 @@ export const ListDeadLettersInput = z.object({
   ...pageFields({ size: 50, max: 200 }),
 });
 
+const dead = eq(outbox.status, "dead");
+
+/** How many mails were given up on (the dead letters' total), as a query for a batch; operators only. */
+export function deadLetterCountQuery(deps: Deps, actor: Actor) {
+  operatorsOnly(actor);
+  return deps.db.select({ n: count() }).from(outbox).where(dead);
+}
+
 function deadLettersQueries(deps: Deps, input: z.infer<typeof ListDeadLettersInput>) {
-  const dead = eq(outbox.status, "dead");
   return [
     deps.db
       .select({ id: outbox.id, to: outbox.to, subject: outbox.subject, attempts: outbox.attempts, lastError: outbox.lastError, createdAt: outbox.createdAt })

@@ -232,11 +232,19 @@ async function createRefusal(deps: Deps, actor: Actor, input: z.infer<typeof Cre
  * operator. Pending ones first (oldest first, the queue order), then the
  * decided ones, newest first.
  */
-function requestsQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
+function requestsWhere(actor: Actor, status: (typeof REQUEST_STATUSES)[number] | undefined) {
   if (!canRequestSecondaryRole(actor) && !canDecideRequests(actor)) {
     throw new AppError("FORBIDDEN", "Only Partner Managers and operators can see requests.");
   }
-  const where = and(isOperator(actor) ? undefined : eq(roleRequests.orgId, actor.orgId), input.status ? eq(roleRequests.status, input.status) : undefined);
+  return and(isOperator(actor) ? undefined : eq(roleRequests.orgId, actor.orgId), status ? eq(roleRequests.status, status) : undefined);
+}
+
+/** How many requests the actor sees in `status` (the list's total for that filter), as a query for a batch. */
+export const requestCountQuery = (deps: Deps, actor: Actor, status: (typeof REQUEST_STATUSES)[number]) =>
+  deps.db.select({ n: count() }).from(roleRequests).where(requestsWhere(actor, status));
+
+function requestsQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
+  const where = requestsWhere(actor, input.status);
   const pendingFirst = sql`CASE WHEN ${roleRequests.status} = 'pending' THEN 0 ELSE 1 END`;
   const queueOrder = sql`CASE WHEN ${roleRequests.status} = 'pending' THEN ${roleRequests.createdAt} ELSE -${roleRequests.createdAt} END`;
   // Two requests in the same millisecond keep the order they were made in.

@@ -70,6 +70,8 @@ async function makeWorld(): Promise<World> {
     operator,
     customer,
     pages: [
+      ["/", manager],
+      ["/", operator],
       ["/users", manager],
       ["/invitations", manager],
       ["/requests", manager],

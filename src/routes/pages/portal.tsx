@@ -18,6 +18,7 @@ import {
 } from "../../services/organizations";
 import { revokeAllSessions, revokeSession } from "../../services/sessions";
 import { isSetupOpen } from "../../services/setup";
+import { homeAttention } from "../../services/home";
 import { AccountPage } from "../../../views/account";
 import { HomePage } from "../../../views/home";
 import { OrgDetailPage, OrgsPage } from "../../../views/orgs";
@@ -32,7 +33,7 @@ portalPages.get(
   // Only here, so the sign-in page itself costs no database read.
   async (c, next) => (!c.var.actor && (await isSetupOpen(c.var.deps)) ? c.redirect("/setup", 303) : next()),
   requirePageSession,
-  async (c) => c.render(<HomePage actor={c.var.actor} orgName={c.var.actor.orgName} />, { title: "Home" }),
+  async (c) => c.render(<HomePage actor={c.var.actor} orgName={c.var.actor.orgName} attention={await homeAttention(c.var.deps, c.var.actor)} />, { title: "Home" }),
 );
 
 async function renderAccount(c: Context<Authed>, extra: Partial<Parameters<typeof AccountPage>[0]> = {}) {

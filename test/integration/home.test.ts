@@ -1,0 +1,95 @@
+// The home page's "Needs your attention": what waits on each role in the lists
+// it looks after, with the same totals as those lists, and nothing for a role
+// that looks after none of them.
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { invitations, outbox } from "../../src/db/schema";
+import { newId } from "../../src/lib/ids";
+import { api, db, makeOperator, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
+import { page, partnerOrg, signedIn } from "../helpers/portal";
+import { elements } from "../helpers/ui";
+
+async function home(cookie: string) {
+  const res = await page("/", cookie);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** The attention list's entries as "link text → href". */
+const attention = async (html: string) => (await elements(html, `section[aria-labelledby="attention-heading"] a`)).map((a) => `${a.text} → ${a.attrs.href}`);
+
+const invite = async (cookie: string) => {
+  const res = await api("/api/v1/users", { cookie, body: { email: uniqueEmail("invitee"), name: "Ivy Invitee", role: "regular" } });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { user: { id: string } }).user;
+};
+
+const total = async (path: string, cookie: string) => {
+  const res = await api(path, { cookie });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { page: { total: number } }).page.total;
+};
+
+describe("home page: needs your attention", () => {
+  it("tells a Partner Manager of pending and expired invitations and of requests waiting for an operator, each linking to its list", async () => {
+    const { org, cookie } = await partnerOrg();
+    expect(await home(cookie)).toContain("Nothing is waiting for you.");
+
+    const [, expiring, third] = [await invite(cookie), await invite(cookie), await invite(cookie)];
+    await db().update(invitations).set({ expiresAt: Date.now() - 1 }).where(eq(invitations.userId, expiring.id));
+    const regular = await makeUser({ orgId: org.id, role: "regular" });
+    expect((await api("/api/v1/requests", { cookie, body: { kind: "purchaser", userId: regular.id } })).status).toBe(201);
+
+    expect(await attention(await home(cookie))).toEqual([
+      "2 invitations are waiting to be accepted → /invitations?state=pending",
+      "1 invitation has expired: resend or revoke → /invitations?state=expired",
+      "1 request is waiting for an operator → /requests?status=pending",
+    ]);
+    // The same totals as the lists the links open.
+    expect(await total("/api/v1/invitations?state=pending", cookie)).toBe(2);
+    expect(await total("/api/v1/invitations?state=expired", cookie)).toBe(1);
+
+    // Revoked: no longer waiting.
+    await db().update(invitations).set({ revokedAt: Date.now() }).where(eq(invitations.userId, third.id));
+    expect((await attention(await home(cookie)))[0]).toBe("1 invitation is waiting to be accepted → /invitations?state=pending");
+  });
+
+  it("counts only the Partner Manager's own organization", async () => {
+    const mine = await partnerOrg();
+    const theirs = await partnerOrg();
+    await invite(theirs.cookie);
+    await invite(theirs.cookie);
+    expect(await attention(await home(mine.cookie))).toEqual([]);
+    expect(await home(mine.cookie)).toContain("Nothing is waiting for you.");
+    expect(await attention(await home(theirs.cookie))).toEqual(["2 invitations are waiting to be accepted → /invitations?state=pending"]);
+  });
+
+  it("tells an operator of the requests to decide and the mail that could not be delivered, with the totals of those lists", async () => {
+    const operator = await signIn(await makeOperator());
+    const { org, cookie } = await partnerOrg();
+    const regular = await makeUser({ orgId: org.id, role: "regular" });
+    expect((await api("/api/v1/requests", { cookie, body: { kind: "purchaser", userId: regular.id } })).status).toBe(201);
+    const now = Date.now();
+    await db()
+      .insert(outbox)
+      .values([1, 2].map(() => ({ id: newId(), to: uniqueEmail("bounce"), subject: "Undelivered", text: "t", html: "<p>t</p>", status: "dead" as const, attempts: 8, nextAttemptAt: now, createdAt: now })));
+
+    const requests = await total("/api/v1/requests?status=pending", operator);
+    const dead = await total("/api/v1/jobs/dead-letters", operator);
+    expect(requests).toBeGreaterThanOrEqual(1);
+    expect(dead).toBeGreaterThanOrEqual(2);
+    const say = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+    expect(await attention(await home(operator))).toEqual([
+      `${say(requests, "request", "requests")} to decide → /requests?status=pending`,
+      `${say(dead, "mail", "mails")} could not be delivered → /jobs#dead-letters`,
+    ]);
+  });
+
+  it.each(["regular", "read_only"] as const)("shows a %s user no attention list: none of those lists is theirs", async (role) => {
+    const { org } = await partnerOrg();
+    const { cookie } = await signedIn(org.id, role);
+    const html = await home(cookie);
+    expect(html).toContain("Welcome,");
+    expect(html).not.toContain("Needs your attention");
+  });
+});
