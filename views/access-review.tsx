@@ -417,7 +417,7 @@ export function ReviewStatusPage(p: { rows: ReviewStatusRow[]; page: PageInfo; f
         </div>
       </form>
       {body}
-      <Pagination page={p.page} noun="organizations" href={(n) => `/access-review/status${statusQuery(p.filter, { page: String(n) })}`} />
+      <Pagination page={p.page} nouns={["organization", "organizations"]} href={(n) => `/access-review/status${statusQuery(p.filter, { page: String(n) })}`} />
     </>
   );
 }

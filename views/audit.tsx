@@ -130,7 +130,7 @@ export function AuditPage(p: {
               ))}
             </DataTable>
           )}
-          <Pagination page={p.list.page} href={(n) => `/audit${auditQuery(v, { ...(p.pageSize ? { pageSize: p.pageSize } : {}), page: String(n) })}`} noun="entries" />
+          <Pagination page={p.list.page} href={(n) => `/audit${auditQuery(v, { ...(p.pageSize ? { pageSize: p.pageSize } : {}), page: String(n) })}`} nouns={["entry", "entries"]} />
         </>
       )}
     </>

@@ -184,7 +184,7 @@ export function InvitationsPage(p: {
           ))}
         </DataTable>
       )}
-      <Pagination page={p.page} noun="invitations" href={(n) => `/invitations?${new URLSearchParams({ ...(p.state ? { state: p.state } : {}), page: String(n) })}`} />
+      <Pagination page={p.page} nouns={["invitation", "invitations"]} href={(n) => `/invitations?${new URLSearchParams({ ...(p.state ? { state: p.state } : {}), page: String(n) })}`} />
     </>
   );
 }

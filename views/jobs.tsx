@@ -78,7 +78,7 @@ export function JobsPage(p: { runs: Runs; dead: DeadLetters; job?: string; notic
           </tr>
         ))}
       </DataTable>
-      <Pagination page={p.runs.page} href={(n) => `/jobs?${p.job ? `job=${p.job}&` : ""}page=${n}`} noun="runs" />
+      <Pagination page={p.runs.page} href={(n) => `/jobs?${p.job ? `job=${p.job}&` : ""}page=${n}`} nouns={["run", "runs"]} />
 
       <h2 id="dead-letters">Undelivered mail ({p.dead.page.total})</h2>
       <p>Mail that failed {MAX_DELIVERY_ATTEMPTS} times, or that Resend refused outright, stops here. Sending it again starts a fresh series of attempts.</p>

@@ -125,7 +125,7 @@ export function RequestsPage(p: {
           ))}
         </DataTable>
       )}
-      <Pagination page={p.page} noun="requests" href={(n) => `/requests?page=${n}`} />
+      <Pagination page={p.page} nouns={["request", "requests"]} href={(n) => `/requests?page=${n}`} />
     </>
   );
 }

@@ -165,7 +165,7 @@ export interface PageInfo {
 }
 
 /** Previous / next links that keep the filter. */
-export function Pagination(p: { page: PageInfo; href: (page: number) => string; noun: string }) {
+export function Pagination(p: { page: PageInfo; href: (page: number) => string; nouns: readonly [one: string, many: string] }) {
   const pages = Math.max(1, Math.ceil(p.page.total / p.page.size));
   if (p.page.total === 0) return null;
   return (
@@ -176,7 +176,7 @@ export function Pagination(p: { page: PageInfo; href: (page: number) => string; 
         </a>
       )}
       <span>
-        Page {p.page.number} of {pages} · {p.page.total} {p.noun}
+        Page {p.page.number} of {pages} · {p.page.total} {p.page.total === 1 ? p.nouns[0] : p.nouns[1]}
       </span>
       {p.page.number < pages && (
         <a href={p.href(p.page.number + 1)} rel="next">
@@ -304,7 +304,7 @@ export function UsersPage(p: {
           ))}
         </DataTable>
       )}
-      <Pagination page={p.page} noun="users" href={(n) => `/users${filterQuery(p.filter, { page: String(n) })}`} />
+      <Pagination page={p.page} nouns={["user", "users"]} href={(n) => `/users${filterQuery(p.filter, { page: String(n) })}`} />
       <p class="muted">P: Purchaser. AA: Analytics Access (Y access, I invited, N none). AAA: Analytics Administrator.</p>
 
       {manage && !isOperator(p.actor) && <InviteForm {...p.invite} />}

@@ -100,6 +100,7 @@ describe("GET /users for each role", () => {
     expect(body).toContain('href="/api/v1/users?q=Reader&amp;role=read_only&amp;format=csv"');
     expect(body).toContain("Reader 0");
     expect(body).not.toContain("Reader 2");
+    expect(await html("/users?role=read_only&q=Reader 1", cookie)).toContain("Page 1 of 1 · 1 user<");
     const bad = await html("/users?role=boss", cookie);
     expect(bad).toContain("The filter was not understood");
   });
