@@ -21,7 +21,13 @@ const dateOnly = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "
 const EXPIRY_HINT = "Optional. Access ends when this day begins (UTC); leave empty for no end date.";
 
 function Ends(p: { at: string | null }) {
-  return p.at ? <DateTime at={p.at} /> : <span class="muted">no end date</span>;
+  return p.at ? (
+    <>
+      ends <DateTime at={p.at} />
+    </>
+  ) : (
+    <span class="muted">no end date</span>
+  );
 }
 
 function PartnerRow(p: { entry: PartnerEntry; canManage: boolean }) {
@@ -34,7 +40,7 @@ function PartnerRow(p: { entry: PartnerEntry; canManage: boolean }) {
         <ul class="partner-users">
           {e.users.map((u) => (
             <li>
-              {u.name} &lt;{u.email}&gt; · ends <Ends at={u.expiresAt} />
+              {u.name} &lt;{u.email}&gt; · <Ends at={u.expiresAt} />
             </li>
           ))}
         </ul>

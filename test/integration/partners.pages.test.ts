@@ -38,6 +38,7 @@ describe("/partners", () => {
     expect(html).toContain("Partner access granted.");
     expect(html).toContain(org.name);
     expect(html).toContain(alice.email);
+    expect(html).toContain(`&lt;${alice.email}&gt; · <span class="muted">no end date</span>`);
     expect(html).toContain(`href="/partners/${org.id}/edit"`);
     expect(html).toContain(`href="/partners/${org.id}/remove"`);
     expect(html).not.toMatch(/ style=/);
@@ -102,6 +103,7 @@ describe("/partners", () => {
     expect(saved.headers.get("location")).toBe("/partners?notice=updated");
     const rows = (await grantsOf(customer.id)).filter((g) => g.partnerOrgId === org.id);
     expect(rows.map((g) => [g.partnerUserId, g.expiresAt])).toEqual([[alice.id, Date.UTC(2040, 5, 1)]]);
+    expect(await (await page("/partners", regular.cookie)).text()).toMatch(new RegExp(`&lt;${alice.email}&gt; · ends <time datetime="2040-06-01T00:00:00.000Z"`));
 
     const confirm = await (await page(`/partners/${org.id}/remove`, regular.cookie)).text();
     expect(confirm).toContain("Yes, remove access");
