@@ -112,7 +112,7 @@ export function ReviewItemRow(p: RowProps) {
       {p.editable && (
         <td>
           <div class="row-actions">
-            <RowAction action={`${path}/confirm`} target={`#${rowId}`} label={item.decision === "confirmed" ? "Confirmed ✓" : "Confirm"} />
+            <RowAction action={`${path}/confirm`} label={item.decision === "confirmed" ? "Confirmed ✓" : "Confirm"} />
             <Form action={`${path}/role`} class="inline role-form">
               <label class="visually-hidden" for={`review-role-${u.id}`}>{`New role of ${u.name}`}</label>
               <select id={`review-role-${u.id}`} name="role">
@@ -122,14 +122,13 @@ export function ReviewItemRow(p: RowProps) {
                   </option>
                 ))}
               </select>{" "}
-              <button type="submit" class="secondary" {...hxPost(`${path}/role`, `#${rowId}`)}>
+              <button type="submit" class="secondary" {...hxPost(`${path}/role`, undefined)}>
                 Change role
               </button>
             </Form>
             {u.status !== "deactivated" && !p.self && (
               <RowAction
                 action={`${path}/deactivate`}
-                target={`#${rowId}`}
                 label="Deactivate"
                 confirm={`Deactivate ${u.email}? They can no longer sign in, their sessions and partner access end at once.`}
               />
@@ -261,7 +260,7 @@ export function ReviewBody(p: { detail: ReviewDetail; editable: boolean; actorId
         access, I invited, N none). AAA: Analytics Administrator. Partner access: {customer ? "partner users this user let see your insights." : "customers who let this user see their insights."}
         {p.editable && " Purchaser and AAA are granted by operators (Requests page) and end with a role that does not allow them."}
       </p>
-      <DataTable columns={p.editable ? [...REVIEW_COLUMNS, "Actions"] : REVIEW_COLUMNS} label="Users under review">
+      <DataTable columns={p.editable ? [...REVIEW_COLUMNS, "Actions"] : REVIEW_COLUMNS} label="Users under review" swapRows>
         {items.map((item) => (
           <ReviewItemRow reviewId={review.id} orgKind={review.org.kind} item={item} editable={p.editable} self={item.userId === p.actorId} />
         ))}

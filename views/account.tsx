@@ -18,7 +18,7 @@ export function SessionRow(p: { session: SessionSummary }) {
         {s.current ? (
           <span class="badge">this browser</span>
         ) : (
-          <RowAction action={`/account/sessions/${s.id}/revoke`} target={`#session-${s.id}`} label="Sign out" />
+          <RowAction action={`/account/sessions/${s.id}/revoke`} label="Sign out" />
         )}
       </td>
     </tr>
@@ -48,7 +48,7 @@ export function AccountPage(p: {
       </div>
 
       <h2>Signed-in sessions</h2>
-      <DataTable columns={["Device", "Address", "Signed in", "Action"]} label="Signed-in sessions">
+      <DataTable columns={["Device", "Address", "Signed in", "Action"]} label="Signed-in sessions" swapRows>
         {p.sessions.map((s) => (
           <SessionRow session={s} />
         ))}

@@ -39,7 +39,7 @@ export function CompanyRow(p: { company: CompanyListItem; canManage: boolean; me
           {c.status === "active" && (
             <Form action={terminate} class="inline" confirm={`Terminate ${c.name}? Its services stay listed, but nothing about it can change afterwards.`}>
               <input type="hidden" name="from" value="list" />
-              <button type="submit" class="secondary" {...hxPost(terminate, `#company-${c.id}`, `Terminate ${c.name}? Its services stay listed, but nothing about it can change afterwards.`)}>
+              <button type="submit" class="secondary" {...hxPost(terminate, undefined, `Terminate ${c.name}? Its services stay listed, but nothing about it can change afterwards.`)}>
                 Terminate
               </button>
             </Form>
@@ -100,7 +100,7 @@ export function CompaniesPage(p: {
               : "Your organization has no companies yet. A Regular User or Partner Manager can add them."}
         </EmptyState>
       ) : (
-        <DataTable columns={["Name", "Status", ...SERVICE_KIND_KEYS.map((k) => `Active ${SERVICE_KINDS[k].plural}`), "Created", ...(p.canManage ? ["Actions"] : [])]} label="Companies">
+        <DataTable columns={["Name", "Status", ...SERVICE_KIND_KEYS.map((k) => `Active ${SERVICE_KINDS[k].plural}`), "Created", ...(p.canManage ? ["Actions"] : [])]} label="Companies" swapRows>
           {p.items.map((c) => (
             <CompanyRow company={c} canManage={p.canManage} />
           ))}

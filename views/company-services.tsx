@@ -29,7 +29,7 @@ export function ServiceRow(p: { companyId: string; kind: ServiceKind; item: Publ
       {p.canManage && (
         <td class="row-actions">
           {s.status === "active" && (
-            <RowAction action={endPath} target={`#service-${s.id}`} label={verb} confirm={`${verb} ${meta.label} ${s.email ?? s.name}?`} />
+            <RowAction action={endPath} label={verb} confirm={`${verb} ${meta.label} ${s.email ?? s.name}?`} />
           )}
         </td>
       )}
@@ -83,7 +83,7 @@ export function ServiceSection(p: {
           {showActions ? ` Add one with the form below.` : ""}
         </EmptyState>
       ) : (
-        <DataTable columns={columns} label={meta.plural}>
+        <DataTable columns={columns} label={meta.plural} swapRows>
           {p.items.map((item) => (
             <ServiceRow companyId={p.companyId} kind={p.kind} item={item} canManage={showActions} />
           ))}

@@ -143,7 +143,8 @@ export function TableScroll(p: { label?: string; children: Child }) {
  * A scrollable table with column headers; rows come as children. With
  * `swapRows`, an htmx action in a row that names no target of its own is
  * answered with the new row: said once here rather than on each button of
- * a list that may have fifty rows of them.
+ * a list that may have fifty rows of them (ui-pages.test.ts checks that
+ * every action has a target).
  */
 export function DataTable(p: { columns: string[]; children: Child; label?: string; swapRows?: boolean }) {
   return (
@@ -200,7 +201,7 @@ export function Select(p: { name: string; label: string; options: { value: strin
  * `confirm` asks first (htmx's hx-confirm); put the same text on the form's
  * data-confirm so a plain post asks too (public/js/app.js).
  * Without `target` the button's row is swapped: htmx inherits the target from
- * a `DataTable` with `swapRows`.
+ * a `DataTable` with `swapRows`, as every list's row actions do.
  */
 export function hxPost(action: string, target: string | undefined, confirm?: string) {
   return {

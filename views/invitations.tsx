@@ -16,7 +16,7 @@ export function InvitationRow(p: { invitation: PublicInvitation; message?: strin
   const i = p.invitation;
   const rowId = `invitation-${i.id}`;
   const action = (path: string, label: string, confirm?: string) => (
-    <RowAction action={`/invitations/${i.id}/${path}`} target={`#${rowId}`} label={label} confirm={confirm} />
+    <RowAction action={`/invitations/${i.id}/${path}`} label={label} confirm={confirm} />
   );
   return (
     <tr id={rowId}>
@@ -178,7 +178,7 @@ export function InvitationsPage(p: {
           No invitations in this list. Invite a colleague from the <a href="/users#invite">Users page</a>, or several at once with the bulk invite above.
         </EmptyState>
       ) : (
-        <DataTable columns={["Name", "Email", "Role", "State", "Sent", "Expires", "Actions"]} label="Invitations">
+        <DataTable columns={["Name", "Email", "Role", "State", "Sent", "Expires", "Actions"]} label="Invitations" swapRows>
           {p.invitations.map((i) => (
             <InvitationRow invitation={i} />
           ))}

@@ -36,7 +36,7 @@ export function DeadLetterRow(p: { mail: DeadLetters["items"][number] | { id: st
         {p.resent ? (
           <span role="status">Queued again.</span>
         ) : (
-          <RowAction action={`/jobs/dead-letters/${m.id}/retry`} target={`#mail-${m.id}`} label="Send again" />
+          <RowAction action={`/jobs/dead-letters/${m.id}/retry`} label="Send again" />
         )}
       </td>
     </tr>
@@ -82,7 +82,7 @@ export function JobsPage(p: { runs: Runs; dead: DeadLetters; job?: string; notic
 
       <h2 id="dead-letters">Undelivered mail ({p.dead.page.total})</h2>
       <p>Mail that failed {MAX_DELIVERY_ATTEMPTS} times, or that Resend refused outright, stops here. Sending it again starts a fresh series of attempts.</p>
-      <DataTable columns={["Queued", "To", "Subject", "Attempts", "Last error", ""]} label="Undelivered mail">
+      <DataTable columns={["Queued", "To", "Subject", "Attempts", "Last error", ""]} label="Undelivered mail" swapRows>
         {p.dead.items.length === 0 && (
           <tr>
             <td colspan={6}>None.</td>

@@ -36,13 +36,13 @@ export function PlanRow(p: { companyId: string; plan: PublicPlan; purchaser: boo
               <FormErrors errors={p.form?.errors} shown={["seats", "autoRenew"]} message={p.form?.message} />
               <Field id={`f-seats-${plan.id}`} name="seats" type="number" label="Seats" value={v?.seats ?? String(plan.seats)} errors={p.form?.errors} required min={1} />
               <Checkbox id={`f-autoRenew-${plan.id}`} name="autoRenew" label="Renew automatically" checked={v ? v.autoRenew === "on" : plan.autoRenew} errors={p.form?.errors} />
-              <button type="submit" class="secondary" {...hxPost(base, `#plan-${plan.id}`)}>
+              <button type="submit" class="secondary" {...hxPost(base, undefined)}>
                 Save
               </button>
             </Form>
           )}
           <Form action={`${base}/renew`} class="inline" confirm={renewQuestion}>
-            <button type="submit" {...hxPost(`${base}/renew`, `#plan-${plan.id}`, renewQuestion)}>
+            <button type="submit" {...hxPost(`${base}/renew`, undefined, renewQuestion)}>
               Renew
             </button>
           </Form>
@@ -97,7 +97,7 @@ export function PlansSection(p: {
           {canChange ? "No license plans yet. Order one with the form below." : "No license plans yet. A Purchaser (P) of your organization can order them."}
         </EmptyState>
       ) : (
-        <DataTable columns={columns} label="License plans">
+        <DataTable columns={columns} label="License plans" swapRows>
           {p.plans.map((plan) => (
             <PlanRow companyId={p.companyId} plan={plan} purchaser={p.purchaser} companyActive={p.companyActive} form={p.planForms?.[plan.id]} />
           ))}

@@ -14,7 +14,7 @@ export function RequestRow(p: { request: PublicRequest; decide?: boolean; messag
   const r = p.request;
   const rowId = `request-${r.id}`;
   const action = (path: string, label: string, confirm?: string) => (
-    <RowAction action={`/requests/${r.id}/${path}`} target={`#${rowId}`} label={label} confirm={confirm} />
+    <RowAction action={`/requests/${r.id}/${path}`} label={label} confirm={confirm} />
   );
   return (
     <tr id={rowId}>
@@ -119,7 +119,7 @@ export function RequestsPage(p: {
               : "No requests yet. A Partner Manager of your organization can ask operators for Purchaser (P) or Analytics Administrator (AAA)."}
         </EmptyState>
       ) : (
-        <DataTable columns={decide ? ["Role", "For", "Organization", "Requested by", "Requested", "Status", "Actions"] : ["Role", "For", "Requested by", "Requested", "Status"]} label="Requests">
+        <DataTable columns={decide ? ["Role", "For", "Organization", "Requested by", "Requested", "Status", "Actions"] : ["Role", "For", "Requested by", "Requested", "Status"]} label="Requests" swapRows>
           {p.requests.map((r) => (
             <RequestRow request={r} decide={decide} />
           ))}

@@ -28,7 +28,7 @@ export function TagRow(p: { tag: PublicTag; canEdit: boolean; canPublish: boolea
       </td>
       <td>
         <div class="row-actions">
-          {p.canPublish && t.status === "draft" && <RowAction action={`/analytics/tags/${t.id}/publish`} target={`#${rowId}`} label="Publish" class="" />}
+          {p.canPublish && t.status === "draft" && <RowAction action={`/analytics/tags/${t.id}/publish`} label="Publish" class="" />}
         </div>
         <details class="tag-details" open={Boolean(p.form)}>
           <summary>{p.canEdit ? "Edit" : "Code"}</summary>
@@ -66,7 +66,7 @@ function TagsSection(p: { site: PublicSite; tags: PublicTag[]; canEdit: boolean;
       {p.tags.length === 0 ? (
         <EmptyState>{p.canEdit ? "No tags yet. Add the first one with the form below." : "No tags yet. A user with Edit or Manage on this site adds them."}</EmptyState>
       ) : (
-        <DataTable columns={["Name", "Status", "Last published", "Actions"]} label="Tags">
+        <DataTable columns={["Name", "Status", "Last published", "Actions"]} label="Tags" swapRows>
           {p.tags.map((t) => (
             <TagRow tag={t} canEdit={p.canEdit} canPublish={p.canPublish} form={p.tagForms?.[t.id]} />
           ))}

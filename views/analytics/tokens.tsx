@@ -41,7 +41,6 @@ export function TokenRow(p: { token: PublicToken; now: number; message?: string;
         {state.live && (
           <RowAction
             action={`/analytics/tokens/${t.id}/revoke`}
-            target={`#${rowId}`}
             label="Revoke"
             confirm={`Revoke the token “${t.name}”? Scripts using it stop working at once.`}
           />
@@ -119,7 +118,7 @@ export function TokensPage(p: {
       {p.tokens.length === 0 ? (
         <EmptyState>You have no API tokens yet. Create one below to read reports from a script.</EmptyState>
       ) : (
-        <DataTable columns={["Name", "Token", "Created", "Expires", "Last used", "State", "Action"]} label="API tokens">
+        <DataTable columns={["Name", "Token", "Created", "Expires", "Last used", "State", "Action"]} label="API tokens" swapRows>
           {p.tokens.map((t) => (
             <TokenRow token={t} now={p.now} />
           ))}

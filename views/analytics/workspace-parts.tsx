@@ -77,7 +77,7 @@ export function PermissionRow<L extends string>(p: {
                 </option>
               ))}
             </select>{" "}
-            <button type="submit" class="secondary" {...hxPost(p.action, `#${rowId}`)}>
+            <button type="submit" class="secondary" {...hxPost(p.action, undefined)}>
               Save
             </button>
           </Form>
@@ -97,7 +97,7 @@ export function PermissionsSection<L extends string>(p: { base: string; entries:
       {p.entries.length === 0 ? (
         <Notice>Nobody else in your organization has analytics access yet. An Analytics Administrator invites them first.</Notice>
       ) : (
-        <DataTable columns={["Name", "Email", "Analytics access", "Level"]} label="Permissions">
+        <DataTable columns={["Name", "Email", "Analytics access", "Level"]} label="Permissions" swapRows>
           {p.entries.map((e) => (
             <PermissionRow action={`${p.base}/${e.user.id}`} entry={e} levels={p.levels} labels={p.labels} />
           ))}

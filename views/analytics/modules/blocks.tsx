@@ -24,7 +24,6 @@ export function BlockRow(p: { block: PublicBlock; message?: string; error?: bool
       <td class="row-actions">
         <RowAction
           action={`/analytics/blocks/${b.id}/remove`}
-          target={`#${rowId}`}
           label="Unblock"
           confirm={`Unblock ${b.value}? Collection accepts it again from now on.`}
         />
@@ -112,7 +111,7 @@ export function BlocksPage(p: {
       {p.items.length === 0 ? (
         <Notice>{p.q ? "No block matches." : "Nothing is blocked: collection accepts every client and IP address."}</Notice>
       ) : (
-        <DataTable columns={["Kind", "Value", "Added by", "Added", "Actions"]} label="Blocked clients and IP addresses">
+        <DataTable columns={["Kind", "Value", "Added by", "Added", "Actions"]} label="Blocked clients and IP addresses" swapRows>
           {p.items.map((b) => (
             <BlockRow block={b} />
           ))}

@@ -43,7 +43,7 @@ export function CampaignRow(p: { campaign: PublicCampaign; canWrite: boolean; me
           {next.includes("active") && (
             <Form action={`${path}/status`} class="inline">
               <input type="hidden" name="status" value="active" />
-              <button type="submit" class="secondary" {...hxPost(`${path}/status`, `#${rowId}`)}>
+              <button type="submit" class="secondary" {...hxPost(`${path}/status`, undefined)}>
                 Start
               </button>
             </Form>
@@ -51,12 +51,12 @@ export function CampaignRow(p: { campaign: PublicCampaign; canWrite: boolean; me
           {next.includes("ended") && (
             <Form action={`${path}/status`} class="inline" confirm={endQuestion}>
               <input type="hidden" name="status" value="ended" />
-              <button type="submit" class="secondary" {...hxPost(`${path}/status`, `#${rowId}`, endQuestion)}>
+              <button type="submit" class="secondary" {...hxPost(`${path}/status`, undefined, endQuestion)}>
                 End
               </button>
             </Form>
           )}
-          {canDeleteCampaign(c.status) && <RowAction action={`${path}/delete`} target={`#${rowId}`} label="Delete" confirm={`Delete the draft ${c.name}?`} />}
+          {canDeleteCampaign(c.status) && <RowAction action={`${path}/delete`} label="Delete" confirm={`Delete the draft ${c.name}?`} />}
           {c.status !== "ended" && <EditCampaign campaign={c} form={p.form} />}
           <RowMessage message={p.message} error={p.error} />
         </td>
@@ -113,7 +113,7 @@ export function CampaignsPage(p: {
       {p.items.length === 0 ? (
         <EmptyState>{p.query.q || p.query.status ? "No campaign matches this search." : p.canWrite ? "There are no campaigns yet. Create the first one with the form below." : "There are no campaigns yet."}</EmptyState>
       ) : (
-        <DataTable columns={[...COLUMNS, ...(p.canWrite ? ["Actions"] : [])]} label="Campaigns">
+        <DataTable columns={[...COLUMNS, ...(p.canWrite ? ["Actions"] : [])]} label="Campaigns" swapRows>
           {p.items.map((c) => (
             <CampaignRow campaign={c} canWrite={p.canWrite} form={p.edit?.id === c.id ? p.edit.form : undefined} />
           ))}

@@ -33,7 +33,7 @@ export function LicenseKeyRow(p: { licenseKey: PublicLicenseKey; canWrite: boole
               aria-invalid={labelError ? "true" : undefined}
               aria-describedby={labelError ? `label-${k.id}-error` : undefined}
             />{" "}
-            <button type="submit" class="secondary" {...hxPost(path, `#${rowId}`)}>
+            <button type="submit" class="secondary" {...hxPost(path, undefined)}>
               Save
             </button>
             {labelError && (
@@ -54,11 +54,11 @@ export function LicenseKeyRow(p: { licenseKey: PublicLicenseKey; canWrite: boole
         <td class="row-actions">
           <Form action={path} class="inline" confirm={revokeQuestion}>
             <input type="hidden" name="status" value={nextStatus} />
-            <button type="submit" class="secondary" {...hxPost(path, `#${rowId}`, revokeQuestion)}>
+            <button type="submit" class="secondary" {...hxPost(path, undefined, revokeQuestion)}>
               {k.status === "active" ? "Revoke" : "Reactivate"}
             </button>
           </Form>
-          <RowAction action={`${path}/delete`} target={`#${rowId}`} label="Delete" confirm={`Delete ${k.key} from the registry? This cannot be undone.`} />
+          <RowAction action={`${path}/delete`} label="Delete" confirm={`Delete ${k.key} from the registry? This cannot be undone.`} />
           <RowMessage message={p.message} error={p.error} />
         </td>
       )}
@@ -112,7 +112,7 @@ export function LicenseKeysPage(p: {
       {p.items.length === 0 ? (
         <EmptyState>{p.query.q || p.query.status ? "No license key matches this search." : p.canWrite ? "The registry has no license keys yet. Add the first one with the form below." : "The registry has no license keys yet."}</EmptyState>
       ) : (
-        <DataTable columns={[...COLUMNS, ...(p.canWrite ? ["Actions"] : [])]} label="License keys">
+        <DataTable columns={[...COLUMNS, ...(p.canWrite ? ["Actions"] : [])]} label="License keys" swapRows>
           {p.items.map((k) => (
             <LicenseKeyRow licenseKey={k} canWrite={p.canWrite} />
           ))}
