@@ -20,7 +20,7 @@ export interface Deps {
 /**
  * Config and mailer depend on the bindings alone, and workerd passes every
  * request of an isolate the same env object, so they are read once per
- * isolate rather than once per request (a few percent of a signed-in read).
+ * isolate rather than once per request.
  */
 const fromBindings = new WeakMap<Bindings, Pick<Deps, "config" | "mailer">>();
 

@@ -22,10 +22,10 @@ const policyWith = (scriptNonce?: string) =>
 const POLICY_WITHOUT_NONCE = policyWith();
 
 /**
- * The nonce of this response's <script> tags, made on first use. Only a full
- * page asks for one: a fresh random value on every JSON answer, fragment and
- * redirect cost each of them about a tenth of a millisecond for nothing
- * (hono's NONCE made one before the route ran, whatever the route answered).
+ * The nonce of this response's <script> tags, made on first use, so only a
+ * full page has one. Hono's NONCE made a nonce and rebuilt the whole policy
+ * through its callbacks before every route, JSON answers, fragments and
+ * redirects included; here the policy text is built once per isolate.
  */
 export function cspNonce(c: Context<AppEnv>): string {
   let nonce = c.get("cspNonce");
