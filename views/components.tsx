@@ -215,7 +215,8 @@ export function hxPost(action: string, target: string | undefined, confirm?: str
 
 /**
  * One row action: a plain form post without JavaScript; with htmx the answer
- * (the updated row) replaces `target`. `confirm` asks first.
+ * (the updated row) replaces `target`, or without one the row (a `swapRows`
+ * table). `confirm` asks first.
  */
 export function RowAction(p: { action: string; target?: string; label: string; confirm?: string; class?: string }) {
   return (
