@@ -5,7 +5,7 @@ import { and, asc, count, desc, eq, gte, inArray, lt, or, sql, type SQL } from "
 import { alias } from "drizzle-orm/sqlite-core";
 import * as z from "zod";
 import { aliased } from "../db/client";
-import { analyticsSites, auditEvents, organizations, users } from "../db/schema";
+import { analyticsCampaigns, analyticsLicenseKeys, analyticsMetaSites, analyticsSites, auditEvents, organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { canReadAuditLog, isOperator } from "../domain/roles";
@@ -89,6 +89,18 @@ function auditWhere(actor: Actor, f: AuditFilter): SQL | undefined {
 const targetUser = alias(users, "target_user");
 const targetOrg = alias(organizations, "target_org");
 const targetSite = alias(analyticsSites, "target_site");
+const targetMetaSite = alias(analyticsMetaSites, "target_meta_site");
+const targetCampaign = alias(analyticsCampaigns, "target_campaign");
+const targetLicenseKey = alias(analyticsLicenseKeys, "target_license_key");
+
+/** The kinds of target that belong to one organization (an org_id column), with what the log calls one. */
+const ORG_OWNED_TARGETS = [
+  { type: "user", table: targetUser, label: sql`${targetUser.name} || ' (' || ${targetUser.email} || ')'` },
+  { type: "analytics_site", table: targetSite, label: sql`${targetSite.name}` },
+  { type: "analytics_meta_site", table: targetMetaSite, label: sql`${targetMetaSite.name}` },
+  { type: "analytics_campaign", table: targetCampaign, label: sql`${targetCampaign.name}` },
+  { type: "analytics_license_key", table: targetLicenseKey, label: sql`${targetLicenseKey.key}` },
+] as const;
 
 /**
  * The joined user's columns are aliased: inside db.batch() D1 returns rows
@@ -108,7 +120,10 @@ const columns = {
   actorRowId: aliased<string | null>(users.id, "actor_row_id"),
   actorName: aliased<string | null>(users.name, "actor_name"),
   actorEmail: aliased<string | null>(users.email, "actor_email"),
-  targetLabel: sql<string | null>`coalesce(${targetUser.name} || ' (' || ${targetUser.email} || ')', ${targetOrg.name}, ${targetSite.name})`.as("target_label"),
+  targetLabel: sql<string | null>`coalesce(${sql.join(
+    ORG_OWNED_TARGETS.map((t) => t.label),
+    sql`, `,
+  )}, ${targetOrg.name})`.as("target_label"),
 };
 type Row = {
   id: string;
@@ -155,16 +170,15 @@ function toItem(r: Row): AuditItem {
 
 /**
  * The entries with their actor, and the target's current name looked up only
- * inside the entry's own organization (its accounts and sites, itself and the
- * companies it manages): whoever may read the entry sees those elsewhere
- * anyway, and an id from anywhere else stays an id.
+ * inside the entry's own organization (what it owns, itself and the companies
+ * it manages): whoever may read the entry sees those elsewhere anyway, and an
+ * id from anywhere else stays an id.
  */
-const selectRows = (deps: Deps, where: SQL | undefined) =>
-  deps.db
+function selectRows(deps: Deps, where: SQL | undefined) {
+  let query = deps.db
     .select(columns)
     .from(auditEvents)
     .leftJoin(users, eq(users.id, auditEvents.actorId))
-    .leftJoin(targetUser, and(eq(auditEvents.targetType, "user"), eq(targetUser.id, auditEvents.targetId), eq(targetUser.orgId, auditEvents.orgId)))
     .leftJoin(
       targetOrg,
       and(
@@ -173,8 +187,12 @@ const selectRows = (deps: Deps, where: SQL | undefined) =>
         or(eq(targetOrg.id, auditEvents.orgId), eq(targetOrg.managedBy, auditEvents.orgId)),
       ),
     )
-    .leftJoin(targetSite, and(eq(auditEvents.targetType, "analytics_site"), eq(targetSite.id, auditEvents.targetId), eq(targetSite.orgId, auditEvents.orgId)))
-    .where(where);
+    .$dynamic();
+  for (const t of ORG_OWNED_TARGETS) {
+    query = query.leftJoin(t.table, and(eq(auditEvents.targetType, t.type), eq(t.table.id, auditEvents.targetId), eq(t.table.orgId, auditEvents.orgId)));
+  }
+  return query.where(where);
+}
 
 /** F-50: one page of the audit log, newest first, with the total for the filter. */
 export async function listAuditEvents(deps: Deps, actor: Actor, filter: AuditFilter) {

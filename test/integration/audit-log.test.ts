@@ -12,7 +12,8 @@ import { newId } from "../../src/lib/ids";
 import { neutralize } from "../../src/lib/csv";
 import { AUDIT_CSV_HEADER, type AuditItem } from "../../src/services/audit-log";
 import { api, db, expectError, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
-import { makeSite } from "../helpers/analytics";
+import { makeMetaSite, makeSite } from "../helpers/analytics";
+import { makeCampaign, makeLicenseKey } from "../helpers/analytics-modules";
 import { makeCompany } from "../helpers/companies";
 import { page, partnerOrg, signedIn } from "../helpers/portal";
 
@@ -287,6 +288,12 @@ describe("targets by name (F-50)", () => {
       makeSite(org.id, { name: "Main shop" }),
       makeSite(other.id, { name: "Their shop" }),
     ]);
+    const [meta, campaign, key, foreignCampaign] = await Promise.all([
+      makeMetaSite(org.id, [site.id], { name: "All shops" }),
+      makeCampaign(org.id, { name: "Spring launch" }),
+      makeLicenseKey(org.id, { key: "KEY-ACME-0001" }),
+      makeCampaign(other.id, { name: "Their launch" }),
+    ]);
     const action = `label.${newId()}`;
     const rows = await insertEvents(
       (
@@ -300,6 +307,10 @@ describe("targets by name (F-50)", () => {
           ["company", foreignCompany.id],
           ["analytics_site", site.id],
           ["analytics_site", foreignSite.id],
+          ["analytics_meta_site", meta.id],
+          ["analytics_campaign", campaign.id],
+          ["analytics_campaign", foreignCampaign.id],
+          ["analytics_license_key", key.id],
           ["plan", "p-1"],
         ] as const
       ).map(([targetType, targetId], i) => ({ orgId: org.id, action, targetType, targetId, at: T + i })),
@@ -317,9 +328,13 @@ describe("targets by name (F-50)", () => {
       [foreignCompany.id]: null,
       [site.id]: "Main shop",
       [foreignSite.id]: null,
+      [meta.id]: "All shops",
+      [campaign.id]: "Spring launch",
+      [foreignCampaign.id]: null,
+      [key.id]: "KEY-ACME-0001",
       "p-1": null,
     });
-    expect(rows).toHaveLength(10);
+    expect(rows).toHaveLength(14);
 
     // The page shows the name, with the type and id beside it; a target without a name keeps its id.
     const html = await (await page(`/audit?action=${action}`, cookie)).text();
