@@ -7,9 +7,11 @@ import type { Attention, AttentionKey } from "../src/services/home";
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 const SAY: Record<AttentionKey, (n: number, actor: Actor) => string> = {
+  reviewDecisions: (n) => `${plural(n, "user still needs", "users still need")} a decision in the open access review`,
   invitationsPending: (n) => `${plural(n, "invitation is", "invitations are")} waiting to be accepted`,
   invitationsExpired: (n) => `${plural(n, "invitation has", "invitations have")} expired: resend or revoke`,
   requestsPending: (n, actor) => (isOperator(actor) ? `${plural(n, "request", "requests")} to decide` : `${plural(n, "request is", "requests are")} waiting for an operator`),
+  reviewsOverdue: (n) => `${plural(n, "organization has an overdue access review", "organizations have overdue access reviews")}`,
   mailUndelivered: (n) => `${plural(n, "mail", "mails")} could not be delivered`,
 };
 

@@ -812,26 +812,57 @@ export async function completeReview(deps: Deps, actor: Actor, reviewId: string)
 
 // ---------------------------------------------------------------- operators
 
-/** F-93 for operators: per active partner or customer organization, the review under way and the last completed. */
-export async function listReviewStatus(deps: Deps, actor: Actor, input: ListReviewStatusInput) {
-  if (!canReadReviewStatus(actor)) throw new AppError("FORBIDDEN", "Only operators can see the access review status of every organization.");
-  const now = deps.now();
-  const open = alias(accessReviews, "open_review");
-  const lastCompletedAt = sql<number | null>`(SELECT max(done.completed_at) FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed')`;
-  const lastCompletedId = sql<string | null>`(SELECT done.id FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed' ORDER BY done.completed_at DESC LIMIT 1)`;
-  const pending = sql<number>`(SELECT count(*) FROM ${accessReviewItems} AS item WHERE item.review_id = ${open.id} AND item.decision = 'pending'
-    AND EXISTS (SELECT 1 FROM ${users} AS item_user WHERE item_user.id = item.user_id))`;
+const openReview = alias(accessReviews, "open_review");
+const lastCompletedAt = sql<number | null>`(SELECT max(done.completed_at) FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed')`;
+
+/** The reviewed organizations (each with its open review joined as open_review) that match the status page's filter. */
+function reviewStatusWhere(input: Pick<ListReviewStatusInput, "q" | "state">, now: number) {
   const stateFilter: Record<(typeof REVIEW_STATES)[number], SQL> = {
-    open: sql`${open.id} IS NOT NULL`,
-    overdue: sql`${open.id} IS NOT NULL AND ${open.dueAt} < ${now}`,
-    never: sql`${open.id} IS NULL AND ${lastCompletedAt} IS NULL`,
+    open: sql`${openReview.id} IS NOT NULL`,
+    overdue: sql`${openReview.id} IS NOT NULL AND ${openReview.dueAt} < ${now}`,
+    never: sql`${openReview.id} IS NULL AND ${lastCompletedAt} IS NULL`,
   };
-  const where = and(
+  return and(
     sql`${organizations.kind} IN ${REVIEWED_ORG_KINDS}`,
     eq(organizations.status, "active"),
     input.q ? contains(organizations.name, input.q) : undefined,
     input.state ? stateFilter[input.state] : undefined,
   );
+}
+
+const countReviewStatus = (deps: Deps, where: SQL | undefined) =>
+  deps.db
+    .select({ n: count() })
+    .from(organizations)
+    .leftJoin(openReview, and(eq(openReview.orgId, organizations.id), eq(openReview.status, "open")))
+    .where(where);
+
+/** How many organizations' reviews are overdue (the status page's total for that filter), as a query for a batch; operators only. */
+export function overdueReviewCountQuery(deps: Deps, actor: Actor) {
+  if (!canReadReviewStatus(actor)) throw new AppError("FORBIDDEN", "Only operators can see the access review status of every organization.");
+  return countReviewStatus(deps, reviewStatusWhere({ state: "overdue" }, deps.now()));
+}
+
+/** How many users still need a decision in the actor's organization's open review (0 without one), as a query for a batch. */
+export function pendingDecisionCountQuery(deps: Deps, actor: Actor) {
+  assertCanRun(actor);
+  return deps.db
+    .select({ n: count() })
+    .from(accessReviewItems)
+    .innerJoin(accessReviews, eq(accessReviews.id, accessReviewItems.reviewId))
+    .innerJoin(users, eq(users.id, accessReviewItems.userId))
+    .where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "open"), eq(accessReviewItems.decision, "pending")));
+}
+
+/** F-93 for operators: per active partner or customer organization, the review under way and the last completed. */
+export async function listReviewStatus(deps: Deps, actor: Actor, input: ListReviewStatusInput) {
+  if (!canReadReviewStatus(actor)) throw new AppError("FORBIDDEN", "Only operators can see the access review status of every organization.");
+  const now = deps.now();
+  const open = openReview;
+  const lastCompletedId = sql<string | null>`(SELECT done.id FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed' ORDER BY done.completed_at DESC LIMIT 1)`;
+  const pending = sql<number>`(SELECT count(*) FROM ${accessReviewItems} AS item WHERE item.review_id = ${open.id} AND item.decision = 'pending'
+    AND EXISTS (SELECT 1 FROM ${users} AS item_user WHERE item_user.id = item.user_id))`;
+  const where = reviewStatusWhere(input, now);
   const [rows, [total]] = await deps.db.batch([
     deps.db
       .select({
@@ -853,11 +884,7 @@ export async function listReviewStatus(deps: Deps, actor: Actor, input: ListRevi
       .orderBy(asc(sql`lower(${organizations.name})`), asc(organizations.id))
       .limit(input.pageSize)
       .offset(pageOffset(input)),
-    deps.db
-      .select({ n: count() })
-      .from(organizations)
-      .leftJoin(open, and(eq(open.orgId, organizations.id), eq(open.status, "open")))
-      .where(where),
+    countReviewStatus(deps, where),
   ]);
   return {
     items: rows.map((r) => {

@@ -1,9 +1,10 @@
 // The home page's "Needs your attention": what waits on each role in the lists
-// it looks after, with the same totals as those lists, and nothing for a role
-// that looks after none of them.
+// it looks after (the open access review, invitations, requests; for
+// operators also overdue reviews and undelivered mail), with the same totals
+// as those lists, and nothing for a role that looks after none of them.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { invitations, outbox } from "../../src/db/schema";
+import { accessReviews, invitations, outbox } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { api, db, makeOperator, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
 import { page, partnerOrg, signedIn } from "../helpers/portal";
@@ -49,6 +50,19 @@ describe("home page: needs your attention", () => {
     expect(await total("/api/v1/invitations?state=pending", cookie)).toBe(2);
     expect(await total("/api/v1/invitations?state=expired", cookie)).toBe(1);
 
+    // An open access review: its undecided users come first; each decision takes one off.
+    const started = await api("/api/v1/access-reviews", { cookie, body: {} });
+    expect(started.status).toBe(201);
+    const review = (await started.json()) as { review: { id: string }; counts: { pending: number } };
+    const pending = review.counts.pending;
+    expect(pending).toBeGreaterThanOrEqual(2);
+    const say = (n: number) => `${n} ${n === 1 ? "user still needs" : "users still need"} a decision in the open access review → /access-review`;
+    expect((await attention(await home(cookie)))[0]).toBe(say(pending));
+    expect((await api(`/api/v1/access-reviews/${review.review.id}/items/${regular.id}`, { cookie, body: { decision: "confirm" } })).status).toBe(200);
+    expect((await attention(await home(cookie)))[0]).toBe(say(pending - 1));
+    expect((await api(`/api/v1/access-reviews/${review.review.id}/confirm-remaining`, { cookie, body: {} })).status).toBe(200);
+    expect((await attention(await home(cookie))).some((line) => line.includes("access review"))).toBe(false);
+
     // Revoked: no longer waiting.
     await db().update(invitations).set({ revokedAt: Date.now() }).where(eq(invitations.userId, third.id));
     expect((await attention(await home(cookie)))[0]).toBe("1 invitation is waiting to be accepted → /invitations?state=pending");
@@ -69,18 +83,26 @@ describe("home page: needs your attention", () => {
     const { org, cookie } = await partnerOrg();
     const regular = await makeUser({ orgId: org.id, role: "regular" });
     expect((await api("/api/v1/requests", { cookie, body: { kind: "purchaser", userId: regular.id } })).status).toBe(201);
+    // An open review past its due date.
+    const started = await api("/api/v1/access-reviews", { cookie, body: {} });
+    expect(started.status).toBe(201);
+    const { review } = (await started.json()) as { review: { id: string } };
+    await db().update(accessReviews).set({ dueAt: Date.now() - 1 }).where(eq(accessReviews.id, review.id));
     const now = Date.now();
     await db()
       .insert(outbox)
       .values([1, 2].map(() => ({ id: newId(), to: uniqueEmail("bounce"), subject: "Undelivered", text: "t", html: "<p>t</p>", status: "dead" as const, attempts: 8, nextAttemptAt: now, createdAt: now })));
 
     const requests = await total("/api/v1/requests?status=pending", operator);
+    const overdue = await total("/api/v1/access-reviews/status?state=overdue", operator);
     const dead = await total("/api/v1/jobs/dead-letters", operator);
     expect(requests).toBeGreaterThanOrEqual(1);
+    expect(overdue).toBeGreaterThanOrEqual(1);
     expect(dead).toBeGreaterThanOrEqual(2);
     const say = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
     expect(await attention(await home(operator))).toEqual([
       `${say(requests, "request", "requests")} to decide → /requests?status=pending`,
+      `${say(overdue, "organization has an overdue access review", "organizations have overdue access reviews")} → /access-review/status?state=overdue`,
       `${say(dead, "mail", "mails")} could not be delivered → /jobs#dead-letters`,
     ]);
   });
