@@ -11,7 +11,7 @@ const SAY: Record<AttentionKey, (n: number, actor: Actor) => string> = {
   invitationsPending: (n) => `${plural(n, "invitation is", "invitations are")} waiting to be accepted`,
   invitationsExpired: (n) => `${plural(n, "invitation has", "invitations have")} expired: resend or revoke`,
   requestsPending: (n, actor) => (isOperator(actor) ? `${plural(n, "request", "requests")} to decide` : `${plural(n, "request is", "requests are")} waiting for an operator`),
-  reviewsOverdue: (n) => `${plural(n, "organization has an overdue access review", "organizations have overdue access reviews")}`,
+  reviewsOverdue: (n) => plural(n, "organization has an overdue access review", "organizations have overdue access reviews"),
   mailUndelivered: (n) => `${plural(n, "mail", "mails")} could not be delivered`,
 };
 
