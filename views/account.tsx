@@ -67,7 +67,7 @@ export function AccountPage(p: {
         <button type="submit">Change password</button>
       </Form>
 
-      <h2>Recovery codes</h2>
+      <h2 id="recovery-codes">Recovery codes</h2>
       {p.newCodes ? (
         <div class="card">
           <Notice kind="success">New recovery codes. Save them now; they are not shown again and the old ones no longer work.</Notice>

@@ -1,5 +1,5 @@
-// The landing page after sign-in: who you are, and what waits on you in the
-// lists you look after (src/services/home.ts), each linking to that list.
+// The landing page after sign-in: what waits on you (src/services/home.ts),
+// each line linking to where it is dealt with, and who you are.
 import type { Actor } from "../src/domain/actor";
 import { isOperator, ROLE_LABELS } from "../src/domain/roles";
 import type { Attention, AttentionKey } from "../src/services/home";
@@ -7,6 +7,8 @@ import type { Attention, AttentionKey } from "../src/services/home";
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 const SAY: Record<AttentionKey, (n: number, actor: Actor) => string> = {
+  analyticsInvitation: () => "You are invited to Analytics: accept the invitation",
+  recoveryCodesLow: (n) => (n === 0 ? "You have no recovery codes left: make new ones" : `Only ${plural(n, "recovery code is", "recovery codes are")} left: make new ones`),
   reviewDecisions: (n) => `${plural(n, "user still needs", "users still need")} a decision in the open access review`,
   invitationsPending: (n) => `${plural(n, "invitation is", "invitations are")} waiting to be accepted`,
   invitationsExpired: (n) => `${plural(n, "invitation has", "invitations have")} expired: resend or revoke`,
@@ -16,15 +18,14 @@ const SAY: Record<AttentionKey, (n: number, actor: Actor) => string> = {
 };
 
 function AttentionList(p: { actor: Actor; attention: Attention[] }) {
-  const waiting = p.attention.filter((a) => a.count > 0);
   return (
     <section class="card" aria-labelledby="attention-heading">
       <h2 id="attention-heading">Needs your attention</h2>
-      {waiting.length === 0 ? (
+      {p.attention.length === 0 ? (
         <p class="muted">Nothing is waiting for you.</p>
       ) : (
         <ul>
-          {waiting.map((a) => (
+          {p.attention.map((a) => (
             <li>
               <a href={a.href}>{SAY[a.key](a.count, p.actor)}</a>
             </li>
@@ -39,7 +40,7 @@ export function HomePage(p: { actor: Actor; orgName: string; attention: Attentio
   return (
     <>
       <h1>Welcome, {p.actor.name}</h1>
-      {p.attention.length > 0 && <AttentionList actor={p.actor} attention={p.attention} />}
+      <AttentionList actor={p.actor} attention={p.attention} />
       <div class="card">
         <p>
           You are signed in as <strong>{p.actor.email}</strong>, {ROLE_LABELS[p.actor.role]} of <strong>{p.orgName}</strong>.

@@ -23,6 +23,10 @@ export const ChangePasswordInput = z.strictObject({
 });
 export const RegenerateCodesInput = z.strictObject({ code: z.string().trim().min(1, "Enter the code from your authenticator app.").max(20) });
 
+/** How many of the account's recovery codes are unused, as a query for a batch. */
+export const unusedRecoveryCodesQuery = (deps: Deps, actor: Actor) =>
+  deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt)));
+
 async function loadSelf(deps: Deps, actor: Actor) {
   const [user] = await deps.db.select().from(users).where(eq(users.id, actor.id));
   if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
@@ -33,7 +37,7 @@ export async function getMe(deps: Deps, actor: Actor) {
   // One round trip for the account and its unused recovery codes.
   const [[user], [codes]] = await deps.db.batch([
     deps.db.select(publicUserColumns).from(users).where(eq(users.id, actor.id)),
-    deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
+    unusedRecoveryCodesQuery(deps, actor),
   ]);
   if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
   return { user: toPublicUser(user), recoveryCodesLeft: codes?.n ?? 0 };
@@ -43,7 +47,7 @@ export async function getMe(deps: Deps, actor: Actor) {
 export async function accountPage(deps: Deps, actor: Actor, currentSessionId: string | undefined) {
   const [[user], [codes], sessions] = await deps.db.batch([
     deps.db.select(publicUserColumns).from(users).where(eq(users.id, actor.id)),
-    deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
+    unusedRecoveryCodesQuery(deps, actor),
     sessionsQuery(deps, actor),
   ]);
   if (!user) throw new AppError("UNAUTHENTICATED", "Please sign in again.");
@@ -143,7 +147,7 @@ async function regenerate(
       const results = await deps.db.batch([
         ...writes,
         deps.db.select(publicUserColumns).from(users).where(eq(users.id, actor.id)),
-        deps.db.select({ n: count() }).from(recoveryCodes).where(and(eq(recoveryCodes.userId, actor.id), isNull(recoveryCodes.usedAt))),
+        unusedRecoveryCodesQuery(deps, actor),
         sessionsQuery(deps, actor),
       ]);
       const [after] = results[6];

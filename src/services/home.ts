@@ -1,29 +1,43 @@
-// The home page's "needs your attention": how much waits on the signed-in
-// person in each list they look after, counted by the same queries as the
-// totals of those lists, in one batch. Each count is asked only of someone
-// whose role may see that list.
+// The home page's "needs your attention": what waits on the signed-in person,
+// their own account first (an analytics invitation to accept, recovery codes
+// running out), then the lists they look after, counted by the same queries
+// as the totals of those lists, all in one batch. Each list is counted only
+// for someone whose role may see it.
 import type { Deps } from "../deps";
-import type { Actor } from "../domain/actor";
 import { canReadReviewStatus, canRunAccessReview } from "../domain/access-review";
+import type { Actor } from "../domain/actor";
 import { can, canDecideRequests, canRequestSecondaryRole, isOperator } from "../domain/roles";
+import { unusedRecoveryCodesQuery } from "./account";
 import { overdueReviewCountQuery, pendingDecisionCountQuery } from "./access-reviews";
 import { invitationCountQuery } from "./invitation-admin";
 import { deadLetterCountQuery } from "./job-runs";
 import { requestCountQuery } from "./role-requests";
 
-export const ATTENTION_KEYS = ["reviewDecisions", "invitationsPending", "invitationsExpired", "requestsPending", "reviewsOverdue", "mailUndelivered"] as const;
+export const ATTENTION_KEYS = [
+  "analyticsInvitation",
+  "recoveryCodesLow",
+  "reviewDecisions",
+  "invitationsPending",
+  "invitationsExpired",
+  "requestsPending",
+  "reviewsOverdue",
+  "mailUndelivered",
+] as const;
 export type AttentionKey = (typeof ATTENTION_KEYS)[number];
 
 export interface Attention {
   key: AttentionKey;
   count: number;
-  /** The list, filtered to what is counted. */
+  /** Where to deal with it: the list filtered to what is counted, or the page of the task. */
   href: string;
 }
 
-/** What the actor may be asked to look at, each with its count; [] for someone who looks after none of these lists. */
+/** With this many unused recovery codes or fewer, the home page suggests new ones (ten come with each set). */
+export const LOW_RECOVERY_CODES = 2;
+
+/** What waits on the actor now, in the order the home page lists it; [] when nothing does. */
 export async function homeAttention(deps: Deps, actor: Actor): Promise<Attention[]> {
-  const asked = [
+  const lists = [
     ...(canRunAccessReview(actor) ? [{ key: "reviewDecisions", href: "/access-review", query: pendingDecisionCountQuery(deps, actor) } as const] : []),
     // Operators reach invitations through each organization's page, not a list of their own.
     ...(can(actor, "managePortalUsers") && !isOperator(actor)
@@ -38,8 +52,12 @@ export async function homeAttention(deps: Deps, actor: Actor): Promise<Attention
     ...(canReadReviewStatus(actor) ? [{ key: "reviewsOverdue", href: "/access-review/status?state=overdue", query: overdueReviewCountQuery(deps, actor) } as const] : []),
     ...(isOperator(actor) ? [{ key: "mailUndelivered", href: "/jobs#dead-letters", query: deadLetterCountQuery(deps, actor) } as const] : []),
   ];
-  const [first, ...rest] = asked;
-  if (!first) return [];
-  const counts = await deps.db.batch([first.query, ...rest.map((a) => a.query)]);
-  return asked.map((a, i) => ({ key: a.key, href: a.href, count: counts[i]?.[0]?.n ?? 0 }));
+  const [[codes], ...listCounts] = await deps.db.batch([unusedRecoveryCodesQuery(deps, actor), ...lists.map((l) => l.query)]);
+  const codesLeft = codes?.n ?? 0;
+  return [
+    // The invitation is on the actor already: nothing to count.
+    ...(actor.analyticsAccess === "I" ? [{ key: "analyticsInvitation", href: "/analytics/accept", count: 1 } as const] : []),
+    ...(codesLeft <= LOW_RECOVERY_CODES ? [{ key: "recoveryCodesLow", href: "/account#recovery-codes", count: codesLeft } as const] : []),
+    ...lists.map((l, i) => ({ key: l.key, href: l.href, count: listCounts[i]?.[0]?.n ?? 0 })).filter((l) => l.count > 0),
+  ];
 }

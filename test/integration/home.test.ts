@@ -1,10 +1,11 @@
-// The home page's "Needs your attention": what waits on each role in the lists
-// it looks after (the open access review, invitations, requests; for
-// operators also overdue reviews and undelivered mail), with the same totals
-// as those lists, and nothing for a role that looks after none of them.
+// The home page's "Needs your attention": for everyone their own account (an
+// analytics invitation, recovery codes running out); then what waits in the
+// lists their role looks after (the open access review, invitations,
+// requests; for operators also overdue reviews and undelivered mail), with
+// the same totals as those lists.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { accessReviews, invitations, outbox } from "../../src/db/schema";
+import { accessReviews, invitations, outbox, recoveryCodes } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { api, db, makeOperator, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
 import { page, partnerOrg, signedIn } from "../helpers/portal";
@@ -25,6 +26,19 @@ const invite = async (cookie: string) => {
   return ((await res.json()) as { user: { id: string } }).user;
 };
 
+/** `n` unused recovery codes, as enrollment leaves ten (the fixtures' accounts have none). */
+async function giveCodes(userId: string, n: number) {
+  const now = Date.now();
+  if (n > 0) await db().insert(recoveryCodes).values(Array.from({ length: n }, () => ({ userId, codeHash: newId(), createdAt: now })));
+}
+
+/** A Partner Manager's organization, the manager holding a full set of recovery codes. */
+async function managed() {
+  const made = await partnerOrg();
+  await giveCodes(made.manager.id, 10);
+  return made;
+}
+
 const total = async (path: string, cookie: string) => {
   const res = await api(path, { cookie });
   expect(res.status).toBe(200);
@@ -33,7 +47,7 @@ const total = async (path: string, cookie: string) => {
 
 describe("home page: needs your attention", () => {
   it("tells a Partner Manager of pending and expired invitations and of requests waiting for an operator, each linking to its list", async () => {
-    const { org, cookie } = await partnerOrg();
+    const { org, cookie } = await managed();
     expect(await home(cookie)).toContain("Nothing is waiting for you.");
 
     const [, expiring, third] = [await invite(cookie), await invite(cookie), await invite(cookie)];
@@ -69,8 +83,8 @@ describe("home page: needs your attention", () => {
   });
 
   it("counts only the Partner Manager's own organization", async () => {
-    const mine = await partnerOrg();
-    const theirs = await partnerOrg();
+    const mine = await managed();
+    const theirs = await managed();
     await invite(theirs.cookie);
     await invite(theirs.cookie);
     expect(await attention(await home(mine.cookie))).toEqual([]);
@@ -79,7 +93,9 @@ describe("home page: needs your attention", () => {
   });
 
   it("tells an operator of the requests to decide and the mail that could not be delivered, with the totals of those lists", async () => {
-    const operator = await signIn(await makeOperator());
+    const operatorUser = await makeOperator();
+    await giveCodes(operatorUser.id, 10);
+    const operator = await signIn(operatorUser);
     const { org, cookie } = await partnerOrg();
     const regular = await makeUser({ orgId: org.id, role: "regular" });
     expect((await api("/api/v1/requests", { cookie, body: { kind: "purchaser", userId: regular.id } })).status).toBe(201);
@@ -107,11 +123,32 @@ describe("home page: needs your attention", () => {
     ]);
   });
 
-  it.each(["regular", "read_only"] as const)("shows a %s user no attention list: none of those lists is theirs", async (role) => {
-    const { org } = await partnerOrg();
-    const { cookie } = await signedIn(org.id, role);
-    const html = await home(cookie);
-    expect(html).toContain("Welcome,");
-    expect(html).not.toContain("Needs your attention");
+  it.each(["regular", "read_only"] as const)("tells a %s user only of their own account: none of those lists is theirs", async (role) => {
+    const { org } = await managed();
+    await invite((await managed()).cookie); // another organization's work is nobody's here
+    const { user, cookie } = await signedIn(org.id, role);
+    await giveCodes(user.id, 10);
+    expect(await home(cookie)).toContain("Nothing is waiting for you.");
+    expect(await attention(await home(cookie))).toEqual([]);
+  });
+
+  it("tells anyone of an analytics invitation to accept and of recovery codes running out", async () => {
+    const { org } = await managed();
+    const { user, cookie } = await signedIn(org.id, "regular", { analyticsAccess: "I" });
+    expect(await attention(await home(cookie))).toEqual([
+      "You are invited to Analytics: accept the invitation → /analytics/accept",
+      "You have no recovery codes left: make new ones → /account#recovery-codes",
+    ]);
+    await giveCodes(user.id, 1);
+    expect((await attention(await home(cookie)))[1]).toBe("Only 1 recovery code is left: make new ones → /account#recovery-codes");
+    await giveCodes(user.id, 1);
+    expect((await attention(await home(cookie)))[1]).toBe("Only 2 recovery codes are left: make new ones → /account#recovery-codes");
+    await giveCodes(user.id, 1);
+    expect(await attention(await home(cookie))).toEqual(["You are invited to Analytics: accept the invitation → /analytics/accept"]);
+    // Used codes do not count.
+    await db().update(recoveryCodes).set({ usedAt: Date.now() }).where(eq(recoveryCodes.userId, user.id));
+    expect((await attention(await home(cookie)))[1]).toBe("You have no recovery codes left: make new ones → /account#recovery-codes");
+    // The account page the line links to has the anchor.
+    expect(await (await page("/account", cookie)).text()).toContain('id="recovery-codes"');
   });
 });
