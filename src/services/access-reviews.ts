@@ -5,7 +5,7 @@
 // analytics revocation, role requests), so their rules, audit entries and
 // mails stay in one place; this module records the decision in the same batch. The daily cron starts the
 // quarterly reviews and reminds unfinished ones, set-based.
-import { and, asc, count, desc, eq, isNull, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, isNull, lte, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import * as z from "zod";
 import { aliased } from "../db/client";
@@ -813,6 +813,11 @@ export async function completeReview(deps: Deps, actor: Actor, reviewId: string)
 // ---------------------------------------------------------------- operators
 
 const openReview = alias(accessReviews, "open_review");
+
+/** The review's users still to decide, not counting accounts deleted since it started. */
+const pendingDecisionsOf = (reviewId: AnyColumn) =>
+  sql<number>`(SELECT count(*) FROM ${accessReviewItems} AS item WHERE item.review_id = ${reviewId} AND item.decision = 'pending'
+    AND EXISTS (SELECT 1 FROM ${users} AS item_user WHERE item_user.id = item.user_id))`;
 const lastCompletedAt = sql<number | null>`(SELECT max(done.completed_at) FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed')`;
 
 /** The reviewed organizations (each with its open review joined as open_review) that match the status page's filter. */
@@ -847,11 +852,9 @@ export function overdueReviewCountQuery(deps: Deps, actor: Actor) {
 export function pendingDecisionCountQuery(deps: Deps, actor: Actor) {
   assertCanRun(actor);
   return deps.db
-    .select({ n: count() })
-    .from(accessReviewItems)
-    .innerJoin(accessReviews, eq(accessReviews.id, accessReviewItems.reviewId))
-    .innerJoin(users, eq(users.id, accessReviewItems.userId))
-    .where(and(eq(accessReviews.orgId, actor.orgId), eq(accessReviews.status, "open"), eq(accessReviewItems.decision, "pending")));
+    .select({ n: pendingDecisionsOf(openReview.id) })
+    .from(openReview)
+    .where(and(eq(openReview.orgId, actor.orgId), eq(openReview.status, "open")));
 }
 
 /** F-93 for operators: per active partner or customer organization, the review under way and the last completed. */
@@ -860,8 +863,7 @@ export async function listReviewStatus(deps: Deps, actor: Actor, input: ListRevi
   const now = deps.now();
   const open = openReview;
   const lastCompletedId = sql<string | null>`(SELECT done.id FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed' ORDER BY done.completed_at DESC LIMIT 1)`;
-  const pending = sql<number>`(SELECT count(*) FROM ${accessReviewItems} AS item WHERE item.review_id = ${open.id} AND item.decision = 'pending'
-    AND EXISTS (SELECT 1 FROM ${users} AS item_user WHERE item_user.id = item.user_id))`;
+  const pending = pendingDecisionsOf(open.id);
   const where = reviewStatusWhere(input, now);
   const [rows, [total]] = await deps.db.batch([
     deps.db

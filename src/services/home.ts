@@ -33,7 +33,7 @@ export interface Attention {
 }
 
 /** With this many unused recovery codes or fewer, the home page suggests new ones (ten come with each set). */
-export const LOW_RECOVERY_CODES = 2;
+const LOW_RECOVERY_CODES = 2;
 
 /** What waits on the actor now, in the order the home page lists it; [] when nothing does. */
 export async function homeAttention(deps: Deps, actor: Actor): Promise<Attention[]> {

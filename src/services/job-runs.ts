@@ -94,11 +94,12 @@ export const ListDeadLettersInput = z.object({
 });
 
 const dead = eq(outbox.status, "dead");
+const countDeadLetters = (deps: Deps) => deps.db.select({ n: count() }).from(outbox).where(dead);
 
 /** How many mails were given up on (the dead letters' total), as a query for a batch; operators only. */
 export function deadLetterCountQuery(deps: Deps, actor: Actor) {
   operatorsOnly(actor);
-  return deps.db.select({ n: count() }).from(outbox).where(dead);
+  return countDeadLetters(deps);
 }
 
 function deadLettersQueries(deps: Deps, input: z.infer<typeof ListDeadLettersInput>) {
@@ -110,7 +111,7 @@ function deadLettersQueries(deps: Deps, input: z.infer<typeof ListDeadLettersInp
       .orderBy(desc(outbox.createdAt))
       .limit(input.pageSize)
       .offset(pageOffset(input)),
-    deps.db.select({ n: count() }).from(outbox).where(dead),
+    countDeadLetters(deps),
   ] as const;
 }
 

@@ -239,9 +239,10 @@ function requestsWhere(actor: Actor, status: (typeof REQUEST_STATUSES)[number] |
   return and(isOperator(actor) ? undefined : eq(roleRequests.orgId, actor.orgId), status ? eq(roleRequests.status, status) : undefined);
 }
 
+const countRequests = (deps: Deps, where: SQL | undefined) => deps.db.select({ n: count() }).from(roleRequests).where(where);
+
 /** How many requests the actor sees in `status` (the list's total for that filter), as a query for a batch. */
-export const requestCountQuery = (deps: Deps, actor: Actor, status: (typeof REQUEST_STATUSES)[number]) =>
-  deps.db.select({ n: count() }).from(roleRequests).where(requestsWhere(actor, status));
+export const requestCountQuery = (deps: Deps, actor: Actor, status: (typeof REQUEST_STATUSES)[number]) => countRequests(deps, requestsWhere(actor, status));
 
 function requestsQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListRequestsInput>) {
   const where = requestsWhere(actor, input.status);
@@ -255,7 +256,7 @@ function requestsQueries(deps: Deps, actor: Actor, input: z.infer<typeof ListReq
       .orderBy(asc(pendingFirst), asc(queueOrder), asc(tieBreak))
       .limit(input.pageSize)
       .offset(pageOffset(input)),
-    deps.db.select({ n: count() }).from(roleRequests).where(where),
+    countRequests(deps, where),
   ] as const;
 }
 
