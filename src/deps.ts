@@ -13,6 +13,8 @@ export interface Deps {
   now: () => number;
   /** The client's address for audit and throttling; null in cron runs. */
   ip: string | null;
+  /** Counts collected hits per site and sender (services/collect.ts). */
+  collectLimiter: RateLimit;
   /** Work that may finish after the response (mail delivery). */
   waitUntil: (promise: Promise<unknown>) => void;
 }
@@ -45,5 +47,5 @@ export function createDeps(
   options: { now?: () => number; ip?: string | null } = {},
 ): Deps {
   const { config, mailer } = configAndMailer(env);
-  return { db: createDb(env.DB), kv: env.KV, config, mailer, now: options.now ?? Date.now, ip: options.ip ?? null, waitUntil };
+  return { db: createDb(env.DB), kv: env.KV, config, mailer, now: options.now ?? Date.now, ip: options.ip ?? null, collectLimiter: env.COLLECT_LIMITER, waitUntil };
 }

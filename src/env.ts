@@ -6,6 +6,8 @@ import type { OwnCredentials, SessionRecord } from "./services/sessions";
 export interface Bindings {
   DB: D1Database;
   KV: KVNamespace;
+  /** F-45: hits per site and sender (wrangler.toml [[ratelimits]], domain/analytics-data.ts COLLECT_LIMIT). */
+  COLLECT_LIMITER: RateLimit;
   ASSETS?: Fetcher;
   ENVIRONMENT: string;
   APP_ORIGIN: string;

@@ -15,7 +15,7 @@ export function findWrk() {
 
 /**
  * @param {{ url: string; method?: string; body?: string; headers?: Record<string, string>;
- *           connections: number; threads: number; seconds: number }} run
+ *           manySenders?: boolean; connections: number; threads: number; seconds: number }} run
  * @returns {Promise<{ rps: number; requests: number; p50Ms: number; p90Ms: number; p99Ms: number; errors: Record<string, number> }>}
  */
 export async function runWrk(run) {
@@ -24,6 +24,7 @@ export async function runWrk(run) {
     ...process.env,
     BENCH_METHOD: run.method ?? "GET",
     BENCH_BODY: run.body ?? "",
+    BENCH_MANY_SENDERS: run.manySenders ? "1" : "0",
     BENCH_HEADERS: Object.entries(run.headers ?? {})
       .map(([k, v]) => `${k}: ${v}`)
       .join("\n"),

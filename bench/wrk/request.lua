@@ -10,6 +10,19 @@ for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
   if name then wrk.headers[name] = value end
 end
 
+-- BENCH_MANY_SENDERS=1: each request comes from another address of
+-- 198.18.0.0/15, the range RFC 2544 sets aside for benchmarks, as hits from
+-- many visitors would. Collect limits each sender per site (wrangler.toml
+-- COLLECT_LIMITER), so one address at full speed would measure only refusals.
+if os.getenv("BENCH_MANY_SENDERS") == "1" then
+  local n = 0
+  function request()
+    n = n + 1
+    wrk.headers["CF-Connecting-IP"] = string.format("198.18.%d.%d", math.floor(n / 256) % 256, n % 256)
+    return wrk.format()
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

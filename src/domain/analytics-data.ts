@@ -58,6 +58,13 @@ export const HIT_MAX_AGE_MS = 48 * 60 * 60 * 1000;
 /** … and this far ahead of the server's clock (client clocks drift). */
 export const HIT_MAX_AHEAD_MS = 5 * 60 * 1000;
 
+/**
+ * Hits one sender (address) may send to one site per period: wrangler.toml's
+ * COLLECT_LIMITER binding enforces it, test/node/wrangler-config.test.ts keeps
+ * the two equal, and a refused hit is told to wait the period (Retry-After).
+ */
+export const COLLECT_LIMIT = { hits: 60, periodSeconds: 10 } as const;
+
 export const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The UTC calendar day (YYYY-MM-DD) of a timestamp in milliseconds: the day a hit is counted on. */

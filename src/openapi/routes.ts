@@ -281,7 +281,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       path: "/collect",
       summary: "Record one hit from a tracked page (JSON sent as application/json or text/plain, at most 2 kB)",
       body: CollectInput,
-      responses: { 204: "Recorded.", 403: "The workspace blocks this client or address.", 404: "No site or app has this key.", 409: "Not recorded: send it again.", 415: "Not JSON or text/plain." },
+      responses: { 204: "Recorded.", 403: "The workspace blocks this client or address.", 404: "No site or app has this key.", 409: "Not recorded: send it again.", 415: "Not JSON or text/plain.", 429: "Too many hits from this address for this site; `Retry-After` says when to send again." },
     },
   ]),
 

@@ -3,12 +3,13 @@
 // into the day's counters whose SELECT resolves the site by its public key and
 // applies the workspace's blocks and allowed event types. Only when that
 // statement changed nothing does a second read find out why, to answer with
-// the right error.
+// the right error. Before it, the rate limiter (a binding, not D1) refuses a
+// sender that floods one site.
 import { eq, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import { analyticsBlocks, analyticsDailyStats, analyticsSettings, analyticsSites, organizations } from "../db/schema";
 import type { Deps } from "../deps";
-import { DEFAULT_EVENT_TYPES, EVENT_TYPE_PATTERN, hitTimeProblem, utcDay, VISIT_EVENT } from "../domain/analytics-data";
+import { COLLECT_LIMIT, DEFAULT_EVENT_TYPES, EVENT_TYPE_PATTERN, hitTimeProblem, utcDay, VISIT_EVENT } from "../domain/analytics-data";
 import { canonicalIp } from "../domain/analytics-features";
 import { AppError, validationError } from "../lib/errors";
 
@@ -50,12 +51,22 @@ function typeAllowedSql(type: string): SQL {
     ELSE EXISTS (SELECT 1 FROM json_each(${list}) AS allowed WHERE allowed.value = ${type}) END)`;
 }
 
-/** Records one hit; throws NOT_FOUND (unknown key), FORBIDDEN (blocked, or the organization terminated) or VALIDATION_FAILED (time, type). */
+/**
+ * Records one hit; throws RATE_LIMITED (too many from this sender for this
+ * site), NOT_FOUND (unknown key), FORBIDDEN (blocked, or the organization
+ * terminated) or VALIDATION_FAILED (time, type).
+ */
 export async function collect(deps: Deps, input: CollectInput): Promise<void> {
   const now = deps.now();
   const at = input.at === undefined ? now : Date.parse(input.at);
   const timeProblem = hitTimeProblem(at, now);
   if (timeProblem) throw validationError({ at: timeProblem });
+  // Before D1: a flood from one sender costs no writes. Keyed by the site too,
+  // so a busy sender on one tracked site does not lose its hits on another.
+  const { success } = await deps.collectLimiter.limit({ key: `${input.siteKey}\n${deps.ip ?? ""}` });
+  if (!success) {
+    throw new AppError("RATE_LIMITED", `Too many hits from this address for this site: at most ${COLLECT_LIMIT.hits} every ${COLLECT_LIMIT.periodSeconds} seconds.`, undefined, COLLECT_LIMIT.periodSeconds);
+  }
 
   const isVisit = input.type === VISIT_EVENT ? 1 : 0;
   // Blocks are stored in canonical form (Product Administrator), so the sender's address is compared in that form too.

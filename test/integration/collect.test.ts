@@ -1,12 +1,12 @@
 // F-45 POST /api/v1/collect: public, cross-origin, one upsert per hit into the
 // day's counters; refusals explained (404 unknown key, 403 blocked or
-// organization terminated, 422 type
-// or time or body).
+// organization terminated, 422 type or time or body, 429 too many from one
+// sender to one site).
 import { SELF } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { analyticsBlocks, analyticsDailyStats, analyticsSettings, organizations } from "../../src/db/schema";
-import { HIT_MAX_AGE_MS, utcDay } from "../../src/domain/analytics-data";
+import { COLLECT_LIMIT, HIT_MAX_AGE_MS, utcDay } from "../../src/domain/analytics-data";
 import { newId } from "../../src/lib/ids";
 import { makeSite } from "../helpers/analytics";
 import { db, expectError, makeOrg, ORIGIN } from "../helpers/fixtures";
@@ -236,5 +236,46 @@ describe("refusals", () => {
   it("keeps unknown extra fields from refusing a hit", async () => {
     const { site } = await newSite();
     expect((await hit({ siteKey: site.siteKey, type: "visit", url: "https://shop.example.net/" })).status).toBe(204);
+  });
+});
+
+describe("rate limit per site and sender", () => {
+  const { hits, periodSeconds } = COLLECT_LIMIT;
+  const from = (ip: string) => ({ headers: { "cf-connecting-ip": ip } });
+
+  /**
+   * The limiter counts in windows aligned to the clock. Starting near the end
+   * of one would let the hits below spill into the next window, whose fresh
+   * count would accept them; so start early in a window.
+   */
+  async function startOfWindow() {
+    const left = periodSeconds * 1000 - (Date.now() % (periodSeconds * 1000));
+    if (left < (periodSeconds * 1000) / 2) await new Promise((resolve) => setTimeout(resolve, left + 50));
+  }
+
+  it(`accepts ${hits} hits per period from one address to one site, then answers 429 with Retry-After and records nothing more`, async () => {
+    const { site } = await newSite();
+    await startOfWindow();
+    for (let i = 0; i < hits; i++) {
+      const res = await hit({ siteKey: site.siteKey, type: "visit" }, from("203.0.113.20"));
+      expect(res.status, `hit ${i + 1}`).toBe(204);
+    }
+    const refused = await hit({ siteKey: site.siteKey, type: "visit" }, from("203.0.113.20"));
+    expect(refused.headers.get("retry-after")).toBe(String(periodSeconds));
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+    const error = await expectError(refused, 429, "rate_limited");
+    expect(error.message).toContain(`${hits} every ${periodSeconds} seconds`);
+    expect(await statsOf(site.id)).toEqual([expect.objectContaining({ visits: hits, events: 0 })]);
+  });
+
+  it("keeps counting another address to the same site, and the same address to another site", async () => {
+    const { site } = await newSite();
+    const { site: otherSite } = await newSite();
+    await startOfWindow();
+    for (let i = 0; i < hits; i++) await hit({ siteKey: site.siteKey, type: "visit" }, from("203.0.113.21"));
+    await expectError(await hit({ siteKey: site.siteKey, type: "visit" }, from("203.0.113.21")), 429, "rate_limited");
+    expect((await hit({ siteKey: site.siteKey, type: "visit" }, from("203.0.113.22"))).status).toBe(204);
+    expect((await hit({ siteKey: otherSite.siteKey, type: "visit" }, from("203.0.113.21"))).status).toBe(204);
+    expect(await statsOf(site.id)).toEqual([expect.objectContaining({ visits: hits + 1 })]);
   });
 });
