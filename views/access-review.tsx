@@ -273,14 +273,12 @@ export function ReviewBody(p: { detail: ReviewDetail; editable: boolean; actorId
 export function AccessReviewPage(p: {
   current: { open: ReviewDetail | null; lastCompleted: { id: string; completedAt: string | null } | null };
   actorId: string;
-  notice?: string;
   error?: string;
 }) {
   const { open, lastCompleted } = p.current;
   return (
     <>
       <h1>Access review</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.error && <Notice kind="error">{p.error}</Notice>}
       <p>
         Go through every user of your organization once: role, Purchaser (P), Analytics Access (AA), Analytics Administrator (AAA) and partner access.

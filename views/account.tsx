@@ -29,7 +29,6 @@ export function AccountPage(p: {
   user: PublicUser;
   recoveryCodesLeft: number;
   sessions: SessionSummary[];
-  notice?: string;
   passwordErrors?: FieldErrors;
   codesErrors?: FieldErrors;
   newCodes?: string[];
@@ -37,7 +36,6 @@ export function AccountPage(p: {
   return (
     <>
       <h1>Your account</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       <div class="card">
         <p>
           {p.user.name} · {p.user.email} · {ROLE_LABELS[p.user.role]}

@@ -31,11 +31,10 @@ export function SetupPage(p: FormState & { needsToken: boolean }) {
   );
 }
 
-export function LoginPage(p: FormState & { next?: string; notice?: string }) {
+export function LoginPage(p: FormState & { next?: string }) {
   return (
     <>
       <h1>Sign in</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       <FormErrors errors={p.errors} shown={["email", "password"]} message={p.message} />
       <Form action={p.next ? `/login?next=${encodeURIComponent(p.next)}` : "/login"} class="card">
         <Field name="email" label="Email" type="email" value={p.values?.email} errors={p.errors} autocomplete="username" required autofocus />

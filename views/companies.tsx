@@ -67,13 +67,11 @@ export function CompaniesPage(p: {
   page: { number: number; size: number; total: number };
   query: { q?: string; status?: string };
   canManage: boolean;
-  notice?: string;
   form?: FormState;
 }) {
   return (
     <>
       <h1>Companies</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       <form method="get" action="/companies" class="filters" role="search">
         <Field id="f-search-q" name="q" label="Search by name" value={p.query.q} maxlength={120} />
         <Select
@@ -121,7 +119,6 @@ export interface CompanyPageProps {
   catalog: CatalogEntry[];
   /** Which company actions and service kinds this actor may change (the F-11 matrix). */
   allowed: { manageCompanies: boolean; exportHandouts: boolean; kinds: Record<ServiceKind, boolean>; purchaser: boolean };
-  notice?: string;
   forms?: { edit?: FormState; order?: FormState; plans?: Record<string, FormState> } & Partial<Record<ServiceKind, FormState>>;
 }
 
@@ -137,7 +134,6 @@ export function CompanyPage(p: CompanyPageProps) {
       <p class="muted">
         {statusLabel(c.status)} · created <DateTime at={c.createdAt} />
       </p>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {!active && <Notice>This company is terminated. Its services are kept for the record and can no longer change.</Notice>}
       {p.allowed.exportHandouts && (
         <p class="row-actions">

@@ -135,14 +135,12 @@ export function InvitationsPage(p: {
   invitations: PublicInvitation[];
   page: PageInfo;
   state?: string;
-  notice?: string;
   bulk?: BulkState;
 }) {
   const b = p.bulk ?? {};
   return (
     <>
       <h1>Invitations</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {b.done && (
         <section class="card" aria-labelledby="done-heading">
           <Notice kind="success">

@@ -2,7 +2,7 @@
 // mail that could not be delivered, with "Send again".
 import type { listDeadLetters, listJobRuns } from "../src/services/job-runs";
 import { MAX_DELIVERY_ATTEMPTS } from "../src/services/outbox";
-import { DataTable, DateTime, Notice, RowAction } from "./components";
+import { DataTable, DateTime, RowAction } from "./components";
 import { Pagination } from "./users";
 
 type Runs = Awaited<ReturnType<typeof listJobRuns>>;
@@ -43,11 +43,10 @@ export function DeadLetterRow(p: { mail: DeadLetters["items"][number] | { id: st
   );
 }
 
-export function JobsPage(p: { runs: Runs; dead: DeadLetters; job?: string; notice?: string }) {
+export function JobsPage(p: { runs: Runs; dead: DeadLetters; job?: string }) {
   return (
     <>
       <h1>Scheduled jobs</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       <p>
         The daily run (03:00 UTC) sends invitation reminders, runs the inactivity sweep and deletes expired data; mail delivery runs every 5 minutes at
         Resend's rate limit.

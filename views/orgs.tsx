@@ -40,12 +40,11 @@ export function OnboardForm(p: { values?: FormValues; errors?: FieldErrors; part
   );
 }
 
-export function OrgsPage(p: { orgs: Org[]; notice?: string; form?: { values?: FormValues; errors?: FieldErrors } }) {
+export function OrgsPage(p: { orgs: Org[]; form?: { values?: FormValues; errors?: FieldErrors } }) {
   const partners = p.orgs.filter((o) => o.kind === "partner" && o.status === "active");
   return (
     <>
       <h1>Organizations</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.orgs.length === 0 ? (
         <Notice>No partner or customer organizations yet. Onboard the first one below.</Notice>
       ) : (

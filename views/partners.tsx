@@ -155,7 +155,6 @@ export function PartnersPage(p: {
   items: PartnerEntry[];
   q?: string;
   canManage: boolean;
-  notice?: string;
   emailForm?: FormState;
   orgForm?: FormState;
   picker: OrgPicker;
@@ -167,7 +166,6 @@ export function PartnersPage(p: {
         Partner organizations you gave access to your insights. Their users see your aggregated statistics and licensed capacity on their partner dashboard. Access ends by
         itself when an organization stops being a channel partner or a user leaves it.
       </p>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       <form method="get" action="/partners" class="filters" role="search" aria-label="Search partners">
         <Field id="f-partners-q" name="q" label="Search by organization or user email" value={p.q} maxlength={120} />
         <button type="submit" class="secondary">

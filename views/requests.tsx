@@ -5,7 +5,7 @@ import { canDecideRequests, canRequestSecondaryRole, ROLE_LABELS, SECONDARY_ROLE
 import type { FieldErrors } from "../src/lib/errors";
 import type { FormValues } from "../src/lib/validate";
 import type { PublicRequest } from "../src/services/role-requests";
-import { DataTable, DateTime, EmptyState, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "./components";
+import { DataTable, DateTime, EmptyState, Form, FormErrors, RowAction, RowMessage, Select } from "./components";
 import { Pagination, type PageInfo } from "./users";
 
 const STATUS = { pending: "Pending", approved: "Approved", rejected: "Rejected" } as const;
@@ -100,14 +100,12 @@ export function RequestsPage(p: {
   requests: PublicRequest[];
   page: PageInfo;
   users: Requestable[];
-  notice?: string;
   form?: { values?: FormValues; errors?: FieldErrors; message?: string };
 }) {
   const decide = canDecideRequests(p.actor);
   return (
     <>
       <h1>{decide ? "Requests queue" : "Requests"}</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {canRequestSecondaryRole(p.actor) && <RequestForm users={p.users} {...p.form} />}
       <h2>{decide ? "Purchaser and AAA requests, pending first" : "Your organization's requests"}</h2>
       {p.requests.length === 0 ? (

@@ -260,7 +260,6 @@ export function UsersPage(p: {
   page: PageInfo;
   filter: UsersFilter;
   managers: Manager[];
-  notice?: string;
   error?: string;
   invite?: { values?: FormValues; errors?: FieldErrors; message?: string };
 }) {
@@ -269,7 +268,6 @@ export function UsersPage(p: {
   return (
     <>
       <h1>Users</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {manage && (
         <p>
           <a href="/users/inactivity">Inactive accounts</a>: who will be reminded or deactivated in the next 30 days.

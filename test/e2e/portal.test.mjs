@@ -116,7 +116,7 @@ flow("setup", "first-run setup creates the vendor and its operator, who enrolls 
 
   await form.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await form.getByRole("button", { name: "Create operator account" }).click();
-  await page.waitForURL(/\/login\?notice=setup$/);
+  await page.waitForURL(/\/login$/);
   await main(page).getByText("The operator account is ready").waitFor();
 
   await signIn(page, op, { flow: f, shots: true });
@@ -137,8 +137,7 @@ flow("onboard", "an operator onboards a channel partner with its first Partner M
   await form.getByLabel("First Partner Manager's name").fill(pm.name);
   await form.getByLabel("First Partner Manager's email").fill(pm.email);
   await form.getByRole("button", { name: "Create and send invitation" }).click();
-  await page.waitForURL(/\/orgs\?created=1$/);
-  await main(page).getByText("Organization created and invitation sent.").waitFor();
+  await main(page).locator("#flash").getByText(`Acme Resellers created; an invitation was sent to ${pm.email}.`).waitFor();
   await checkPage(page, f, "orgs");
 
   await main(page).getByRole("link", { name: "Acme Resellers" }).click();
@@ -245,7 +244,8 @@ flow("roles-companies", "each role's view of the companies pages; only a Purchas
   await visit(pmPage, "/companies", { flow: f, name: "companies-empty" });
   await main(pmPage).getByLabel("Company name").fill("Initech");
   await main(pmPage).getByRole("button", { name: "Add company" }).click();
-  await pmPage.waitForURL(/\/companies\/[^/?]+\?notice=created$/);
+  await pmPage.waitForURL(/\/companies\/[^/?]+$/);
+  await main(pmPage).locator("#flash").getByText("Company added.").waitFor();
   ids.initech = pathOf(pmPage).split("/").pop();
   await assertHeading(pmPage, "Initech");
   await checkPage(pmPage, f, "company-partner-manager");
@@ -405,7 +405,8 @@ flow("partner-grant", "a customer's Partner Manager grants a channel partner, wh
 
   await cmPage.locator("#add-email").getByLabel("Partner's email address").fill(pm.email);
   await cmPage.locator("#add-email").getByRole("button", { name: "Add partner" }).click();
-  await cmPage.waitForURL(/\/partners\?notice=granted$/);
+  await cmPage.waitForURL(/\/partners$/);
+  await main(cmPage).locator("#flash").getByText("Partner access granted.").waitFor();
   const row = rowOf(cmPage, "Acme Resellers");
   await row.getByRole("cell", { name: "1", exact: true }).waitFor();
   await row.getByText(pm.email).waitFor();
@@ -451,7 +452,7 @@ flow("logout", "signing out ends the session; signing in again, a spent TOTP cod
   const { page } = await person("pm");
   const signOut = async () => {
     await page.locator("header").getByRole("button", { name: "Sign out" }).click();
-    await page.waitForURL(/\/login\?notice=signed_out$/);
+    await page.waitForURL(/\/login$/);
     await main(page).getByText("You are signed out.").waitFor();
   };
   await page.goto("/");
@@ -516,8 +517,9 @@ flow("phone", "main pages at a 375 px wide viewport: no sideways scrolling, no s
 
 // ------------------------------------------------------------------ steps shared by flows
 
+/** The organizations page after onboarding, saying so (the flash of the redirect). */
 async function waitForOnboarded(page) {
-  await page.waitForURL(/\/orgs\?created=1$/);
+  await main(page).locator("#flash").getByText(/created; an invitation was sent to/).waitFor();
 }
 
 /** A Partner Manager's request on /requests for the user with `email`. */
@@ -527,7 +529,8 @@ async function requestSecondaryRole(page, kindLabel, email) {
   const userId = await form.getByLabel("For").locator("option", { hasText: email }).getAttribute("value");
   await form.getByLabel("For").selectOption(userId);
   await form.getByRole("button", { name: "Send request" }).click();
-  await page.waitForURL(/\/requests\?notice=created$/);
+  await page.waitForURL(/\/requests$/);
+  await main(page).locator("#flash").getByText("Request sent.").waitFor();
 }
 
 /** An operator approves the pending request from the queue (htmx swaps the row). */
@@ -544,7 +547,7 @@ async function addSite(page, name) {
   await form.getByLabel("Name").fill(name);
   await form.getByLabel("Address (optional)").fill(`https://${name.toLowerCase().replace(/\W+/g, "-")}.example`);
   await form.getByRole("button", { name: "Add" }).click();
-  await page.waitForURL(/\/analytics\/sites\/[^/?]+\?notice=site-created$/);
+  await page.waitForURL(/\/analytics\/sites\/[^/?]+$/);
   await assertHeading(page, name);
   return pathOf(page).split("/").pop();
 }

@@ -10,6 +10,7 @@ import type { MetaSiteLevel, SiteLevel } from "../../src/domain/analytics";
 import { newId } from "../../src/lib/ids";
 import { grantMetaSite, grantSite, makeAnalyticsUser, makeMetaSite, makeSite } from "./analytics";
 import { api, db, makeOrg, makeUser, ORIGIN, signIn, type TestUser } from "./fixtures";
+import { flashOf } from "./portal";
 
 export interface Member {
   user: TestUser;
@@ -134,7 +135,7 @@ export async function postForm(path: string, cookie: string, fields: Record<stri
     body: params.toString(),
     redirect: "manual",
   });
-  return { status: res.status, html: await res.text(), location: res.headers.get("location"), headers: res.headers };
+  return { status: res.status, html: await res.text(), location: res.headers.get("location"), flash: flashOf(res), headers: res.headers };
 }
 
 /** Text as hono/jsx escapes it in HTML. */

@@ -4,7 +4,8 @@ import { SELF } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { users } from "../../src/db/schema";
-import { db, makeOrg, makeUser, ORIGIN, signIn, type TestUser } from "./fixtures";
+import { FLASH_COOKIE } from "../../src/routes/pages/flash";
+import { cookieFrom, db, makeOrg, makeUser, ORIGIN, signIn, type TestUser } from "./fixtures";
 
 export async function userRow(id: string) {
   const [row] = await db().select().from(users).where(eq(users.id, id));
@@ -27,6 +28,19 @@ export async function signedIn(orgId: string, role: TestUser["role"], overrides:
 /** GET a page with the session cookie. */
 export function page(path: string, cookie: string) {
   return SELF.fetch(`${ORIGIN}${path}`, { headers: { cookie }, redirect: "manual" });
+}
+
+/** The message a redirect left for the page after it (src/routes/pages/flash.ts), or undefined. */
+export function flashOf(res: Response): string | undefined {
+  const pair = cookieFrom(res, FLASH_COOKIE);
+  return pair === undefined ? undefined : decodeURIComponent(pair.slice(FLASH_COOKIE.length + 1));
+}
+
+/** The page a redirect leads to, asked for as a browser would: with the session and the flash cookie the redirect set. */
+export function followRedirect(res: Response, cookie = "") {
+  const location = res.headers.get("location");
+  expect(location, "a redirect's Location").toBeTruthy();
+  return page(location!, [cookie, cookieFrom(res, FLASH_COOKIE)].filter(Boolean).join("; "));
 }
 
 /** The CSRF token the page embeds in its forms (bound to the session). */

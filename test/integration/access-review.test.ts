@@ -10,7 +10,7 @@ import { api, auditOf, db, expectError, makeOperator, makeOrg, makeUser, signIn 
 import { runCron } from "../helpers/cron";
 import { measured } from "../helpers/io-count";
 import { insertGrant, makeChannelPartner, makeCustomerOrg } from "../helpers/partners";
-import { csrfFrom, formPost, page, partnerOrg, signedIn, userRow } from "../helpers/portal";
+import { csrfFrom, flashOf, formPost, page, partnerOrg, signedIn, userRow } from "../helpers/portal";
 
 const BASE = "/api/v1/access-reviews";
 
@@ -455,7 +455,8 @@ describe("the access review page (F-93)", () => {
     const token = await csrfFrom("/access-review", cookie);
     const startRes = await formPost("/access-review", {}, { cookie, token });
     expect(startRes.status).toBe(303);
-    expect(startRes.headers.get("location")).toBe("/access-review?notice=started");
+    expect(startRes.headers.get("location")).toBe("/access-review");
+    expect(flashOf(startRes)).toBe("Access review started. Decide each user, then complete the review.");
 
     const html = await (await page("/access-review", cookie)).text();
     expect(html).toContain(readOnly.email);

@@ -13,7 +13,7 @@ import { NO_ANALYTICS_ACCESS } from "../../src/middleware/require-analytics";
 import { setAnalyticsOwner } from "../../src/services/analytics-access";
 import { api, auditOf, db, expectError, linkIn, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, signIn } from "../helpers/fixtures";
 import { grantModules, makeAnalyticsUser } from "../helpers/analytics";
-import { csrfFrom, formPost, page, userRow } from "../helpers/portal";
+import { csrfFrom, flashOf, formPost, page, userRow } from "../helpers/portal";
 import type { PublicUser } from "../../src/services/user-shape";
 
 const invite = (cookie: string, userId: string) => api(`/api/v1/users/${userId}/analytics/invite`, { method: "POST", cookie });
@@ -305,7 +305,8 @@ describe("the AA column of the users page (F-23, F-24)", () => {
 
     const plain = await formPost(`/users/${member.id}/analytics/revoke`, {}, { cookie, token });
     expect(plain.status).toBe(303);
-    expect(plain.headers.get("location")).toBe("/users?notice=analytics-revoke");
+    expect(plain.headers.get("location")).toBe("/users");
+    expect(flashOf(plain)).toBe(`${member.email}: Analytics access revoked; the portal account stays.`);
     expect((await userRow(member.id)).analyticsAccess).toBe("N");
 
     // A refusal comes back as the row, reason inside.

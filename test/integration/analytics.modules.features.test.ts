@@ -13,7 +13,7 @@ import { eq } from "drizzle-orm";
 import { makeSite, seedStats } from "../helpers/analytics";
 import { auditByAction, campaignRow, lazyTeam, licenseKeyRow, makeCampaign, makeLicenseKey, otherOrg, settingsRow, statDays, type Member } from "../helpers/analytics-modules";
 import { api, auditOf, db, expectError, ORIGIN } from "../helpers/fixtures";
-import { page } from "../helpers/portal";
+import { flashOf, page } from "../helpers/portal";
 
 const A = "/api/v1/analytics";
 let serial = 0;
@@ -47,7 +47,7 @@ async function post(path: string, who: Member, fields: Record<string, string>, o
     body: new URLSearchParams(options.hx ? fields : { _csrf: token, ...fields }).toString(),
     redirect: "manual",
   });
-  return { status: res.status, html: await res.text(), location: res.headers.get("location"), headers: res.headers };
+  return { status: res.status, html: await res.text(), location: res.headers.get("location"), flash: flashOf(res), headers: res.headers };
 }
 
 // ---------------------------------------------------------------- blocks
@@ -108,7 +108,8 @@ describe("blocking clients and IP addresses", () => {
 
     const ok = await post("/analytics/blocks", admin, { kind: "ip", value: "198.51.100.77" });
     expect(ok.status).toBe(303);
-    expect(ok.location).toBe("/analytics/blocks?notice=block-added");
+    expect(ok.location).toBe("/analytics/blocks");
+    expect(ok.flash).toBe("Blocked. Collection refuses it from now on.");
     const html = await (await page("/analytics/blocks", admin.cookie)).text();
     expect(html).toContain("198.51.100.77");
     expect(html).toMatch(/data-confirm="Unblock 198\.51\.100\.77\?/);
@@ -164,8 +165,8 @@ describe("deleting collected data", () => {
 
     const done = await post("/analytics/blocks/delete-data", admin, { siteId: site.id, from: "2025-06-01", to: "2025-06-30" });
     expect(done.status).toBe(303);
-    const html = await (await page(done.location!, admin.cookie)).text();
-    expect(html).toContain("Deleted 2 daily records");
+    expect(done.location).toBe("/analytics/blocks");
+    expect(done.flash).toBe("Deleted 2 daily records of collected data.");
     expect(await statDays(site.id)).toEqual([]);
   });
 });

@@ -262,7 +262,8 @@ describe("pages", () => {
     expect(bad.html).toContain('value="Typed name"');
     const good = await postForm("/analytics/sites", w.owner.cookie, { name: `Form site ${Date.now()}`, kind: "site", url: "" });
     expect(good.status).toBe(303);
-    expect(good.location).toMatch(/^\/analytics\/sites\/[^/?]+\?notice=site-created$/);
+    expect(good.location).toMatch(/^\/analytics\/sites\/[^/?]+$/);
+    expect(good.flash).toBe("Site added. Add tags and give people a level below.");
     const page = await getPage(good.location!, w.owner.cookie);
     expect(page.html).toContain("/api/v1/collect");
     expect(page.html).toMatch(/sk_[A-Za-z0-9_-]{20,}/);

@@ -157,6 +157,7 @@ describe("tag pages", () => {
     expect(await tagRow(tag.id)).toMatchObject({ name: "Keep", code: "old()" });
     const saved = await postForm(`/analytics/tags/${tag.id}`, w.edit.cookie, { name: "Kept", code: "new()" });
     expect(saved.status).toBe(303);
-    expect(saved.location).toBe(`/analytics/sites/${site.id}?notice=tag-saved#tag-${tag.id}`);
+    expect(saved.location).toBe(`/analytics/sites/${site.id}#tag-${tag.id}`);
+    expect(saved.flash).toBe("Tag saved as a draft: publish it to make it live.");
   });
 });

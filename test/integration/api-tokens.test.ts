@@ -12,7 +12,7 @@ import { newId } from "../../src/lib/ids";
 import { MAX_LIVE_TOKENS, type PublicToken } from "../../src/services/api-tokens";
 import { api, auditOf, db, expectError, mailTo, makeOrg, makeUser, ORIGIN, signIn, type TestUser } from "../helpers/fixtures";
 import { grantModules, makeAnalyticsUser } from "../helpers/analytics";
-import { csrfFrom, formPost, page } from "../helpers/portal";
+import { csrfFrom, flashOf, formPost, page } from "../helpers/portal";
 
 interface Created {
   token: PublicToken;
@@ -269,7 +269,8 @@ describe("the page /analytics/tokens", () => {
 
     const plain = await formPost(`/analytics/tokens/${b.token.id}/revoke`, {}, { cookie, token });
     expect(plain.status).toBe(303);
-    expect(plain.headers.get("location")).toBe("/analytics/tokens?notice=revoked");
+    expect(plain.headers.get("location")).toBe("/analytics/tokens");
+    expect(flashOf(plain)).toBe(`${b.token.name}: Revoked: it no longer works.`);
     expect((await tokenRow(b.token.id))!.revokedAt).not.toBeNull();
   });
 

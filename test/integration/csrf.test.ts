@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { loginThrottles, users } from "../../src/db/schema";
 import { sha256Hex } from "../../src/lib/crypto";
 import { api, cookieFrom, db, freshCode, login, makeUser, ORIGIN, PASSWORD, signIn, type TestUser } from "../helpers/fixtures";
+import { flashOf } from "../helpers/portal";
 
 const randomIp = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
 const EVIL = "https://evil.example";
@@ -219,7 +220,8 @@ describe("same-origin page forms", () => {
 
     const ok = await formPost("/account/password", { ...fields, _csrf: await sessionCsrf(cookie, ip) }, { cookie, ip });
     expect(ok.status).toBe(303);
-    expect(ok.headers.get("location")).toBe("/account?notice=password");
+    expect(ok.headers.get("location")).toBe("/account");
+    expect(flashOf(ok)).toBe("Your password is changed. Your other sessions were signed out.");
     expect(await passwordHashOf(user.id)).not.toBe(before);
     expect((await login({ email: user.email, password: NEW_PASSWORD }, { "cf-connecting-ip": randomIp() })).status).toBe(200);
   });
@@ -231,7 +233,8 @@ describe("same-origin page forms", () => {
     const token = await sessionCsrf(cookie, ip);
     const res = await formPost("/account/sessions/revoke-all", {}, { cookie, ip, headers: { "hx-request": "true", "x-csrf-token": token } });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/login?notice=signed_out");
+    expect(res.headers.get("location")).toBe("/login");
+    expect(flashOf(res)).toBe("You are signed out.");
     expect((await me(cookie, ip)).status).toBe(401);
   });
 });

@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditEvents, invitations, organizations, outbox, users } from "../../src/db/schema";
 import { api, cookieFrom, db, type ErrorBody, expectError, linkIn, mailTo, makeOperator, makeOrg, makeUser, ORIGIN, PASSWORD, signIn, uniqueEmail } from "../helpers/fixtures";
+import { flashOf } from "../helpers/portal";
 
 let operatorCookie: string;
 
@@ -363,7 +364,8 @@ describe("the activation page (F-04)", () => {
 
     const res = await post(csrfCookie, { _csrf: csrf, token, password: PASSWORD, acceptPrivacyPolicy: "on" });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/login?notice=activated");
+    expect(res.headers.get("location")).toBe("/login");
+    expect(flashOf(res)).toBe("Your account is created. Sign in to set up two-factor authentication.");
 
     const [user] = await db().select().from(users).where(eq(users.id, userId));
     expect(user).toMatchObject({ status: "pending_2fa", privacyPolicyVersion: "2026-01" });

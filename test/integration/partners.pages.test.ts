@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { makeUser, uniqueEmail, type TestUser } from "../helpers/fixtures";
 import { makeSite, seedStats } from "../helpers/analytics";
 import { makePlan } from "../helpers/companies";
-import { csrfFrom, formPost, page } from "../helpers/portal";
+import { csrfFrom, flashOf, followRedirect, formPost, page } from "../helpers/portal";
 import { grantsOf, insertGrant, makeChannelPartner, makeCustomerOrg, signedVerified, type Signed } from "../helpers/partners";
 
 let customer: { id: string; name: string };
@@ -33,8 +33,8 @@ describe("/partners", () => {
     const { org, alice } = await makePartner();
     const res = await post("/partners", { email: alice.email, expiresAt: "" });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/partners?notice=granted");
-    const html = await (await page("/partners?notice=granted", regular.cookie)).text();
+    expect(res.headers.get("location")).toBe("/partners");
+    const html = await (await followRedirect(res, regular.cookie)).text();
     expect(html).toContain("Partner access granted.");
     expect(html).toContain(org.name);
     expect(html).toContain(alice.email);
@@ -100,7 +100,8 @@ describe("/partners", () => {
 
     const saved = await post(`/partners/${org.id}`, { [`user.${alice.id}`]: "on", expiresAt: "2040-06-01" });
     expect(saved.status).toBe(303);
-    expect(saved.headers.get("location")).toBe("/partners?notice=updated");
+    expect(saved.headers.get("location")).toBe("/partners");
+    expect(flashOf(saved)).toBe("Partner access saved.");
     const rows = (await grantsOf(customer.id)).filter((g) => g.partnerOrgId === org.id);
     expect(rows.map((g) => [g.partnerUserId, g.expiresAt])).toEqual([[alice.id, Date.UTC(2040, 5, 1)]]);
     expect(await (await page("/partners", regular.cookie)).text()).toMatch(new RegExp(`&lt;${alice.email}&gt; · ends <time datetime="2040-06-01T00:00:00.000Z"`));

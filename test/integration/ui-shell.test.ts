@@ -197,6 +197,15 @@ describe("flash messages", () => {
     expect(live?.attrs["aria-live"]).toBe("polite");
   });
 
+  it("no page says what a link's query asks it to: ?notice= shows nothing, on the sign-in page or behind it", async () => {
+    const { cookie } = await operatorAndOrg();
+    for (const [path, who] of [["/login?notice=signed_out", ""], ["/orgs?notice=created&created=1", cookie], ["/jobs?notice=resent", cookie]] as const) {
+      const html = await pageHtml(path, who);
+      expect((await elements(html, "#flash"))[0]?.text, path).toBe("");
+      expect(await elements(html, "main .notice.success"), path).toHaveLength(0);
+    }
+  });
+
   it("signing out one session without JavaScript says so on the account page", async () => {
     const user = await makeUser({ orgId: (await makeOrg()).id });
     const cookie = await signIn(user);

@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 import { roleRequests, users } from "../../src/db/schema";
 import { PERMISSION_KEYS, PORTAL_PERMISSIONS } from "../../src/domain/roles";
 import { api, db, mailTo, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
-import { csrfFrom, formPost, page, partnerOrg, signedIn, userRow } from "../helpers/portal";
-import { hxActionTargets } from "../helpers/ui";
+import { csrfFrom, flashOf, followRedirect, formPost, page, partnerOrg, signedIn, userRow } from "../helpers/portal";
+import { elements, hxActionTargets } from "../helpers/ui";
 
 async function html(path: string, cookie: string) {
   const res = await page(path, cookie);
@@ -114,13 +114,14 @@ describe("page forms and htmx row actions", () => {
     const res = await formPost("/users", { email: `  ${email.toUpperCase()} `, name: "Page Person", role: "read_only" }, { cookie, token });
     expect(res.status).toBe(303);
     const location = res.headers.get("location")!;
-    expect(location).toBe(`/users?notice=invited&q=${encodeURIComponent(email)}`);
+    expect(location).toBe(`/users?q=${encodeURIComponent(email)}`);
+    expect(flashOf(res)).toBe(`Invitation sent to ${email}.`);
     const [created] = await db().select().from(users).where(eq(users.email, email));
     expect(created).toMatchObject({ orgId: org.id, role: "read_only", status: "invited", name: "Page Person" });
     expect(await mailTo(email)).toHaveLength(1);
 
-    const after = await html(location, cookie);
-    expect(after).toContain("Invitation sent.");
+    const after = await (await followRedirect(res, cookie)).text();
+    expect(after).toContain(`Invitation sent to ${email}.`);
     const row = rowOf(after, created!.id);
     expect(row).toContain("Page Person");
     expect(row).toContain(">Invited<");
@@ -201,10 +202,12 @@ describe("page forms and htmx row actions", () => {
     expect(await again.text()).toContain("Invitation sent again.");
     expect(await mailTo(invited.email)).toHaveLength(1);
 
-    // Without JavaScript the same action redirects back with a notice.
+    // Without JavaScript the same action redirects back, and the page says what was done.
     const plain = await formPost(`/users/${member.id}/deactivate`, {}, { cookie, token });
     expect(plain.status).toBe(303);
-    expect(plain.headers.get("location")).toBe("/users?notice=deactivate");
+    expect(plain.headers.get("location")).toBe("/users");
+    const [said] = await elements(await (await followRedirect(plain, cookie)).text(), "#flash");
+    expect(said?.text).toBe(`${member.email}: Deactivated.`);
   });
 
   it.each(["regular", "read_only"] as const)("refuses row actions of a %s user with 403 and changes nothing", async (role) => {
@@ -315,8 +318,8 @@ describe("requests page (F-16)", () => {
 
     const sent = await formPost("/requests", { kind: "purchaser", userId: user.id }, { cookie, token });
     expect(sent.status).toBe(303);
-    expect(sent.headers.get("location")).toBe("/requests?notice=created");
-    const mine = await html("/requests?notice=created", cookie);
+    expect(sent.headers.get("location")).toBe("/requests");
+    const mine = await (await followRedirect(sent, cookie)).text();
     expect(mine).toContain("Request sent.");
     expect(mine).toMatch(/Purchaser \(P\)<\/td>\s*<td>Quinn Queue/);
     expect(mine).not.toContain("/approve");

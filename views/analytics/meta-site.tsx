@@ -123,7 +123,6 @@ export interface MetaSitePageProps {
   allSites: Site[];
   segments: PublicSegment[];
   permissions?: PermissionEntryView<MetaSiteLevel>[];
-  notice?: string;
   error?: string;
   forms?: { settings?: FormState; dashboard?: FormState; segment?: FormState; segments?: Record<string, FormState> };
 }
@@ -140,7 +139,6 @@ export function MetaSitePage(p: MetaSitePageProps) {
       <p class="muted">
         Meta site/app · your level: {p.owner ? "Owner" : META_SITE_LEVEL_LABELS[m.level]} · <a href={`/analytics/meta-sites/${m.id}/report`}>Report</a>
       </p>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.error && <Notice kind="error">{p.error}</Notice>}
       <nav class="section-links" aria-label="Sections">
         <a href="#sites">Sites</a>

@@ -145,7 +145,6 @@ export interface SitePageProps {
   /** Present when the caller may manage permissions. */
   permissions?: PermissionEntryView<SiteLevel>[];
   origin: string;
-  notice?: string;
   error?: string;
   forms?: { edit?: FormState; tag?: FormState; tags?: Record<string, FormState> };
 }
@@ -162,7 +161,6 @@ export function SitePage(p: SitePageProps) {
       <p class="muted">
         {SITE_KIND_LABELS[s.kind]} · your level: {p.owner ? "Owner" : SITE_LEVEL_LABELS[s.level]} · <a href={`/analytics/sites/${s.id}/report`}>Report</a>
       </p>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.error && <Notice kind="error">{p.error}</Notice>}
       <nav class="section-links" aria-label="Sections">
         <a href="#settings">Settings</a>

@@ -103,14 +103,12 @@ export function TokensPage(p: {
   total: number;
   now: number;
   maxLive: number;
-  notice?: string;
   created?: { token: PublicToken; secret: string };
   form?: CreateTokenState;
 }) {
   return (
     <>
       <h1>API tokens</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       <p class="muted">
         Personal tokens for the Reporting API: they read the same report data you can see, and only that. At most {p.maxLive} active tokens.
       </p>

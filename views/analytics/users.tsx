@@ -60,7 +60,6 @@ export interface ModuleGridPageProps {
   canChange: boolean;
   /** The viewer may open the users list (back link). */
   canListUsers: boolean;
-  notice?: string;
   form?: FormState;
   /** F-41: owners see "Make owner" / "Remove owner access" for other users. */
   viewerIsOwner?: boolean;
@@ -80,7 +79,6 @@ export function ModuleGridPage(p: ModuleGridPageProps) {
         {u.email} · {ANALYTICS_ACCESS_LABELS[u.analyticsAccess]}
         {u.analyticsOwner && " · Owner: every module in full, whatever the grid says"}
       </p>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.ownerError && <Notice kind="error">{p.ownerError}</Notice>}
       {p.viewerIsOwner && u.id !== p.viewerId && (
         <Form action={`/analytics/users/${u.id}/owner`} class="inline" confirm={u.analyticsOwner ? `Remove owner access from ${u.name}?` : `Make ${u.name} an owner, with unlimited access to the workspace?`}>

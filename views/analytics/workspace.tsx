@@ -4,7 +4,7 @@
 import { META_SITE_LEVEL_LABELS, SITE_LEVEL_LABELS, type Module } from "../../src/domain/analytics";
 import type { PublicMetaSite } from "../../src/services/analytics-meta-sites";
 import { SITE_KIND_LABELS, SITE_KINDS, type PublicSite } from "../../src/services/analytics-sites";
-import { DataTable, EmptyState, Field, Form, FormErrors, Notice, Select } from "../components";
+import { DataTable, EmptyState, Field, Form, FormErrors, Select } from "../components";
 import { SiteCheckboxes, type FormState } from "./workspace-parts";
 
 /** Where each module's pages live; a module without pages of its own (Reporting, License Key Filtering) has no entry. */
@@ -31,7 +31,6 @@ export interface WorkspacePageProps {
   moduleLinks: { href: string; label: string }[];
   /** The viewer's own id: everyone may read their own module grid. */
   selfId: string;
-  notice?: string;
   forms?: { site?: FormState; metaSite?: FormState };
 }
 
@@ -69,7 +68,6 @@ export function WorkspacePage(p: WorkspacePageProps) {
   return (
     <>
       <h1>Analytics</h1>
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       <p class="muted">
         {p.owner ? "You are an owner of this workspace: you have unlimited access to every site, meta site and module." : "You see the sites and meta sites you were given a level on."}
       </p>

@@ -24,6 +24,7 @@ import {
   startReview,
   type DecideResult,
 } from "../../services/access-reviews";
+import { seeOther } from "./flash";
 import { AccessReviewPage, REVIEW_CHANGED_EVENT, ReviewItemRow, ReviewPage, ReviewProgress, ReviewStatusPage } from "../../../views/access-review";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -36,16 +37,9 @@ const isHtmx = (c: C) => Boolean(c.req.header("hx-request"));
 const fragment = (c: C, node: Child, status = 200) => c.html(<RequestContext.Provider value={c}>{node}</RequestContext.Provider>, status as 200);
 const isShowable = (e: unknown): e is AppError => e instanceof AppError && e.status < 500 && e.code !== "UNAUTHENTICATED";
 
-const NOTICES: Record<string, string> = {
-  started: "Access review started. Decide each user, then complete the review.",
-  decided: "Decision recorded.",
-  confirmed: "Every remaining user was confirmed as they are.",
-  completed: "Access review completed. The outcome is in the audit log.",
-};
-
-async function renderCurrent(c: C, extra: { notice?: string; error?: string } = {}) {
+async function renderCurrent(c: C, extra: { error?: string } = {}) {
   const current = await getCurrentReview(c.var.deps, c.var.actor);
-  return c.render(<AccessReviewPage current={current} actorId={c.var.actor.id} notice={extra.notice} error={extra.error} />, { title: "Access review" });
+  return c.render(<AccessReviewPage current={current} actorId={c.var.actor.id} error={extra.error} />, { title: "Access review" });
 }
 
 /** A refused form post without JavaScript: the review page again with the reason, and the refusal's status. */
@@ -57,13 +51,13 @@ async function refusedPage(c: C, e: unknown) {
 
 accessReviewPages.get("/", (c) => {
   if (isOperator(c.var.actor)) return c.redirect("/access-review/status", 303);
-  return renderCurrent(c, { notice: NOTICES[c.req.query("notice") ?? ""] });
+  return renderCurrent(c);
 });
 
 accessReviewPages.post("/", async (c) => {
   try {
     await startReview(c.var.deps, c.var.actor);
-    return c.redirect("/access-review?notice=started", 303);
+    return seeOther(c, "/access-review", "Access review started. Decide each user, then complete the review.");
   } catch (e) {
     return refusedPage(c, e);
   }
@@ -117,7 +111,7 @@ for (const [action, decision] of Object.entries(DECISIONS)) {
       const parsed = DecideInput.safeParse(body);
       if (!parsed.success) throw new AppError("VALIDATION_FAILED", "Choose Read-only User, Regular User or Partner Manager.", fieldsFromZod(parsed.error));
       const result = await decide(deps, actor, reviewId, userId, parsed.data);
-      if (!isHtmx(c)) return c.redirect("/access-review?notice=decided", 303);
+      if (!isHtmx(c)) return seeOther(c, "/access-review", `${result.item.user?.name ?? "User"}: ${resultMessage(action, result)}`);
       c.header("HX-Trigger", REVIEW_CHANGED_EVENT);
       return fragment(c, <ReviewItemRow reviewId={reviewId} orgKind={result.review.org.kind} item={result.item} editable self={userId === actor.id} message={resultMessage(action, result)} />);
     } catch (e) {
@@ -139,7 +133,7 @@ for (const [action, decision] of Object.entries(DECISIONS)) {
 accessReviewPages.post("/:id/confirm-remaining", async (c) => {
   try {
     await confirmAllRemaining(c.var.deps, c.var.actor, c.req.param("id"));
-    return c.redirect("/access-review?notice=confirmed", 303);
+    return seeOther(c, "/access-review", "Every remaining user was confirmed as they are.");
   } catch (e) {
     return refusedPage(c, e);
   }
@@ -148,7 +142,7 @@ accessReviewPages.post("/:id/confirm-remaining", async (c) => {
 accessReviewPages.post("/:id/complete", async (c) => {
   try {
     await completeReview(c.var.deps, c.var.actor, c.req.param("id"));
-    return c.redirect("/access-review?notice=completed", 303);
+    return seeOther(c, "/access-review", "Access review completed. The outcome is in the audit log.");
   } catch (e) {
     return refusedPage(c, e);
   }

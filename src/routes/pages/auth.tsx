@@ -25,15 +25,9 @@ import {
   TwoFactorPage,
 } from "../../../views/auth";
 import { checkbox, formAction } from "./form-action";
+import { seeOther, SIGNED_OUT } from "./flash";
 
 export const authPages = new Hono<AppEnv>();
-
-const NOTICES: Record<string, string> = {
-  setup: "The operator account is ready. Sign in to set up two-factor authentication.",
-  activated: "Your account is created. Sign in to set up two-factor authentication.",
-  password_reset: "Your password is changed. Sign in with it and your authenticator app.",
-  signed_out: "You are signed out.",
-};
 
 authPages.get("/setup", async (c) => {
   if (!(await isSetupOpen(c.var.deps))) throw new AppError("NOT_FOUND", "Not found.");
@@ -46,7 +40,7 @@ authPages.post("/setup", async (c) => {
     schema: SetupInput,
     run: async (data) => {
       await setupPortal(c.var.deps, data, { openChecked: true });
-      return c.redirect("/login?notice=setup", 303);
+      return seeOther(c, "/login", "The operator account is ready. Sign in to set up two-factor authentication.");
     },
     render: (s) => c.render(<SetupPage needsToken={setupNeedsToken(c.var.deps)} {...s} />, { title: "Set up", narrow: true }),
   });
@@ -55,7 +49,7 @@ authPages.post("/setup", async (c) => {
 authPages.get("/login", async (c) => {
   const next = safeNextPath(c.req.query("next"), c.var.deps.config.origin, "");
   if (c.var.actor) return c.redirect(next || "/", 303);
-  return c.render(<LoginPage next={next || undefined} notice={NOTICES[c.req.query("notice") ?? ""]} />, { title: "Sign in", narrow: true });
+  return c.render(<LoginPage next={next || undefined} />, { title: "Sign in", narrow: true });
 });
 
 authPages.post("/login", (c) => {
@@ -110,7 +104,7 @@ authPages.post("/logout", async (c) => {
   const secret = readCookie(c, SESSION_COOKIE);
   if (secret && c.var.session && c.var.actor) await endSession(c.var.deps, secret, c.var.session, c.var.actor);
   clearCookie(c, SESSION_COOKIE);
-  return c.redirect("/login?notice=signed_out", 303);
+  return seeOther(c, "/login", SIGNED_OUT);
 });
 
 authPages.use("/activate", noReferrer);
@@ -132,7 +126,7 @@ authPages.post("/activate", (c) =>
     shape: (v) => ({ token: v.token, password: v.password ?? "", acceptPrivacyPolicy: checkbox(v.acceptPrivacyPolicy) }),
     run: async (data) => {
       await acceptInvitation(c.var.deps, data);
-      return c.redirect("/login?notice=activated", 303);
+      return seeOther(c, "/login", "Your account is created. Sign in to set up two-factor authentication.");
     },
     render: async (s) => {
       const token = s.values.token ?? "";
@@ -174,7 +168,7 @@ authPages.post("/reset-password", (c) =>
     run: async (data) => {
       await resetPassword(c.var.deps, data);
       clearCookie(c, SESSION_COOKIE);
-      return c.redirect("/login?notice=password_reset", 303);
+      return seeOther(c, "/login", "Your password is changed. Sign in with it and your authenticator app.");
     },
     render: async (s) => {
       const token = s.values.token ?? "";

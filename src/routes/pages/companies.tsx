@@ -19,6 +19,7 @@ import { CompaniesPage, CompanyPage, CompanyRow, HandoutPage, type CompanyPagePr
 import { ServiceRow, ServiceSection } from "../../../views/company-services";
 import { PlanRow, PlansSection } from "../../../views/plans";
 import { checkbox, formAction, type FormState } from "./form-action";
+import { seeOther } from "./flash";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 type C = Context<Authed>;
@@ -34,21 +35,17 @@ const isHx = (c: C) => Boolean(c.req.header("hx-request"));
 const fragment = (c: C, node: JSX.Element) => c.html(<RequestContext.Provider value={c}>{node}</RequestContext.Provider>);
 const number = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : Number(v));
 
-function notice(key: string | undefined): string | undefined {
-  if (!key) return undefined;
-  const fixed: Record<string, string> = {
-    created: "Company added.",
-    updated: "Company saved.",
-    terminated: "Company terminated.",
-    ordered: "License plan ordered. A confirmation is on its way to you by email.",
-    "plan-updated": "License plan saved.",
-    renewed: "License plan renewed.",
-  };
-  if (fixed[key]) return fixed[key];
-  const [what, kind] = key.split(":") as [string, ServiceKind | undefined];
-  if (!kind || !SERVICE_KINDS[kind]) return undefined;
-  return what === "added" ? `${SERVICE_KINDS[kind].label} added.` : what === "ended" ? `${SERVICE_KINDS[kind].label} ${SERVICE_KINDS[kind].ended.toLowerCase()}.` : undefined;
-}
+/** What a change says: on the page a plain form post is redirected to, or in the section htmx swaps. */
+const SAID = {
+  created: "Company added.",
+  updated: "Company saved.",
+  terminated: "Company terminated.",
+  ordered: "License plan ordered. A confirmation is on its way to you by email.",
+  planUpdated: "License plan saved.",
+  renewed: "License plan renewed.",
+  serviceAdded: (kind: ServiceKind) => `${SERVICE_KINDS[kind].label} added.`,
+  serviceEnded: (kind: ServiceKind) => `${SERVICE_KINDS[kind].label} ${SERVICE_KINDS[kind].ended.toLowerCase()}.`,
+};
 
 const allowed = (actor: Actor): CompanyPageProps["allowed"] => ({
   manageCompanies: can(actor, "manageCompanies"),
@@ -60,26 +57,26 @@ const allowed = (actor: Actor): CompanyPageProps["allowed"] => ({
 // ---------------------------------------------------------------------------
 // The list (F-30).
 
-async function renderList(c: C, extra: { notice?: string; form?: FormState } = {}) {
+async function renderList(c: C, extra: { form?: FormState } = {}) {
   // An empty filter field ("Any" status, blank search) means no filter.
   const sent = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ""));
   const parsed = ListCompaniesInput.safeParse(sent);
   const query = parsed.success ? parsed.data : ListCompaniesInput.parse({});
   const { items, page } = await listCompanies(c.var.deps, c.var.actor, query);
   const canManage = canViewCompanies(c.var.actor) && can(c.var.actor, "manageCompanies");
-  return c.render(<CompaniesPage items={items} page={page} query={{ q: query.q, status: query.status }} canManage={canManage} notice={extra.notice} form={extra.form} />, {
+  return c.render(<CompaniesPage items={items} page={page} query={{ q: query.q, status: query.status }} canManage={canManage} form={extra.form} />, {
     title: "Companies",
   });
 }
 
-companyPages.get("/", (c) => renderList(c, { notice: notice(c.req.query("notice")) }));
+companyPages.get("/", (c) => renderList(c));
 
 companyPages.post("/", (c) =>
   formAction(c, {
     schema: CompanyInput,
     run: async (data) => {
       const { company } = await addCompany(c.var.deps, c.var.actor, data);
-      return c.redirect(`/companies/${company.id}?notice=created`, 303);
+      return seeOther(c, `/companies/${company.id}`, SAID.created);
     },
     render: (s) => renderList(c, { form: s }),
   }),
@@ -88,7 +85,7 @@ companyPages.post("/", (c) =>
 // ---------------------------------------------------------------------------
 // One company (F-30, F-31, F-33).
 
-async function renderCompany(c: C, extra: Pick<CompanyPageProps, "notice" | "forms"> = {}) {
+async function renderCompany(c: C, extra: Pick<CompanyPageProps, "forms"> = {}) {
   const id = c.req.param("id")!;
   const { company, services, plans } = await companyPage(c.var.deps, c.var.actor, id);
   return c.render(<CompanyPage actor={c.var.actor} company={company} services={services} plans={plans.items} catalog={plans.catalog} allowed={allowed(c.var.actor)} {...extra} />, {
@@ -96,14 +93,14 @@ async function renderCompany(c: C, extra: Pick<CompanyPageProps, "notice" | "for
   });
 }
 
-companyPages.get("/:id", (c) => renderCompany(c, { notice: notice(c.req.query("notice")) }));
+companyPages.get("/:id", (c) => renderCompany(c));
 
 companyPages.post("/:id", (c) =>
   formAction(c, {
     schema: CompanyInput,
     run: async (data) => {
       await editCompany(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/companies/${c.req.param("id")}?notice=updated`, 303);
+      return seeOther(c, `/companies/${c.req.param("id")}`, SAID.updated);
     },
     render: (s) => renderCompany(c, { forms: { edit: s } }),
   }),
@@ -118,7 +115,7 @@ companyPages.post("/:id/terminate", async (c) => {
   }
   await terminateCompany(c.var.deps, c.var.actor, id);
   const body = await c.req.parseBody();
-  return c.redirect(body.from === "list" ? "/companies?notice=terminated" : `/companies/${id}?notice=terminated`, 303);
+  return seeOther(c, body.from === "list" ? "/companies" : `/companies/${id}`, SAID.terminated);
 });
 
 // F-31: add and end, for every kind in SERVICE_KINDS.
@@ -140,10 +137,10 @@ for (const kind of SERVICE_KIND_KEYS) {
         if (isHx(c)) {
           // The section's list comes back from the adding batch; the company is active, or the add was refused.
           const { items } = await addServiceWithList(c.var.deps, c.var.actor, c.req.param("id"), kind, data);
-          return serviceSectionOf(c, kind, { companyId: c.req.param("id"), items, companyActive: true, notice: notice(`added:${kind}`) });
+          return serviceSectionOf(c, kind, { companyId: c.req.param("id"), items, companyActive: true, notice: SAID.serviceAdded(kind) });
         }
         await addService(c.var.deps, c.var.actor, c.req.param("id"), kind, data);
-        return c.redirect(`/companies/${c.req.param("id")}?notice=added:${kind}#svc-${kind}`, 303);
+        return seeOther(c, `/companies/${c.req.param("id")}#svc-${kind}`, SAID.serviceAdded(kind));
       },
       render: (s) => (isHx(c) ? serviceSection(c, kind, { form: s }) : renderCompany(c, { forms: { [kind]: s } })),
     }),
@@ -151,7 +148,7 @@ for (const kind of SERVICE_KIND_KEYS) {
   companyPages.post(`/:id/${path}/:itemId/${endVerb}`, async (c) => {
     const { item } = await endService(c.var.deps, c.var.actor, c.req.param("id"), kind, c.req.param("itemId"));
     if (isHx(c)) return fragment(c, <ServiceRow companyId={item.companyId} kind={kind} item={item} canManage message={`${SERVICE_KINDS[kind].ended}.`} />);
-    return c.redirect(`/companies/${item.companyId}?notice=ended:${kind}#svc-${kind}`, 303);
+    return seeOther(c, `/companies/${item.companyId}#svc-${kind}`, SAID.serviceEnded(kind));
   });
 }
 
@@ -184,10 +181,10 @@ companyPages.post("/:id/plans", (c) =>
       if (isHx(c)) {
         // The plans come back from the ordering batch; the company is active, or the order was refused.
         const { plans } = await orderPlanWithList(c.var.deps, c.var.actor, c.req.param("id"), data);
-        return plansSectionOf(c, { companyId: c.req.param("id"), plans, companyActive: true, notice: notice("ordered") });
+        return plansSectionOf(c, { companyId: c.req.param("id"), plans, companyActive: true, notice: SAID.ordered });
       }
       await orderPlan(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/companies/${c.req.param("id")}?notice=ordered#plans`, 303);
+      return seeOther(c, `/companies/${c.req.param("id")}#plans`, SAID.ordered);
     },
     render: (s) => (isHx(c) ? plansSection(c, { form: s }) : renderCompany(c, { forms: { order: s } })),
   }),
@@ -211,7 +208,7 @@ companyPages.post("/:id/plans/:planId", (c) =>
       const { plan } = await updatePlan(c.var.deps, c.var.actor, c.req.param("planId"), data);
       // The row is the one the update returned: a plan changes only while its company is active.
       if (isHx(c)) return planRowOf(c, plan, { companyActive: true, message: "Saved." });
-      return c.redirect(`/companies/${plan.companyId}?notice=plan-updated#plans`, 303);
+      return seeOther(c, `/companies/${plan.companyId}#plans`, SAID.planUpdated);
     },
     render: (s) => (isHx(c) ? planRow(c, { form: s }) : renderCompany(c, { forms: { plans: { [c.req.param("planId")]: s } } })),
   }),
@@ -220,5 +217,5 @@ companyPages.post("/:id/plans/:planId", (c) =>
 companyPages.post("/:id/plans/:planId/renew", async (c) => {
   const { plan } = await renewPlan(c.var.deps, c.var.actor, c.req.param("planId"));
   if (isHx(c)) return planRowOf(c, plan, { companyActive: true, message: `Renewed until ${plan.renewsAt.slice(0, 10)}.` });
-  return c.redirect(`/companies/${plan.companyId}?notice=renewed#plans`, 303);
+  return seeOther(c, `/companies/${plan.companyId}#plans`, SAID.renewed);
 });

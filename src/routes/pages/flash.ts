@@ -15,6 +15,9 @@ export const FLASH_COOKIE = "__Host-flash";
 const FLASH_MAX_AGE_SECONDS = 60;
 const FLASH_MAX_CHARS = 300;
 
+/** Said after every way of signing out (the sign-out button, "sign out everywhere"). */
+export const SIGNED_OUT = "You are signed out.";
+
 /** Redirect (303) to `location`, whose page then shows `message`. */
 export function seeOther(c: Context, location: string, message: string): Response {
   writeCookie(c, FLASH_COOKIE, message.slice(0, FLASH_MAX_CHARS), FLASH_MAX_AGE_SECONDS);

@@ -7,6 +7,7 @@ import type { Actor } from "../../domain/actor";
 import { requirePageSession } from "../../middleware/require-auth";
 import { jobsPage, ListJobRunsInput, retryDeadLetter } from "../../services/job-runs";
 import { DeadLetterRow, JobsPage } from "../../../views/jobs";
+import { seeOther } from "./flash";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 export const jobPages = new Hono<Authed>();
@@ -17,13 +18,12 @@ jobPages.get("/", async (c) => {
   const filter = ListJobRunsInput.safeParse(c.req.query());
   const input = filter.success ? filter.data : ListJobRunsInput.parse({});
   const { runs, dead } = await jobsPage(deps, actor, input);
-  const notice = c.req.query("notice") === "resent" ? "The mail was queued again." : undefined;
-  return c.render(<JobsPage runs={runs} dead={dead} job={input.job} notice={notice} />, { title: "Scheduled jobs" });
+  return c.render(<JobsPage runs={runs} dead={dead} job={input.job} />, { title: "Scheduled jobs" });
 });
 
 jobPages.post("/dead-letters/:id/retry", async (c) => {
   const { mail } = await retryDeadLetter(c.var.deps, c.var.actor, c.req.param("id"));
-  if (!c.req.header("hx-request")) return c.redirect("/jobs?notice=resent#dead-letters", 303);
+  if (!c.req.header("hx-request")) return seeOther(c, "/jobs#dead-letters", `The mail to ${mail.to} was queued again.`);
   return c.html(
     <RequestContext.Provider value={c}>
       <DeadLetterRow mail={mail} resent />

@@ -27,6 +27,7 @@ import { partnerCustomer, partnerDashboard } from "../../services/partner-dashbo
 import { PartnerCustomerPage, PartnerDashboardPage } from "../../../views/partner-dashboard";
 import { EditPartnerPage, PartnersPage, pickedUserIds, RemovePartnerPage, type OrgPicker } from "../../../views/partners";
 import { formAction, type FormState } from "./form-action";
+import { seeOther } from "./flash";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 type C = Context<Authed>;
@@ -39,7 +40,7 @@ const expiryFrom = (values: FormValues, emptyMeans: null | undefined) => (values
 export const partnerPages = new Hono<Authed>();
 partnerPages.use(requirePageSession);
 
-const NOTICES: Record<string, string> = {
+const SAID = {
   granted: "Partner access granted. The partner users get an email.",
   updated: "Partner access saved.",
   removed: "Partner access removed. The partner users get an email.",
@@ -64,18 +65,18 @@ async function orgPicker(c: C, pickId: string | undefined): Promise<OrgPicker> {
   return picker;
 }
 
-async function renderPartners(c: C, extra: { notice?: string; emailForm?: FormState; orgForm?: FormState; pickId?: string } = {}) {
+async function renderPartners(c: C, extra: { emailForm?: FormState; orgForm?: FormState; pickId?: string } = {}) {
   const { deps, actor } = c.var;
   const parsed = ListPartnersInput.safeParse({ q: c.req.method === "GET" ? c.req.query("q") || undefined : undefined });
   const q = parsed.success ? parsed.data.q : undefined;
   const [{ items }, picker] = await Promise.all([listPartners(deps, actor, { q }), orgPicker(c, extra.pickId ?? c.req.query("pick"))]);
   return c.render(
-    <PartnersPage items={items} q={q} canManage={canManagePartnerGrants(actor)} notice={extra.notice} emailForm={extra.emailForm} orgForm={extra.orgForm} picker={picker} />,
+    <PartnersPage items={items} q={q} canManage={canManagePartnerGrants(actor)} emailForm={extra.emailForm} orgForm={extra.orgForm} picker={picker} />,
     { title: "Partners" },
   );
 }
 
-partnerPages.get("/", (c) => renderPartners(c, { notice: NOTICES[c.req.query("notice") ?? ""] }));
+partnerPages.get("/", (c) => renderPartners(c));
 
 // F-60, first mode: one partner user's email.
 partnerPages.post("/", (c) =>
@@ -84,7 +85,7 @@ partnerPages.post("/", (c) =>
     shape: (v) => ({ email: v.email ?? "", expiresAt: expiryFrom(v, undefined) }),
     run: async (data) => {
       await grantPartnerAccess(c.var.deps, c.var.actor, data);
-      return c.redirect("/partners?notice=granted", 303);
+      return seeOther(c, "/partners", SAID.granted);
     },
     render: (s) => renderPartners(c, { emailForm: s }),
   }),
@@ -97,7 +98,7 @@ partnerPages.post("/organization", (c) =>
     shape: (v) => ({ orgId: v.orgId ?? "", userIds: pickedUserIds(v), expiresAt: expiryFrom(v, undefined) }),
     run: async (data) => {
       await grantPartnerAccess(c.var.deps, c.var.actor, data);
-      return c.redirect("/partners?notice=granted", 303);
+      return seeOther(c, "/partners", SAID.granted);
     },
     // An organization that cannot be picked (any more) is explained where it was picked; the rest beside the fields.
     render: (s) => renderPartners(c, { orgForm: s, pickId: s.values.orgId || undefined }),
@@ -123,7 +124,7 @@ partnerPages.post("/:orgId", (c) =>
     shape: (v) => ({ userIds: pickedUserIds(v), expiresAt: expiryFrom(v, v.expiryMixed ? undefined : null) }),
     run: async (data) => {
       const { partner } = await updatePartnerAccess(c.var.deps, c.var.actor, c.req.param("orgId"), data);
-      return c.redirect(`/partners?notice=${partner ? "updated" : "removed"}`, 303);
+      return seeOther(c, "/partners", partner ? SAID.updated : SAID.removed);
     },
     render: (s) => renderEdit(c, s),
   }),
@@ -138,7 +139,7 @@ partnerPages.get("/:orgId/remove", async (c) => {
 
 partnerPages.post("/:orgId/remove", async (c) => {
   await removePartnerAccess(c.var.deps, c.var.actor, c.req.param("orgId"));
-  return c.redirect("/partners?notice=removed", 303);
+  return seeOther(c, "/partners", SAID.removed);
 });
 
 // ---------------------------------------------------------------- /partner-dashboard (partner users)

@@ -6,7 +6,7 @@ import type { Actor } from "../../domain/actor";
 import { SESSION_COOKIE, writeCookie, clearCookie } from "../../lib/cookies";
 import type { FieldErrors } from "../../lib/errors";
 import { requirePageSession } from "../../middleware/require-auth";
-import { seeOther } from "./flash";
+import { seeOther, SIGNED_OUT } from "./flash";
 import { accountPage, changePassword, ChangePasswordInput, regenerateRecoveryCodesAndPage, RegenerateCodesInput } from "../../services/account";
 import {
   getOrganization,
@@ -41,10 +41,8 @@ async function renderAccount(c: Context<Authed>, extra: Partial<Parameters<typeo
   return c.render(<AccountPage user={page.user} recoveryCodesLeft={page.recoveryCodesLeft} sessions={page.sessions} {...extra} />, { title: "Your account" });
 }
 
-const accountNotices: Record<string, string> = { password: "Your password is changed. Your other sessions were signed out." };
-
 portalPages.use("/account/*", requirePageSession);
-portalPages.get("/account", requirePageSession, (c) => renderAccount(c, { notice: accountNotices[c.req.query("notice") ?? ""] }));
+portalPages.get("/account", requirePageSession, (c) => renderAccount(c));
 
 portalPages.post("/account/sessions/:id/revoke", async (c) => {
   await revokeSession(c.var.deps, c.var.actor, c.req.param("id"));
@@ -55,7 +53,7 @@ portalPages.post("/account/sessions/:id/revoke", async (c) => {
 portalPages.post("/account/sessions/revoke-all", async (c) => {
   await revokeAllSessions(c.var.deps, c.var.actor);
   clearCookie(c, SESSION_COOKIE);
-  return c.redirect("/login?notice=signed_out", 303);
+  return seeOther(c, "/login", SIGNED_OUT);
 });
 
 portalPages.post("/account/password", (c) =>
@@ -64,7 +62,7 @@ portalPages.post("/account/password", (c) =>
     run: async (data) => {
       const { secret } = await changePassword(c.var.deps, c.var.actor, data, c.req.header("user-agent") ?? null, c.var.credentials);
       writeCookie(c, SESSION_COOKIE, secret);
-      return c.redirect("/account?notice=password", 303);
+      return seeOther(c, "/account", "Your password is changed. Your other sessions were signed out.");
     },
     render: (s) => renderAccount(c, { passwordErrors: s.errors ?? { currentPassword: s.message ?? "" } }),
   }),
@@ -90,7 +88,7 @@ async function renderOrgs(c: Context<Authed>, extra: Partial<Parameters<typeof O
   return c.render(<OrgsPage orgs={items} {...extra} />, { title: "Organizations" });
 }
 
-portalPages.get("/orgs", (c) => renderOrgs(c, { notice: c.req.query("created") ? "Organization created and invitation sent." : undefined }));
+portalPages.get("/orgs", (c) => renderOrgs(c));
 
 const onboardShape = (v: Record<string, string>) => ({
   name: v.name,
@@ -105,8 +103,8 @@ portalPages.post("/orgs", (c) =>
     schema: OnboardInput,
     shape: onboardShape,
     run: async (data) => {
-      await onboardOrganization(c.var.deps, c.var.actor, data);
-      return c.redirect("/orgs?created=1", 303);
+      const { org, user } = await onboardOrganization(c.var.deps, c.var.actor, data);
+      return seeOther(c, "/orgs", `${org.name} created; an invitation was sent to ${user.email}.`);
     },
     render: (s) => renderOrgs(c, { form: { values: s.values, errors: s.errors ?? { name: s.message ?? "" } } }),
   }),

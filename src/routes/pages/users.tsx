@@ -62,19 +62,7 @@ function rowRefusal(c: C, e: AppError, row: Child) {
 export const userPages = new Hono<Authed>();
 userPages.use(requirePageSession);
 
-const USER_NOTICES: Record<string, string> = {
-  invited: "Invitation sent.",
-  reinvite: "Invitation sent again.",
-  deactivate: "User deactivated.",
-  activate: "User activated.",
-  "reset-2fa": "Two-factor authentication reset; they set it up again at next sign-in.",
-  role: "Role changed.",
-  "analytics-invite": "Invited to Analytics; they got a mail explaining how to accept.",
-  "analytics-revoke": "Analytics access revoked; the portal account stays.",
-  deleted: "Account deleted.",
-};
-
-async function renderUsers(c: C, extra: { notice?: string; error?: string; invite?: FormState } = {}) {
+async function renderUsers(c: C, extra: { error?: string; invite?: FormState } = {}) {
   const { deps, actor } = c.var;
   const parsed = ListUsersInput.safeParse(c.req.method === "GET" ? c.req.query() : {});
   const filter = parsed.success ? parsed.data : ListUsersInput.parse({});
@@ -87,7 +75,6 @@ async function renderUsers(c: C, extra: { notice?: string; error?: string; invit
       page={list.page}
       filter={{ q: filter.q, role: filter.role, status: filter.status }}
       managers={managers.items}
-      notice={extra.notice}
       error={error}
       invite={extra.invite && { values: extra.invite.values, errors: extra.invite.errors, message: extra.invite.message }}
     />,
@@ -98,7 +85,7 @@ async function renderUsers(c: C, extra: { notice?: string; error?: string; invit
 userPages.get("/", (c) => {
   // Operators administer accounts from each organization's page.
   if (isOperator(c.var.actor)) return c.redirect("/orgs", 303);
-  return renderUsers(c, { notice: USER_NOTICES[c.req.query("notice") ?? ""] });
+  return renderUsers(c);
 });
 
 /** F-94: the inactivity dry run for the Partner Manager's organization. */
@@ -113,7 +100,7 @@ userPages.post("/", (c) =>
     shape: (v) => ({ email: v.email, name: v.name, role: v.role }),
     run: async (data) => {
       const { user } = await inviteUser(c.var.deps, c.var.actor, data);
-      return c.redirect(`/users?notice=invited&q=${encodeURIComponent(user.email)}`, 303);
+      return seeOther(c, `/users?q=${encodeURIComponent(user.email)}`, `Invitation sent to ${user.email}.`);
     },
     render: (s) => renderUsers(c, { invite: s }),
   }),
@@ -126,17 +113,19 @@ const userRowFor = (actor: Actor, user: PublicUser, message?: string, error = fa
   <UserRow user={user} actions self={user.id === actor.id} aaa={canAdministerAnalyticsAccess(actor, actor.orgId, user.orgId)} message={message} error={error} />
 );
 
+/** Where a plain form post about `user` goes back to: operators administer accounts from each organization's page. */
+const usersPageOf = (actor: Actor, user: { orgId: string }) => (isOperator(actor) ? `/orgs/${user.orgId}` : "/users");
+
 /**
  * One user row action. htmx gets the row with the result (or the refusal) in
  * it; a plain form post is redirected back to the page it came from.
  */
-async function userRowAction(c: C, key: string, run: () => Promise<RowResult>) {
+async function userRowAction(c: C, run: () => Promise<RowResult>) {
   const actor = c.var.actor;
   try {
     const { user, message } = await run();
     if (isHtmx(c)) return fragment(c, userRowFor(actor, user, message));
-    if (isOperator(actor)) return seeOther(c, `/orgs/${user.orgId}`, `${user.email}: ${message}`);
-    return c.redirect(`/users?notice=${key}`, 303);
+    return seeOther(c, usersPageOf(actor, user), `${user.email}: ${message}`);
   } catch (e) {
     return userRowRefusal(c, e);
   }
@@ -166,12 +155,12 @@ const USER_ACTIONS = {
 
 for (const [path, [action, done]] of Object.entries(USER_ACTIONS)) {
   userPages.post(`/:id/${path}`, (c) =>
-    userRowAction(c, path, async () => ({ user: (await action(c.var.deps, c.var.actor, c.req.param("id"))).user, message: done })),
+    userRowAction(c, async () => ({ user: (await action(c.var.deps, c.var.actor, c.req.param("id"))).user, message: done })),
   );
 }
 
 userPages.post("/:id/role", (c) =>
-  userRowAction(c, "role", async () => {
+  userRowAction(c, async () => {
     const body = await c.req.parseBody();
     const parsed = ChangeRoleInput.safeParse({ role: body.role });
     if (!parsed.success) throw new AppError("VALIDATION_FAILED", "Choose Read-only User, Regular User or Partner Manager.", fieldsFromZod(parsed.error));
@@ -185,13 +174,13 @@ userPages.post("/:id/role", (c) =>
 
 /** F-23/F-24: an Analytics Administrator invites (or re-sends) and revokes, from the AA column. */
 userPages.post("/:id/analytics/invite", (c) =>
-  userRowAction(c, "analytics-invite", async () => {
+  userRowAction(c, async () => {
     const { user, resent } = await inviteToAnalytics(c.var.deps, c.var.actor, c.req.param("id"));
     return { user, message: resent ? "Analytics invitation sent again." : "Invited to Analytics; a mail explains how to accept." };
   }),
 );
 userPages.post("/:id/analytics/revoke", (c) =>
-  userRowAction(c, "analytics-revoke", async () => ({
+  userRowAction(c, async () => ({
     user: (await revokeAnalytics(c.var.deps, c.var.actor, c.req.param("id"))).user,
     message: "Analytics access revoked; the portal account stays.",
   })),
@@ -202,8 +191,7 @@ userPages.get("/:id/delete", async (c) => {
   const { deps, actor } = c.var;
   const { user } = await findAdministrable(deps, actor, c.req.param("id"));
   if (user.id === actor.id) throw new AppError("CONFLICT", "You cannot delete your own account.");
-  const back = isOperator(actor) ? `/orgs/${user.orgId}` : "/users";
-  return c.render(<DeleteUserPage user={toPublicUser(user)} back={back} />, { title: `Delete ${user.name}` });
+  return c.render(<DeleteUserPage user={toPublicUser(user)} back={usersPageOf(actor, user)} />, { title: `Delete ${user.name}` });
 });
 
 userPages.post("/:id/delete", async (c) => {
@@ -211,8 +199,7 @@ userPages.post("/:id/delete", async (c) => {
   try {
     const { user } = await deleteUser(deps, actor, c.req.param("id"));
     if (isHtmx(c)) return fragment(c, <DeletedUserRow id={user.id} email={user.email} />);
-    if (isOperator(actor)) return seeOther(c, `/orgs/${user.orgId}`, `${user.email}: account deleted.`);
-    return c.redirect("/users?notice=deleted", 303);
+    return seeOther(c, usersPageOf(actor, user), `${user.email}: account deleted.`);
   } catch (e) {
     return userRowRefusal(c, e);
   }
@@ -223,8 +210,6 @@ userPages.post("/:id/delete", async (c) => {
 export const invitationPages = new Hono<Authed>();
 invitationPages.use(requirePageSession);
 
-const INVITATION_NOTICES: Record<string, string> = { resend: "Invitation sent again.", revoke: "Invitation revoked." };
-
 /** The list's filter: the query's on the page itself, the first page after a post. */
 function invitationsFilter(c: C) {
   const parsed = ListInvitationsInput.safeParse(c.req.method === "GET" ? c.req.query() : {});
@@ -233,15 +218,15 @@ function invitationsFilter(c: C) {
 
 type InvitationList = Awaited<ReturnType<typeof listInvitations>>;
 
-async function renderInvitations(c: C, extra: { notice?: string; bulk?: BulkState } = {}, read?: InvitationList) {
+async function renderInvitations(c: C, extra: { bulk?: BulkState } = {}, read?: InvitationList) {
   const filter = invitationsFilter(c);
   const list = read ?? (await listInvitations(c.var.deps, c.var.actor, filter));
-  return c.render(<InvitationsPage invitations={list.items} page={list.page} state={filter.state} notice={extra.notice} bulk={extra.bulk} />, { title: "Invitations" });
+  return c.render(<InvitationsPage invitations={list.items} page={list.page} state={filter.state} bulk={extra.bulk} />, { title: "Invitations" });
 }
 
 invitationPages.get("/", (c) => {
   if (isOperator(c.var.actor)) return c.redirect("/orgs", 303);
-  return renderInvitations(c, { notice: INVITATION_NOTICES[c.req.query("notice") ?? ""] });
+  return renderInvitations(c);
 });
 
 /** The CSV from the textarea, or from the uploaded file when one was chosen (multipart). */
@@ -288,7 +273,7 @@ for (const [path, run, done] of [
     try {
       const { invitation } = await run(c.var.deps, c.var.actor, c.req.param("id"));
       if (isHtmx(c)) return fragment(c, <InvitationRow invitation={invitation} message={done} />);
-      return c.redirect(`/invitations?notice=${path}`, 303);
+      return seeOther(c, "/invitations", `${invitation.user.email}: ${done}`);
     } catch (e) {
       if (!isShowable(e) || !isHtmx(c) || e.status !== 409) throw e;
       // A conflict (already used or revoked): show the invitation's row as it is now.
@@ -304,20 +289,14 @@ for (const [path, run, done] of [
 export const requestPages = new Hono<Authed>();
 requestPages.use(requirePageSession);
 
-const REQUEST_NOTICES: Record<string, string> = {
-  created: "Request sent. Operators decide; you get an email either way.",
-  approve: "Request approved.",
-  reject: "Request rejected.",
-};
-
-async function renderRequests(c: C, extra: { notice?: string; form?: FormState } = {}) {
+async function renderRequests(c: C, extra: { form?: FormState } = {}) {
   const parsed = ListRequestsInput.safeParse(c.req.method === "GET" ? c.req.query() : {});
   const filter = parsed.success ? parsed.data : ListRequestsInput.parse({});
   const { list, users } = await requestsPage(c.var.deps, c.var.actor, filter);
-  return c.render(<RequestsPage actor={c.var.actor} requests={list.items} page={list.page} users={users} notice={extra.notice} form={extra.form} />, { title: "Requests" });
+  return c.render(<RequestsPage actor={c.var.actor} requests={list.items} page={list.page} users={users} form={extra.form} />, { title: "Requests" });
 }
 
-requestPages.get("/", (c) => renderRequests(c, { notice: REQUEST_NOTICES[c.req.query("notice") ?? ""] }));
+requestPages.get("/", (c) => renderRequests(c));
 
 requestPages.post("/", (c) =>
   formAction(c, {
@@ -325,7 +304,7 @@ requestPages.post("/", (c) =>
     shape: (v) => ({ kind: v.kind, userId: v.userId }),
     run: async (data) => {
       await createRoleRequest(c.var.deps, c.var.actor, data);
-      return c.redirect("/requests?notice=created", 303);
+      return seeOther(c, "/requests", "Request sent. Operators decide; you get an email either way.");
     },
     render: (s) => renderRequests(c, { form: s }),
   }),
@@ -339,7 +318,7 @@ for (const [path, run, done] of [
     try {
       const { request } = await run(c.var.deps, c.var.actor, c.req.param("id"));
       if (isHtmx(c)) return fragment(c, <RequestRow request={request} decide message={done} />);
-      return c.redirect(`/requests?notice=${path}`, 303);
+      return seeOther(c, "/requests", done);
     } catch (e) {
       if (!isShowable(e) || !isHtmx(c) || e.status !== 409) throw e;
       const row = await getRoleRequest(c.var.deps, c.var.actor, c.req.param("id")).catch(() => null);

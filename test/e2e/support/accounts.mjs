@@ -97,7 +97,8 @@ export async function activateFromMail(page, acct, { flow, shots = false } = {})
   await main(page).getByLabel(/I agree to the/).check();
   if (shots) await checkPage(page, flow, "activate");
   await main(page).getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL(/\/login\?notice=activated/);
+  await page.waitForURL(/\/login$/);
+  await main(page).getByText("Your account is created.").waitFor();
   await signIn(page, acct, { flow });
 }
 

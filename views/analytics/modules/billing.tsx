@@ -24,11 +24,11 @@ function BillingForm(p: FormState & { billing: Billing }) {
   );
 }
 
-export function BillingPage(p: { billing: Billing; canWrite: boolean; notice?: string; form?: FormState }) {
+export function BillingPage(p: { billing: Billing; canWrite: boolean; form?: FormState }) {
   const b = p.billing;
   return (
     <>
-      <ModuleHead module="billing" title="Billing" canWrite={p.canWrite} notice={p.notice} />
+      <ModuleHead module="billing" title="Billing" canWrite={p.canWrite} />
       <Details
         rows={[
           ["Bill to", b.billingName],

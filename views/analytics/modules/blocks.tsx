@@ -99,13 +99,12 @@ export function BlocksPage(p: {
   page: Paging;
   q?: string;
   sites: { id: string; name: string }[];
-  notice?: string;
   error?: string;
   forms?: { add?: FormState; deleteData?: FormState };
 }) {
   return (
     <>
-      <ModuleHead module="product_admin" title="Blocked clients and data" canWrite notice={p.notice} error={p.error} />
+      <ModuleHead module="product_admin" title="Blocked clients and data" canWrite error={p.error} />
       <h2>Blocked clients and IP addresses</h2>
       <SearchForm action="/analytics/blocks" q={p.q} label="Search blocks" />
       {p.items.length === 0 ? (

@@ -93,14 +93,13 @@ export function CampaignsPage(p: {
   page: Paging;
   query: { q?: string; status?: string };
   canWrite: boolean;
-  notice?: string;
   error?: string;
   add?: FormState;
   edit?: { id: string; form: FormState };
 }) {
   return (
     <>
-      <ModuleHead module="reachout" title="ReachOut campaigns" canWrite={p.canWrite} notice={p.notice} error={p.error} />
+      <ModuleHead module="reachout" title="ReachOut campaigns" canWrite={p.canWrite} error={p.error} />
       <SearchForm action="/analytics/campaigns" q={p.query.q} label="Search campaigns">
         <Select
           id="f-search-status"

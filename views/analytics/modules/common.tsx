@@ -10,7 +10,7 @@ export type FormState = { values?: FormValues; errors?: FieldErrors; message?: s
 export type Paging = { number: number; size: number; total: number };
 
 /** Heading, what the module is for, and — for Read-only viewers — that nothing here can be changed by them. */
-export function ModuleHead(p: { module: Module; title: string; canWrite: boolean; notice?: string; error?: string; children?: Child }) {
+export function ModuleHead(p: { module: Module; title: string; canWrite: boolean; error?: string; children?: Child }) {
   return (
     <>
       <p>
@@ -23,7 +23,6 @@ export function ModuleHead(p: { module: Module; title: string; canWrite: boolean
           You have {MODULES[p.module].label} at Read-only: you can see everything here but not change it.
         </Notice>
       )}
-      {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.error && <Notice kind="error">{p.error}</Notice>}
       {p.children}
     </>

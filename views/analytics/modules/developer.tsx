@@ -65,11 +65,11 @@ function AesKeyForm(p: { set: boolean }) {
   );
 }
 
-export function DeveloperSettingsPage(p: { settings: DeveloperSettings; canWrite: boolean; notice?: string; form?: FormState; newAesKey?: string }) {
+export function DeveloperSettingsPage(p: { settings: DeveloperSettings; canWrite: boolean; form?: FormState; newAesKey?: string }) {
   const s = p.settings;
   return (
     <>
-      <ModuleHead module="developer" title="Developer settings" canWrite={p.canWrite} notice={p.notice} />
+      <ModuleHead module="developer" title="Developer settings" canWrite={p.canWrite} />
       {p.newAesKey && (
         <Notice kind="success">
           <p>Your new AES key — copy it now, it is not shown again:</p>

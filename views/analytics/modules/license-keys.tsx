@@ -93,13 +93,12 @@ export function LicenseKeysPage(p: {
   page: Paging;
   query: { q?: string; status?: string };
   canWrite: boolean;
-  notice?: string;
   error?: string;
   form?: FormState;
 }) {
   return (
     <>
-      <ModuleHead module="license_key_management" title="License keys" canWrite={p.canWrite} notice={p.notice} error={p.error} />
+      <ModuleHead module="license_key_management" title="License keys" canWrite={p.canWrite} error={p.error} />
       <SearchForm action="/analytics/license-keys" q={p.query.q} label="Search keys and labels">
         <Select
           id="f-search-status"

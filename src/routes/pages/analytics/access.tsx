@@ -11,6 +11,7 @@ import { acceptAnalyticsInvitation, invitationOverview } from "../../../services
 import { CreateTokenInput, createApiTokenAndList, listApiTokens, MAX_LIVE_TOKENS, revokeApiToken, type PublicToken } from "../../../services/api-tokens";
 import { AcceptInvitationPage, InvitationAcceptedPage, NoAnalyticsAccessPage } from "../../../../views/analytics/access";
 import { TokenRow, TokensPage, type CreateTokenState } from "../../../../views/analytics/tokens";
+import { seeOther } from "../flash";
 import { formAction } from "../form-action";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -49,20 +50,18 @@ acceptPages.post("/accept", async (c) => {
 
 // ---------------------------------------------------------------- API tokens (F-52)
 
-const TOKEN_NOTICES: Record<string, string> = { revoked: "Token revoked: it no longer works." };
-
 /** The tokens page shows the first 100 own tokens. */
 const TOKEN_LIST = { page: 1, pageSize: 100 };
 
-async function renderTokens(c: C, extra: { notice?: string; created?: { token: PublicToken; secret: string }; form?: CreateTokenState } = {}, list?: TokenList) {
+async function renderTokens(c: C, extra: { created?: { token: PublicToken; secret: string }; form?: CreateTokenState } = {}, list?: TokenList) {
   const { items, page } = list ?? (await listApiTokens(c.var.deps, c.var.actor, TOKEN_LIST));
   return c.render(
-    <TokensPage tokens={items} total={page.total} now={c.var.deps.now()} maxLive={MAX_LIVE_TOKENS} notice={extra.notice} created={extra.created} form={extra.form} />,
+    <TokensPage tokens={items} total={page.total} now={c.var.deps.now()} maxLive={MAX_LIVE_TOKENS} created={extra.created} form={extra.form} />,
     { title: "API tokens" },
   );
 }
 
-accessPages.get("/tokens", (c) => renderTokens(c, { notice: TOKEN_NOTICES[c.req.query("notice") ?? ""] }));
+accessPages.get("/tokens", (c) => renderTokens(c));
 
 /** The secret is rendered into this answer (never a redirect URL) and nowhere else. */
 accessPages.post("/tokens", (c) =>
@@ -81,7 +80,8 @@ accessPages.post("/tokens", (c) =>
 accessPages.post("/tokens/:id/revoke", async (c) => {
   const { deps, actor } = c.var;
   const { token, changed } = await revokeApiToken(deps, actor, c.req.param("id"));
-  if (!isHtmx(c)) return c.redirect("/analytics/tokens?notice=revoked", 303);
-  const row = <TokenRow token={token} now={deps.now()} message={changed ? "Revoked: it no longer works." : "Already revoked."} />;
+  const message = changed ? "Revoked: it no longer works." : "Already revoked.";
+  if (!isHtmx(c)) return seeOther(c, "/analytics/tokens", `${token.name}: ${message}`);
+  const row = <TokenRow token={token} now={deps.now()} message={message} />;
   return c.html(<RequestContext.Provider value={c}>{row}</RequestContext.Provider>);
 });

@@ -33,6 +33,7 @@ import { CampaignRow, CampaignsPage, DeletedCampaignRow } from "../../../../view
 import { DeveloperSettingsPage } from "../../../../views/analytics/modules/developer";
 import { DeletedLicenseKeyRow, LicenseKeyRow, LicenseKeysPage } from "../../../../views/analytics/modules/license-keys";
 import { QuotaPage } from "../../../../views/analytics/modules/quota";
+import { seeOther } from "../flash";
 import { formAction, type FormState } from "../form-action";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -62,21 +63,19 @@ function listQuery<T extends z.ZodType>(c: C, schema: T): z.infer<T> {
   return parsed.success ? parsed.data : schema.parse({});
 }
 
-const notice = (c: C, notices: Record<string, string>) => notices[c.req.query("notice") ?? ""];
-
 /**
  * One row action. htmx gets the row to swap in — the result, or the refusal
  * inside the current row (marked X-Swap-Error so public/js/app.js swaps it);
- * without JavaScript the browser is sent back to the page with a notice, or
- * shown the page again with the refusal.
+ * without JavaScript the browser is sent back to the page, which then says
+ * what was done, or shown the page again with the refusal.
  */
 async function rowAction(
   c: C,
-  o: { run: () => Promise<Child>; back: string; refusedRow?: (message: string) => Promise<Child>; page: (error: string) => Promise<Response> },
+  o: { run: () => Promise<Child>; back: string; said: string; refusedRow?: (message: string) => Promise<Child>; page: (error: string) => Promise<Response> },
 ) {
   try {
     const row = await o.run();
-    return isHx(c) ? fragment(c, row) : c.redirect(o.back, 303);
+    return isHx(c) ? fragment(c, row) : seeOther(c, o.back, o.said);
   } catch (e) {
     if (!isShowable(e)) throw e;
     if (!isHx(c)) {
@@ -103,24 +102,16 @@ const fromPath = (c: C) => c.req.param("id")!;
 
 // ---------------------------------------------------------------- Product Administrator: blocks and data deletion
 
-const BLOCK_NOTICES: Record<string, string> = {
-  "block-added": "Blocked. Collection refuses it from now on.",
-  "block-removed": "Unblocked.",
-};
-
-async function renderBlocks(c: C, extra: { error?: string; add?: FormState; deleteData?: FormState; notice?: string } = {}) {
+async function renderBlocks(c: C, extra: { error?: string; add?: FormState; deleteData?: FormState } = {}) {
   const { deps, actor } = c.var;
   const query = listQuery(c, ListBlocksInput);
   const { list, sites } = await blocksPage(deps, actor, query);
-  const deleted = c.req.query("notice") === "data-deleted" ? Number(c.req.query("deleted") ?? 0) : null;
-  const done = deleted !== null ? `Deleted ${deleted} daily ${deleted === 1 ? "record" : "records"} of collected data.` : notice(c, BLOCK_NOTICES);
   return c.render(
     <BlocksPage
       items={list.items}
       page={list.page}
       q={query.q}
       sites={sites.items}
-      notice={extra.notice ?? done}
       error={extra.error}
       forms={{ add: extra.add, deleteData: extra.deleteData }}
     />,
@@ -136,7 +127,7 @@ modulePages.post("/blocks", (c) =>
     shape: (v) => ({ kind: v.kind, value: v.value }),
     run: async (data) => {
       await addBlock(c.var.deps, c.var.actor, data);
-      return c.redirect("/analytics/blocks?notice=block-added", 303);
+      return seeOther(c, "/analytics/blocks", "Blocked. Collection refuses it from now on.");
     },
     render: (s) => renderBlocks(c, { add: s }),
   }),
@@ -148,7 +139,7 @@ modulePages.post("/blocks/delete-data", (c) =>
     shape: (v) => ({ siteId: v.siteId ?? "", from: v.from, to: v.to }),
     run: async ({ siteId, from, to }) => {
       const { deleted } = await deleteSiteData(c.var.deps, c.var.actor, siteId, { from, to });
-      return c.redirect(`/analytics/blocks?notice=data-deleted&deleted=${deleted}`, 303);
+      return seeOther(c, "/analytics/blocks", `Deleted ${deleted} daily ${deleted === 1 ? "record" : "records"} of collected data.`);
     },
     render: (s) => renderBlocks(c, { deleteData: s }),
   }),
@@ -157,19 +148,20 @@ modulePages.post("/blocks/delete-data", (c) =>
 modulePages.post("/blocks/:id/remove", (c) =>
   rowAction(c, {
     run: async () => <RemovedBlockRow block={(await removeBlock(c.var.deps, c.var.actor, fromPath(c))).block} />,
-    back: "/analytics/blocks?notice=block-removed",
+    back: "/analytics/blocks",
+    said: "Unblocked.",
     page: (error) => renderBlocks(c, { error }),
   }),
 );
 
 // ---------------------------------------------------------------- Developer
 
-async function renderDeveloper(c: C, extra: { notice?: string; form?: FormState; newAesKey?: string } = {}, settings?: DeveloperSettings) {
+async function renderDeveloper(c: C, extra: { form?: FormState; newAesKey?: string } = {}, settings?: DeveloperSettings) {
   const [{ developer }, writable] = await Promise.all([settings ? { developer: settings } : getDeveloperSettings(c.var.deps, c.var.actor), canWrite(c, "developer")]);
   return c.render(<DeveloperSettingsPage settings={developer} canWrite={writable} {...extra} />, { title: "Developer settings" });
 }
 
-modulePages.get("/settings", (c) => renderDeveloper(c, { notice: notice(c, { saved: "Settings saved." }) }));
+modulePages.get("/settings", (c) => renderDeveloper(c));
 
 modulePages.post("/settings", (c) =>
   formAction(c, {
@@ -181,7 +173,7 @@ modulePages.post("/settings", (c) =>
     }),
     run: async (data) => {
       await updateDeveloperSettings(c.var.deps, c.var.actor, data);
-      return c.redirect("/analytics/settings?notice=saved", 303);
+      return seeOther(c, "/analytics/settings", "Settings saved.");
     },
     render: (s) => renderDeveloper(c, { form: s }),
   }),
@@ -200,12 +192,12 @@ modulePages.get("/quota", async (c) => c.render(<QuotaPage quota={await getQuota
 
 // ---------------------------------------------------------------- Billing
 
-async function renderBilling(c: C, extra: { notice?: string; form?: FormState } = {}) {
+async function renderBilling(c: C, extra: { form?: FormState } = {}) {
   const [{ billing }, writable] = await Promise.all([getBilling(c.var.deps, c.var.actor), canWrite(c, "billing")]);
   return c.render(<BillingPage billing={billing} canWrite={writable} {...extra} />, { title: "Billing" });
 }
 
-modulePages.get("/billing", (c) => renderBilling(c, { notice: notice(c, { saved: "Billing details saved." }) }));
+modulePages.get("/billing", (c) => renderBilling(c));
 
 modulePages.post("/billing", (c) =>
   formAction(c, {
@@ -213,7 +205,7 @@ modulePages.post("/billing", (c) =>
     shape: (v) => ({ billingName: v.billingName, billingEmail: v.billingEmail, billingAddress: v.billingAddress, vatId: v.vatId ?? "" }),
     run: async (data) => {
       await updateBilling(c.var.deps, c.var.actor, data);
-      return c.redirect("/analytics/billing?notice=saved", 303);
+      return seeOther(c, "/analytics/billing", "Billing details saved.");
     },
     render: (s) => renderBilling(c, { form: s }),
   }),
@@ -221,17 +213,11 @@ modulePages.post("/billing", (c) =>
 
 // ---------------------------------------------------------------- License Key Management
 
-const KEY_NOTICES: Record<string, string> = {
-  added: "License key added.",
-  updated: "License key saved.",
-  deleted: "License key deleted.",
-};
-
 async function renderLicenseKeys(c: C, extra: { error?: string; form?: FormState } = {}) {
   const query = listQuery(c, ListLicenseKeysInput);
   const [list, writable] = await Promise.all([listLicenseKeys(c.var.deps, c.var.actor, query), canWrite(c, "license_key_management")]);
   return c.render(
-    <LicenseKeysPage items={list.items} page={list.page} query={{ q: query.q, status: query.status }} canWrite={writable} notice={notice(c, KEY_NOTICES)} {...extra} />,
+    <LicenseKeysPage items={list.items} page={list.page} query={{ q: query.q, status: query.status }} canWrite={writable} {...extra} />,
     { title: "License keys" },
   );
 }
@@ -248,8 +234,8 @@ modulePages.post("/license-keys", (c) =>
     schema: LicenseKeyInput,
     shape: (v) => ({ key: v.key, label: v.label }),
     run: async (data) => {
-      await addLicenseKey(c.var.deps, c.var.actor, data);
-      return c.redirect("/analytics/license-keys?notice=added", 303);
+      const { licenseKey } = await addLicenseKey(c.var.deps, c.var.actor, data);
+      return seeOther(c, "/analytics/license-keys", `License key ${licenseKey.key} added.`);
     },
     render: (s) => renderLicenseKeys(c, { form: s }),
   }),
@@ -262,8 +248,8 @@ modulePages.post("/license-keys/:id", (c) =>
     shape: (v) => ({ label: v.label, status: v.status }),
     run: async (data) => {
       const { licenseKey } = await updateLicenseKey(c.var.deps, c.var.actor, fromPath(c), data);
-      if (!isHx(c)) return c.redirect("/analytics/license-keys?notice=updated", 303);
       const message = data.status === "revoked" ? "Revoked." : data.status === "active" ? "Active." : "Saved.";
+      if (!isHx(c)) return seeOther(c, "/analytics/license-keys", `License key ${licenseKey.key}: ${message}`);
       return fragment(c, <LicenseKeyRow licenseKey={licenseKey} canWrite message={message} />);
     },
     render: async (s) => {
@@ -277,7 +263,8 @@ modulePages.post("/license-keys/:id", (c) =>
 modulePages.post("/license-keys/:id/delete", (c) =>
   rowAction(c, {
     run: async () => <DeletedLicenseKeyRow licenseKey={(await deleteLicenseKey(c.var.deps, c.var.actor, fromPath(c))).licenseKey} />,
-    back: "/analytics/license-keys?notice=deleted",
+    back: "/analytics/license-keys",
+    said: "License key deleted.",
     refusedRow: (message) => licenseKeyRow(c, { message, error: true }),
     page: (error) => renderLicenseKeys(c, { error }),
   }),
@@ -285,17 +272,11 @@ modulePages.post("/license-keys/:id/delete", (c) =>
 
 // ---------------------------------------------------------------- ReachOut
 
-const CAMPAIGN_NOTICES: Record<string, string> = {
-  added: "Campaign added as a draft.",
-  updated: "Campaign saved.",
-  deleted: "Draft deleted.",
-};
-
 async function renderCampaigns(c: C, extra: { error?: string; add?: FormState; edit?: { id: string; form: FormState } } = {}) {
   const query = listQuery(c, ListCampaignsInput);
   const [list, writable] = await Promise.all([listCampaigns(c.var.deps, c.var.actor, query), canWrite(c, "reachout")]);
   return c.render(
-    <CampaignsPage items={list.items} page={list.page} query={{ q: query.q, status: query.status }} canWrite={writable} notice={notice(c, CAMPAIGN_NOTICES)} {...extra} />,
+    <CampaignsPage items={list.items} page={list.page} query={{ q: query.q, status: query.status }} canWrite={writable} {...extra} />,
     { title: "ReachOut campaigns" },
   );
 }
@@ -313,7 +294,7 @@ modulePages.post("/campaigns", (c) =>
     shape: (v) => ({ name: v.name, message: v.message }),
     run: async (data) => {
       await addCampaign(c.var.deps, c.var.actor, data);
-      return c.redirect("/analytics/campaigns?notice=added", 303);
+      return seeOther(c, "/analytics/campaigns", "Campaign added as a draft.");
     },
     render: (s) => renderCampaigns(c, { add: s }),
   }),
@@ -326,7 +307,7 @@ modulePages.post("/campaigns/:id", (c) =>
     shape: (v) => ({ name: v.name, message: v.message }),
     run: async (data) => {
       await updateCampaign(c.var.deps, c.var.actor, fromPath(c), data);
-      return c.redirect("/analytics/campaigns?notice=updated", 303);
+      return seeOther(c, "/analytics/campaigns", "Campaign saved.");
     },
     render: (s) => renderCampaigns(c, { edit: { id: fromPath(c), form: s }, error: s.message }),
   }),
@@ -339,7 +320,8 @@ modulePages.post("/campaigns/:id/status", (c) =>
       const { campaign } = await updateCampaign(c.var.deps, c.var.actor, fromPath(c), { status });
       return <CampaignRow campaign={campaign} canWrite message={campaign.status === "active" ? "Started." : "Ended."} />;
     },
-    back: "/analytics/campaigns?notice=updated",
+    back: "/analytics/campaigns",
+    said: "Campaign saved.",
     refusedRow: (message) => campaignRow(c, { message, error: true }),
     page: (error) => renderCampaigns(c, { error }),
   }),
@@ -348,7 +330,8 @@ modulePages.post("/campaigns/:id/status", (c) =>
 modulePages.post("/campaigns/:id/delete", (c) =>
   rowAction(c, {
     run: async () => <DeletedCampaignRow campaign={(await deleteCampaign(c.var.deps, c.var.actor, fromPath(c))).campaign} />,
-    back: "/analytics/campaigns?notice=deleted",
+    back: "/analytics/campaigns",
+    said: "Draft deleted.",
     refusedRow: (message) => campaignRow(c, { message, error: true }),
     page: (error) => renderCampaigns(c, { error }),
   }),

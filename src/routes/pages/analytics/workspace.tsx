@@ -54,6 +54,7 @@ import { SitePage, TagRow, type SitePageProps } from "../../../../views/analytic
 import { AnalyticsUsersPage, ModuleGridPage } from "../../../../views/analytics/users";
 import { MODULE_PAGES, WorkspacePage, type WorkspacePageProps } from "../../../../views/analytics/workspace";
 import { PermissionRow, siteIdsFromForm, type FormState, type PermissionEntryView } from "../../../../views/analytics/workspace-parts";
+import { seeOther } from "../flash";
 import { formAction } from "../form-action";
 import { setAnalyticsOwner } from "../../../services/analytics-access";
 import { metaSitePage, sitePage, workspaceOverview } from "../../../services/analytics-workspace-pages";
@@ -76,27 +77,27 @@ function rowRefusal(c: C, e: AppError, row: Child) {
   return fragment(c, row, e.status);
 }
 
-const NOTICES: Record<string, string> = {
-  "site-created": "Site added. Add tags and give people a level below.",
-  "site-saved": "Site saved.",
-  "site-deleted": "Site deleted.",
-  "tag-added": "Tag added as a draft.",
-  "tag-saved": "Tag saved as a draft: publish it to make it live.",
-  "tag-published": "Tag published.",
+/** What a change says on the page a plain form post is redirected to. */
+const SAID = {
+  siteCreated: "Site added. Add tags and give people a level below.",
+  siteSaved: "Site saved.",
+  siteDeleted: "Site deleted.",
+  tagAdded: "Tag added as a draft.",
+  tagSaved: "Tag saved as a draft: publish it to make it live.",
+  tagPublished: "Tag published.",
   permission: "Permission saved; the user was told by email.",
-  "permission-same": "That was already the user's level; nothing changed.",
-  "meta-created": "Meta site added.",
-  "meta-saved": "Meta site saved.",
-  "meta-deleted": "Meta site deleted.",
+  permissionSame: "That was already the user's level; nothing changed.",
+  metaCreated: "Meta site added.",
+  metaSaved: "Meta site saved.",
+  metaDeleted: "Meta site deleted.",
   dashboard: "Dashboard saved.",
-  "segment-added": "Segment added.",
-  "segment-saved": "Segment saved.",
-  "segment-deleted": "Segment deleted.",
+  segmentAdded: "Segment added.",
+  segmentSaved: "Segment saved.",
+  segmentDeleted: "Segment deleted.",
   modules: "Module permissions saved; the user was told by email.",
-  "owner-granted": "They are now an owner of the workspace.",
-  "owner-removed": "Owner access removed.",
+  ownerGranted: "They are now an owner of the workspace.",
+  ownerRemoved: "Owner access removed.",
 };
-const noticeOf = (c: C) => NOTICES[c.req.query("notice") ?? ""];
 
 /** Blank optional text fields mean "not given". */
 const optional = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v);
@@ -105,7 +106,7 @@ const optional = (v: string | undefined) => (v === undefined || v.trim() === "" 
 
 const OVERVIEW_LIMIT = 100;
 
-async function renderOverview(c: C, extra: Pick<WorkspacePageProps, "notice" | "forms"> = {}) {
+async function renderOverview(c: C, extra: Pick<WorkspacePageProps, "forms"> = {}) {
   const { deps, actor } = c.var;
   const parsed = ListWorkspaceInput.safeParse({ q: c.req.query("q"), pageSize: OVERVIEW_LIMIT });
   const query = parsed.success ? parsed.data : ListWorkspaceInput.parse({ pageSize: OVERVIEW_LIMIT });
@@ -129,7 +130,7 @@ async function renderOverview(c: C, extra: Pick<WorkspacePageProps, "notice" | "
   );
 }
 
-workspacePages.get("/", (c) => renderOverview(c, { notice: noticeOf(c) }));
+workspacePages.get("/", (c) => renderOverview(c));
 
 workspacePages.post("/sites", (c) =>
   formAction(c, {
@@ -137,7 +138,7 @@ workspacePages.post("/sites", (c) =>
     shape: (v) => ({ name: v.name, kind: v.kind, url: optional(v.url) }),
     run: async (data) => {
       const { site } = await createSite(c.var.deps, c.var.actor, data);
-      return c.redirect(`/analytics/sites/${site.id}?notice=site-created`, 303);
+      return seeOther(c, `/analytics/sites/${site.id}`, SAID.siteCreated);
     },
     render: (s) => renderOverview(c, { forms: { site: s } }),
   }),
@@ -149,7 +150,7 @@ workspacePages.post("/meta-sites", (c) =>
     shape: (v) => ({ name: v.name, siteIds: siteIdsFromForm(v) }),
     run: async (data) => {
       const { metaSite } = await createMetaSite(c.var.deps, c.var.actor, data);
-      return c.redirect(`/analytics/meta-sites/${metaSite.id}?notice=meta-created`, 303);
+      return seeOther(c, `/analytics/meta-sites/${metaSite.id}`, SAID.metaCreated);
     },
     render: (s) => renderOverview(c, { forms: { metaSite: s } }),
   }),
@@ -157,7 +158,7 @@ workspacePages.post("/meta-sites", (c) =>
 
 // ---------------------------------------------------------------- one site (F-42)
 
-async function renderSite(c: C, siteId: string, extra: Pick<SitePageProps, "notice" | "error" | "forms"> = {}) {
+async function renderSite(c: C, siteId: string, extra: Pick<SitePageProps, "error" | "forms"> = {}) {
   const { deps, actor } = c.var;
   const { site, tags, permissions } = await sitePage(deps, actor, siteId);
   return c.render(
@@ -173,7 +174,7 @@ async function pageWithError(c: C, e: unknown, render: (error: string) => Promis
   return render(e.message);
 }
 
-workspacePages.get("/sites/:id", (c) => renderSite(c, c.req.param("id"), { notice: noticeOf(c) }));
+workspacePages.get("/sites/:id", (c) => renderSite(c, c.req.param("id")));
 
 workspacePages.post("/sites/:id", (c) =>
   formAction(c, {
@@ -182,7 +183,7 @@ workspacePages.post("/sites/:id", (c) =>
     shape: (v) => ({ name: v.name, kind: v.kind, url: optional(v.url) ?? null }),
     run: async (data) => {
       await updateSite(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/analytics/sites/${c.req.param("id")}?notice=site-saved`, 303);
+      return seeOther(c, `/analytics/sites/${c.req.param("id")}`, SAID.siteSaved);
     },
     render: (s) => renderSite(c, c.req.param("id"), { forms: { edit: s } }),
   }),
@@ -194,7 +195,7 @@ workspacePages.post("/sites/:id/delete", async (c) => {
   } catch (e) {
     return pageWithError(c, e, (error) => renderSite(c, c.req.param("id"), { error }));
   }
-  return c.redirect("/analytics?notice=site-deleted", 303);
+  return seeOther(c, "/analytics", SAID.siteDeleted);
 });
 
 workspacePages.post("/sites/:id/tags", (c) =>
@@ -203,7 +204,7 @@ workspacePages.post("/sites/:id/tags", (c) =>
     shape: (v) => ({ name: v.name, code: v.code ?? "" }),
     run: async (data) => {
       await createTag(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/analytics/sites/${c.req.param("id")}?notice=tag-added#tags`, 303);
+      return seeOther(c, `/analytics/sites/${c.req.param("id")}#tags`, SAID.tagAdded);
     },
     render: (s) => renderSite(c, c.req.param("id"), { forms: { tag: s } }),
   }),
@@ -220,7 +221,7 @@ workspacePages.post("/tags/:id", (c) => {
     run: async (data) => {
       // The answer names the tag's site: no read first (a tag the caller cannot see is refused by the service, 404).
       const { tag } = await updateTag(c.var.deps, c.var.actor, tagId, data);
-      return c.redirect(`/analytics/sites/${tag.siteId}?notice=tag-saved#tag-${tagId}`, 303);
+      return seeOther(c, `/analytics/sites/${tag.siteId}#tag-${tagId}`, SAID.tagSaved);
     },
     // A tag the caller cannot see is 404 here, before its site is shown.
     render: async (s) => renderSite(c, await tagSiteId(c, tagId), { forms: { tags: { [tagId]: s } } }),
@@ -237,7 +238,7 @@ workspacePages.post("/tags/:id/publish", async (c) => {
     const { tag } = await publishTag(deps, actor, tagId);
     // Published: the caller's level is at least the lowest that publishes, which is all the row shows of it.
     if (isHtmx(c)) return fragment(c, row(tag, SITE_ACTIONS.publishTags.min, "Published."));
-    return c.redirect(`/analytics/sites/${tag.siteId}?notice=tag-published#tag-${tagId}`, 303);
+    return seeOther(c, `/analytics/sites/${tag.siteId}#tag-${tagId}`, SAID.tagPublished);
   } catch (e) {
     if (!isShowable(e)) throw e;
     // The refusal is shown with the tag as it is now; a tag the caller cannot see is 404 here.
@@ -277,7 +278,7 @@ async function permissionRowAction<L extends string>(
     if (!parsed.success) throw new AppError("VALIDATION_FAILED", `Choose one of: ${o.levels.map((l) => o.labels[l]).join(", ")}.`, fieldsFromZod(parsed.error));
     const { permission, changed } = await o.run(parsed.data.level);
     if (isHtmx(c)) return fragment(c, rowOf(permission, changed ? `Saved: ${o.labels[permission.level]}. ${permission.user.name} was told by email.` : `Already ${o.labels[permission.level]}.`));
-    return c.redirect(`${o.base.replace(/\/permissions$/, "")}?notice=${changed ? "permission" : "permission-same"}#perm-${userId}`, 303);
+    return seeOther(c, `${o.base.replace(/\/permissions$/, "")}#perm-${userId}`, changed ? SAID.permission : SAID.permissionSame);
   } catch (e) {
     if (!isShowable(e)) throw e;
     if (!isHtmx(c)) return pageWithError(c, e, o.page);
@@ -303,7 +304,7 @@ workspacePages.post("/sites/:id/permissions/:userId", (c) => {
 
 // ---------------------------------------------------------------- one meta site (F-43)
 
-async function renderMetaSite(c: C, metaSiteId: string, extra: Pick<MetaSitePageProps, "notice" | "error" | "forms"> = {}) {
+async function renderMetaSite(c: C, metaSiteId: string, extra: Pick<MetaSitePageProps, "error" | "forms"> = {}) {
   const { deps, actor } = c.var;
   const { metaSite, segments, permissions, allSites } = await metaSitePage(deps, actor, metaSiteId);
   return c.render(
@@ -319,7 +320,7 @@ async function renderMetaSite(c: C, metaSiteId: string, extra: Pick<MetaSitePage
   );
 }
 
-workspacePages.get("/meta-sites/:id", (c) => renderMetaSite(c, c.req.param("id"), { notice: noticeOf(c) }));
+workspacePages.get("/meta-sites/:id", (c) => renderMetaSite(c, c.req.param("id")));
 
 workspacePages.post("/meta-sites/:id", (c) =>
   formAction(c, {
@@ -328,7 +329,7 @@ workspacePages.post("/meta-sites/:id", (c) =>
     shape: (v) => ({ name: v.name, ...(c.var.actor.analyticsOwner ? { siteIds: siteIdsFromForm(v) } : {}) }),
     run: async (data) => {
       await updateMetaSite(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/analytics/meta-sites/${c.req.param("id")}?notice=meta-saved`, 303);
+      return seeOther(c, `/analytics/meta-sites/${c.req.param("id")}`, SAID.metaSaved);
     },
     render: (s) => renderMetaSite(c, c.req.param("id"), { forms: { settings: s } }),
   }),
@@ -340,7 +341,7 @@ workspacePages.post("/meta-sites/:id/delete", async (c) => {
   } catch (e) {
     return pageWithError(c, e, (error) => renderMetaSite(c, c.req.param("id"), { error }));
   }
-  return c.redirect("/analytics?notice=meta-deleted", 303);
+  return seeOther(c, "/analytics", SAID.metaDeleted);
 });
 
 workspacePages.post("/meta-sites/:id/dashboard", (c) =>
@@ -349,7 +350,7 @@ workspacePages.post("/meta-sites/:id/dashboard", (c) =>
     shape: (v) => ({ siteIds: siteIdsFromForm(v), days: v.days === undefined ? undefined : Number(v.days) }),
     run: async (data) => {
       await saveDashboard(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/analytics/meta-sites/${c.req.param("id")}?notice=dashboard#dashboard`, 303);
+      return seeOther(c, `/analytics/meta-sites/${c.req.param("id")}#dashboard`, SAID.dashboard);
     },
     render: (s) => renderMetaSite(c, c.req.param("id"), { forms: { dashboard: s } }),
   }),
@@ -361,7 +362,7 @@ workspacePages.post("/meta-sites/:id/segments", (c) =>
     shape: (v) => ({ name: v.name, siteIds: siteIdsFromForm(v) }),
     run: async (data) => {
       await createSegment(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/analytics/meta-sites/${c.req.param("id")}?notice=segment-added#segments`, 303);
+      return seeOther(c, `/analytics/meta-sites/${c.req.param("id")}#segments`, SAID.segmentAdded);
     },
     render: (s) => renderMetaSite(c, c.req.param("id"), { forms: { segment: s } }),
   }),
@@ -379,7 +380,7 @@ workspacePages.post("/segments/:id", (c) => {
     shape: (v) => ({ name: v.name, siteIds: siteIdsFromForm(v) }),
     run: async (data) => {
       const { segment } = await updateSegment(c.var.deps, c.var.actor, segmentId, data);
-      return c.redirect(`/analytics/meta-sites/${segment.metaSiteId}?notice=segment-saved#segment-${segmentId}`, 303);
+      return seeOther(c, `/analytics/meta-sites/${segment.metaSiteId}#segment-${segmentId}`, SAID.segmentSaved);
     },
     render: async (s) => renderMetaSite(c, await segmentMetaSite(c, segmentId), { forms: { segments: { [segmentId]: s } } }),
   });
@@ -395,7 +396,7 @@ workspacePages.post("/segments/:id/delete", async (c) => {
     const metaSiteId = await segmentMetaSite(c, segmentId);
     return pageWithError(c, e, (error) => renderMetaSite(c, metaSiteId, { error }));
   }
-  return c.redirect(`/analytics/meta-sites/${metaSiteId}?notice=segment-deleted#segments`, 303);
+  return seeOther(c, `/analytics/meta-sites/${metaSiteId}#segments`, SAID.segmentDeleted);
 });
 
 workspacePages.post("/meta-sites/:id/permissions/:userId", (c) => {
@@ -426,7 +427,7 @@ workspacePages.get("/users", async (c) => {
   );
 });
 
-async function renderGrid(c: C, extra: { notice?: string; form?: FormState; ownerError?: string } = {}) {
+async function renderGrid(c: C, extra: { form?: FormState; ownerError?: string } = {}) {
   const { deps, actor } = c.var;
   const data = await getUserModules(deps, actor, c.req.param("id")!);
   const grants = actor.modules;
@@ -443,7 +444,7 @@ async function renderGrid(c: C, extra: { notice?: string; form?: FormState; owne
   );
 }
 
-workspacePages.get("/users/:id", (c) => renderGrid(c, { notice: noticeOf(c) }));
+workspacePages.get("/users/:id", (c) => renderGrid(c));
 
 /** F-41: the twin of PUT /api/v1/analytics/users/:id/owner. */
 workspacePages.post("/users/:id/owner", async (c) => {
@@ -456,7 +457,7 @@ workspacePages.post("/users/:id/owner", async (c) => {
     c.status(e.status as 409);
     return renderGrid(c, { ownerError: e.message });
   }
-  return c.redirect(`/analytics/users/${c.req.param("id")}?notice=${owner ? "owner-granted" : "owner-removed"}`, 303);
+  return seeOther(c, `/analytics/users/${c.req.param("id")}`, owner ? SAID.ownerGranted : SAID.ownerRemoved);
 });
 
 /** The grid's radio groups; a row whose cells are all disabled posts nothing and stays as it is. */
@@ -468,7 +469,7 @@ workspacePages.post("/users/:id", (c) =>
     shape: gridFromForm,
     run: async (data) => {
       await setUserModules(c.var.deps, c.var.actor, c.req.param("id"), data);
-      return c.redirect(`/analytics/users/${c.req.param("id")}?notice=modules`, 303);
+      return seeOther(c, `/analytics/users/${c.req.param("id")}`, SAID.modules);
     },
     render: (form) => renderGrid(c, { form }),
   }),
