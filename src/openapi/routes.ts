@@ -24,6 +24,7 @@ import { ListAuditInput } from "../services/audit-log";
 import { LoginInput, TotpInput } from "../services/auth";
 import { BulkInviteInput } from "../services/bulk-invite";
 import { CollectInput } from "../services/collect";
+import { ATTENTION_KEYS } from "../services/home";
 import { CompanyInput, ListCompaniesInput } from "../services/companies";
 import { ListInvitationsInput } from "../services/invitation-admin";
 import { AcceptInvitationInput } from "../services/invitations";
@@ -127,6 +128,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
 
   ...section("Account", "session", [
     { method: "get", path: "/me", summary: "The signed-in account", responses: { 200: "`{user,recoveryCodesLeft}`." } },
+    {
+      method: "get",
+      path: "/me/attention",
+      summary: "What waits on the signed-in account (the home page's list)",
+      responses: { 200: "`{items:[{key,count,href}]}`, only what waits, in the home page's order; `href` is the page where it is dealt with. Keys: " + ATTENTION_KEYS.join(", ") + "." },
+    },
     { method: "get", path: "/me/sessions", summary: "The account's sessions", responses: { 200: "`{items}`, the current one marked." } },
     { method: "delete", path: "/me/sessions/{id}", summary: "End one session", responses: { 204: "Ended." } },
     { method: "post", path: "/me/sessions/revoke-all", summary: "End every session of the account", responses: { 204: "Ended." } },

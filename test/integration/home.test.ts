@@ -2,7 +2,7 @@
 // analytics invitation, recovery codes running out); then what waits in the
 // lists their role looks after (the open access review, invitations,
 // requests; for operators also overdue reviews and undelivered mail), with
-// the same totals as those lists.
+// the same totals as those lists. GET /api/v1/me/attention answers the same.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { accessReviews, invitations, outbox, recoveryCodes } from "../../src/db/schema";
@@ -150,5 +150,47 @@ describe("home page: needs your attention", () => {
     expect((await attention(await home(cookie)))[1]).toBe("You have no recovery codes left: make new ones → /account#recovery-codes");
     // The account page the line links to has the anchor.
     expect(await (await page("/account", cookie)).text()).toContain('id="recovery-codes"');
+  });
+});
+
+describe("GET /api/v1/me/attention: the same list as JSON", () => {
+  const items = async (cookie: string) => {
+    const res = await api("/api/v1/me/attention", { cookie });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { items: { key: string; count: number; href: string }[] }).items;
+  };
+
+  it("answers what waits, in the page's order, with the page's counts and links", async () => {
+    const { org, cookie } = await managed();
+    expect(await items(cookie)).toEqual([]);
+    await invite(cookie);
+    await invite(cookie);
+    const regular = await makeUser({ orgId: org.id, role: "regular" });
+    expect((await api("/api/v1/requests", { cookie, body: { kind: "purchaser", userId: regular.id } })).status).toBe(201);
+
+    const answered = await items(cookie);
+    expect(answered).toEqual([
+      { key: "invitationsPending", count: 2, href: "/invitations?state=pending" },
+      { key: "requestsPending", count: 1, href: "/requests?status=pending" },
+    ]);
+    const links = (await attention(await home(cookie))).map((line) => line.split(" → ")[1]);
+    expect(links).toEqual(answered.map((i) => i.href));
+  });
+
+  it("tells each account only of its own: a Regular user's invitation and codes, none of the manager's lists", async () => {
+    const { org, cookie: managerCookie } = await managed();
+    await invite(managerCookie);
+    const { user, cookie } = await signedIn(org.id, "regular", { analyticsAccess: "I" });
+    await giveCodes(user.id, 2);
+    expect(await items(cookie)).toEqual([
+      { key: "analyticsInvitation", count: 1, href: "/analytics/accept" },
+      { key: "recoveryCodesLow", count: 2, href: "/account#recovery-codes" },
+    ]);
+  });
+
+  it("refuses a request without a session (401)", async () => {
+    const res = await api("/api/v1/me/attention");
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthenticated");
   });
 });

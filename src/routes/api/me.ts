@@ -1,4 +1,5 @@
-// The signed-in account: profile, sessions, password and recovery codes.
+// The signed-in account: profile, what waits on it (the home page's list),
+// sessions, password and recovery codes.
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
@@ -6,6 +7,7 @@ import { SESSION_COOKIE, writeCookie } from "../../lib/cookies";
 import { jsonBody } from "../../lib/validate";
 import { requireApiSession } from "../../middleware/require-auth";
 import { changePassword, ChangePasswordInput, getMe, regenerateRecoveryCodes, RegenerateCodesInput } from "../../services/account";
+import { homeAttention } from "../../services/home";
 import { listSessions, revokeAllSessions, revokeSession } from "../../services/sessions";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
@@ -13,6 +15,7 @@ export const meApi = new Hono<Authed>();
 meApi.use(requireApiSession);
 
 meApi.get("/", async (c) => c.json(await getMe(c.var.deps, c.var.actor)));
+meApi.get("/attention", async (c) => c.json({ items: await homeAttention(c.var.deps, c.var.actor) }));
 meApi.get("/sessions", async (c) => c.json({ items: await listSessions(c.var.deps, c.var.actor, c.var.session?.id) }));
 meApi.delete("/sessions/:id", async (c) => {
   await revokeSession(c.var.deps, c.var.actor, c.req.param("id"));
