@@ -1,5 +1,6 @@
 // F-33 license plans: the catalog, and who may see prices and change plans.
 import { sql, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { companyPlans } from "../db/schema";
 import { secondaryRoleAllowed, type Role } from "./roles";
 
@@ -20,6 +21,13 @@ export function addMonths(ms: number, months: number): number {
   d.setUTCMonth(d.getUTCMonth() + months);
   return d.getTime();
 }
+
+/** The catalog's name of the plan in `column`, in SQL; a key no longer in the catalog stays as it is. */
+export const planLabelSql = (column: SQL | SQLiteColumn): SQL =>
+  sql`(CASE ${column} ${sql.join(
+    PLAN_KEYS.map((k) => sql`WHEN ${k} THEN ${PLAN_CATALOG[k].label}`),
+    sql` `,
+  )} ELSE ${column} END)`;
 
 export const catalogEntry = (key: string) => PLAN_CATALOG[key as PlanKey] as (typeof PLAN_CATALOG)[PlanKey] | undefined;
 /** A plan's term; a key no longer in the catalog keeps a year. */

@@ -7,14 +7,15 @@ import { csvParseRows } from "d3-dsv";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { auditEvents, users } from "../../src/db/schema";
+import { analyticsSegments, apiTokens, auditEvents, users } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { neutralize } from "../../src/lib/csv";
 import { AUDIT_CSV_HEADER, type AuditItem } from "../../src/services/audit-log";
 import { api, db, expectError, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
 import { makeMetaSite, makeSite } from "../helpers/analytics";
-import { makeCampaign, makeLicenseKey } from "../helpers/analytics-modules";
-import { makeCompany } from "../helpers/companies";
+import { makeBlock, makeCampaign, makeLicenseKey } from "../helpers/analytics-modules";
+import { makeTag } from "../helpers/analytics-workspace";
+import { makeCompany, makePlan, makeService } from "../helpers/companies";
 import { page, partnerOrg, signedIn } from "../helpers/portal";
 
 interface ListAnswer {
@@ -343,6 +344,76 @@ describe("targets by name (F-50)", () => {
     expect(html).not.toContain("Sam Stranger");
     expect(html).not.toContain("Their shop");
     expect(html).toContain(`analytics_site <code>${foreignSite.id}</code>`);
+  });
+
+  it("names what an organization owns through a parent (tag, segment, token, a company's service and plan) and its blocks, only when the parent is the entry's organization's", async () => {
+    const { org, cookie, manager } = await partnerOrg();
+    const other = await makeOrg({ name: "Elsewhere Ltd" });
+    const stranger = await makeUser({ orgId: other.id });
+    const [site, foreignSite, company, foreignCompany] = await Promise.all([
+      makeSite(org.id, { name: "Main shop" }),
+      makeSite(other.id, { name: "Their shop" }),
+      makeCompany(org.id, { name: "Initech" }),
+      makeCompany(other.id, { name: "Foreign Co" }),
+    ]);
+    const [meta, foreignMeta] = await Promise.all([makeMetaSite(org.id, [site.id], { name: "All shops" }), makeMetaSite(other.id, [foreignSite.id], { name: "Their shops" })]);
+    const [tag, foreignTag, service, foreignService, plan, foreignPlan, block, foreignBlock] = await Promise.all([
+      makeTag(site.id, { name: "Checkout pixel" }),
+      makeTag(foreignSite.id, { name: "Their pixel" }),
+      makeService(company.id, "domain", { name: "initech.example" }),
+      makeService(foreignCompany.id, "domain", { name: "foreign.example" }),
+      makePlan(company.id, { plan: "enterprise" }),
+      makePlan(foreignCompany.id),
+      makeBlock(org.id, { kind: "ip", value: "203.0.113.9" }),
+      makeBlock(other.id, { kind: "client", value: "their-bot" }),
+    ]);
+    const now = Date.now();
+    const segment = { id: newId(), metaSiteId: meta.id, name: "Big spenders", definition: "{}", createdAt: now, updatedAt: now };
+    const foreignSegment = { ...segment, id: newId(), metaSiteId: foreignMeta.id, name: "Their segment" };
+    const token = { id: newId(), userId: manager.id, name: "Nightly export", tokenHash: newId(), prefix: "pt_1", createdAt: now };
+    const foreignToken = { ...token, id: newId(), userId: stranger.id, name: "Their export", tokenHash: newId() };
+    await db().batch([db().insert(analyticsSegments).values([segment, foreignSegment]), db().insert(apiTokens).values([token, foreignToken])]);
+
+    const action = `label.${newId()}`;
+    await insertEvents(
+      (
+        [
+          ["analytics_tag", tag.id],
+          ["analytics_tag", foreignTag.id],
+          ["analytics_segment", segment.id],
+          ["analytics_segment", foreignSegment.id],
+          ["api_token", token.id],
+          ["api_token", foreignToken.id],
+          ["company_service", service.id],
+          ["company_service", foreignService.id],
+          ["plan", plan.id],
+          ["plan", foreignPlan.id],
+          ["analytics_block", block.id],
+          ["analytics_block", foreignBlock.id],
+          // The right id under another kind names nothing.
+          ["analytics_segment", tag.id],
+        ] as const
+      ).map(([targetType, targetId], i) => ({ orgId: org.id, action, targetType, targetId, at: T + i })),
+    );
+
+    const items = (await list(cookie, `?action=${action}`)).items;
+    expect(items.map((i) => [i.targetType, i.targetId, i.targetLabel])).toEqual(
+      [
+        ["analytics_tag", tag.id, "Checkout pixel (Main shop)"],
+        ["analytics_tag", foreignTag.id, null],
+        ["analytics_segment", segment.id, "Big spenders (All shops)"],
+        ["analytics_segment", foreignSegment.id, null],
+        ["api_token", token.id, `Nightly export (${manager.email})`],
+        ["api_token", foreignToken.id, null],
+        ["company_service", service.id, "initech.example (Initech)"],
+        ["company_service", foreignService.id, null],
+        ["plan", plan.id, "Enterprise (Initech)"],
+        ["plan", foreignPlan.id, null],
+        ["analytics_block", block.id, "ip 203.0.113.9"],
+        ["analytics_block", foreignBlock.id, null],
+        ["analytics_segment", tag.id, null],
+      ].reverse(),
+    );
   });
 });
 
