@@ -263,6 +263,8 @@ describe("rate limit per site and sender", () => {
     const refused = await hit({ siteKey: site.siteKey, type: "visit" }, from("203.0.113.20"));
     expect(refused.headers.get("retry-after")).toBe(String(periodSeconds));
     expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+    // A tracked page on another origin may read it: CORS does not safelist Retry-After.
+    expect(refused.headers.get("access-control-expose-headers")).toBe("Retry-After");
     const error = await expectError(refused, 429, "rate_limited");
     expect(error.message).toContain(`${hits} every ${periodSeconds} seconds`);
     expect(await statsOf(site.id)).toEqual([expect.objectContaining({ visits: hits, events: 0 })]);

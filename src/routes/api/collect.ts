@@ -15,10 +15,12 @@ const READABLE_TYPES = /^(application\/json|text\/plain)\s*(;|$)/i;
 
 export const collectApi = new Hono<AppEnv>();
 
-// Every answer, errors included, may be read by the tracked page's script.
+// Every answer, errors included, may be read by the tracked page's script,
+// Retry-After too (a 429's): CORS hides headers it does not safelist.
 collectApi.use(async (c, next) => {
   await next();
   c.res.headers.set("Access-Control-Allow-Origin", "*");
+  c.res.headers.set("Access-Control-Expose-Headers", "Retry-After");
   c.res.headers.set("Cross-Origin-Resource-Policy", "cross-origin");
 });
 
