@@ -1,6 +1,7 @@
 // The audit log page (F-50): filters that keep their values, the entries with
 // before/after, pagination and the CSV export of the same filter.
 import type { Actor } from "../src/domain/actor";
+import { AUDIT_ACTIONS, type AuditAction } from "../src/domain/audit-actions";
 import { isOperator } from "../src/domain/roles";
 import type { FieldErrors } from "../src/lib/errors";
 import type { AuditItem } from "../src/services/audit-log";
@@ -31,6 +32,26 @@ function ActorCell(p: { actor: AuditItem["actor"] }) {
   );
 }
 
+const ACTION_CODES = Object.keys(AUDIT_ACTIONS) as AuditAction[];
+/** "user.", "analytics.site." …: every prefix the filter accepts, shortest first. */
+const ACTION_PREFIXES = [...new Set(ACTION_CODES.flatMap((code) => code.split(".").slice(0, -1).map((_, i, parts) => `${parts.slice(0, i + 1).join(".")}.`)))].sort(
+  (a, b) => a.split(".").length - b.split(".").length || a.localeCompare(b),
+);
+
+/** The action field's suggestions: each prefix, then each action with its words. */
+function ActionSuggestions() {
+  return (
+    <datalist id="audit-actions">
+      {ACTION_PREFIXES.map((prefix) => (
+        <option value={prefix} label="every action starting so" />
+      ))}
+      {ACTION_CODES.map((code) => (
+        <option value={code} label={AUDIT_ACTIONS[code]} />
+      ))}
+    </datalist>
+  );
+}
+
 export function AuditRow(p: { item: AuditItem }) {
   const i = p.item;
   return (
@@ -42,7 +63,15 @@ export function AuditRow(p: { item: AuditItem }) {
         <ActorCell actor={i.actor} />
       </td>
       <td>
-        <code>{i.action}</code>
+        {i.actionLabel === i.action ? (
+          <code>{i.action}</code>
+        ) : (
+          <>
+            {i.actionLabel}
+            <br />
+            <code class="muted">{i.action}</code>
+          </>
+        )}
       </td>
       <td>
         {i.targetLabel ? (
@@ -105,7 +134,8 @@ export function AuditPage(p: {
           <Select name="orgId" label="Organization" value={v.orgId ?? ""} errors={p.errors} options={[{ value: "", label: "All organizations" }, ...p.orgs.map((o) => ({ value: o.id, label: o.name }))]} />
         )}
         <Field name="actor" label="Actor (email or id)" value={v.actor} errors={p.errors} maxlength={254} />
-        <Field name="action" label="Action" value={v.action} errors={p.errors} maxlength={80} hint='Exact, or a prefix ending in "." such as user.' />
+        <Field name="action" label="Action" value={v.action} errors={p.errors} maxlength={80} list="audit-actions" hint='Exact, or a prefix ending in "." such as user.' />
+        <ActionSuggestions />
         <Field name="target" label="Target id" value={v.target} errors={p.errors} maxlength={80} />
         <Field name="from" label="From" type="date" value={v.from} errors={p.errors} />
         <Field name="to" label="To" type="date" value={v.to} errors={p.errors} />

@@ -35,6 +35,8 @@ interface FieldProps {
   max?: number;
   autofocus?: boolean;
   pattern?: string;
+  /** The id of a <datalist> of suggestions. */
+  list?: string;
 }
 
 export function Field(p: FieldProps) {
@@ -57,6 +59,7 @@ export function Field(p: FieldProps) {
         max={p.max}
         autofocus={p.autofocus}
         pattern={p.pattern}
+        list={p.list}
         aria-invalid={error ? "true" : undefined}
         aria-describedby={describedBy}
       />

@@ -208,7 +208,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ], { 403: "Purchasers only." }),
 
   ...section("Audit", "session", [
-    { method: "get", path: "/audit", summary: "The audit log (format=csv streams the same filter)", query: ListAuditInput, responses: { 200: "A page of audit entries, or the CSV export.", 403: "The caller may not read the audit log." } },
+    { method: "get", path: "/audit", summary: "The audit log (format=csv streams the same filter)", query: ListAuditInput, responses: { 200: "A page of audit entries (`action` and its words `actionLabel`, `targetLabel` for a target that still exists), or the CSV export.", 403: "The caller may not read the audit log." } },
   ]),
 
   ...section("Jobs", "session", [

@@ -41,6 +41,7 @@ import { jsonObject } from "../lib/sql-json";
 import { accessReviewReminderMail, accessReviewStartedMail } from "../../views/mail/access-review";
 import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { revokeAnalyticsStatements } from "./analytics-access";
+import type { AuditAction } from "../domain/audit-actions";
 import { auditInsertSelect as auditEntrySelect } from "./audit";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
 import { assertMayRequest, pendingRequestsQuery, requestAlreadyPending, roleRequestStatements } from "./role-requests";
@@ -269,7 +270,7 @@ const ownOpenReview = (actor: Actor, reviewId: string) =>
 const reviewIsOpen = (reviewId: string) => sql`EXISTS (SELECT 1 FROM ${accessReviews} AS open_review WHERE open_review.id = ${reviewId} AND open_review.status = 'open')`;
 
 /** An audit row whose `after` is computed in SQL at commit, written only when `where` holds. */
-const auditInsertSelect = (deps: Deps, e: { actorId: string; orgId: string; action: string; targetId: string; after: SQL }, where: SQL) =>
+const auditInsertSelect = (deps: Deps, e: { actorId: string; orgId: string; action: AuditAction; targetId: string; after: SQL }, where: SQL) =>
   deps.db
     .insert(auditEvents)
     .select(sql`SELECT ${newId()}, ${deps.now()}, ${e.actorId}, ${e.orgId}, ${e.action}, 'access_review', ${e.targetId}, NULL, ${e.after}, ${deps.ip} WHERE ${where}`);

@@ -29,6 +29,7 @@ import { newId } from "../lib/ids";
 import { jsonObject } from "../lib/sql-json";
 import { analyticsLevelChangedMail } from "../../views/mail/analytics-workspace";
 import { metaSiteAccessFrom, metaSiteAccessQuery, metaSiteAllows, siteAccessFrom, siteAccessQuery, siteAllows } from "./analytics-context";
+import type { AuditAction } from "../domain/audit-actions";
 import { auditInsertSelect } from "./audit";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
 import { filledMail, slot } from "./sql-mail";
@@ -72,7 +73,7 @@ interface LevelScope<L extends string> {
   /** One row per user whose level is not "none". */
   grants: { table: SQLiteTable; scopeId: AnySQLiteColumn; userId: AnySQLiteColumn; level: AnySQLiteColumn };
   grantRow: (scopeId: string, userId: string, level: Exclude<L, "none">, now: number) => Record<string, unknown>;
-  audit: { action: string; targetType: string };
+  audit: { action: AuditAction; targetType: string };
   path: (scopeId: string) => string;
   /** SQL: the caller may manage permissions on it (own workspace, Manage or owner). */
   canManage: (actor: Actor, scopeId: string) => SQL;

@@ -22,6 +22,7 @@ import {
 } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
+import { auditActionLabel } from "../domain/audit-actions";
 import { planLabelSql } from "../domain/license-plans";
 import { canReadAuditLog, isOperator } from "../domain/roles";
 import { toCsv, toCsvRows } from "../lib/csv";
@@ -62,6 +63,8 @@ export interface AuditItem {
   actor: { id: string; name: string; email: string | null; deleted?: true } | null;
   orgId: string | null;
   action: string;
+  /** What the log calls the action, in words (domain/audit-actions.ts); the code for an action no longer written. */
+  actionLabel: string;
   targetType: string;
   targetId: string | null;
   /** What the target is called now ("Name (email)" for an account), when it still exists in the entry's organization. */
@@ -222,6 +225,7 @@ function toItem(r: Row): AuditItem {
     actor,
     orgId: r.orgId,
     action: r.action,
+    actionLabel: auditActionLabel(r.action),
     targetType: r.targetType,
     targetId: r.targetId,
     targetLabel: r.targetLabel,

@@ -4,12 +4,13 @@ import { SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { auditEvents } from "../db/schema";
 import type { Deps } from "../deps";
+import type { AuditAction } from "../domain/audit-actions";
 import { newId } from "../lib/ids";
 
 export interface AuditEntry {
   actorId: string | null;
   orgId: string | null;
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string | null;
   before?: unknown;
@@ -36,7 +37,7 @@ type Expr = SQL | string | number | null;
 export interface AuditSelectEntry {
   actorId: Expr;
   orgId: Expr;
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: Expr;
   /** SQL over `from`'s row (see jsonObject), or a value stored as JSON. */

@@ -13,6 +13,7 @@ import { decryptSecret, encryptSecret, hashPassword, sha256Hex, verifyPassword }
 import { AppError } from "../lib/errors";
 import { newId, newRecoveryCode } from "../lib/ids";
 import { securityNoticeMail } from "../../views/mail/templates";
+import type { AuditAction } from "../domain/audit-actions";
 import { auditInsert } from "./audit";
 import { type Challenge, createChallenge, deleteChallenge, readChallenge } from "./challenges";
 import { securityNoticeInsert } from "./notifications";
@@ -137,7 +138,7 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
     throw new AppError("UNAUTHENTICATED", message, { code: message });
   };
 
-  const signInAudit = (action: string) => auditInsert(deps, { actorId: user.id, orgId: user.orgId, action, targetType: "user", targetId: user.id });
+  const signInAudit = (action: AuditAction) => auditInsert(deps, { actorId: user.id, orgId: user.orgId, action, targetType: "user", targetId: user.id });
   const deviceStatements = await newDeviceStatements(deps, user, userAgent);
   const mailIds: string[] = [deviceStatements.mailId];
   let recoveryCodesShown: string[] | undefined;

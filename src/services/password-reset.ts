@@ -13,6 +13,7 @@ import { hashPassword, sha256Hex } from "../lib/crypto";
 import { AppError, validationError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
 import { passwordResetMail } from "../../views/mail/templates";
+import type { AuditAction } from "../domain/audit-actions";
 import { auditInsert } from "./audit";
 import { invitationStatements } from "./invitations";
 import { securityNoticeInsert } from "./notifications";
@@ -55,7 +56,7 @@ export async function requestPasswordReset(deps: Deps, input: z.infer<typeof For
   const recent = row.user.status === "invited" ? recentInvites : recentResets;
   if ((recent?.n ?? 0) >= RESETS_PER_HOUR) return;
   const { user, orgName } = row;
-  const audit = (action: string) => auditInsert(deps, { actorId: null, orgId: user.orgId, action, targetType: "user", targetId: user.id });
+  const audit = (action: AuditAction) => auditInsert(deps, { actorId: null, orgId: user.orgId, action, targetType: "user", targetId: user.id });
   // The count above is only an early exit: parallel requests all pass it, so the
   // batch itself re-checks the limit and aborts when it is reached.
   const limitGuard = (table: typeof passwordResets | typeof invitations) =>

@@ -29,6 +29,7 @@ import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { jsonObject } from "../lib/sql-json";
 import { deactivatedMail } from "../../views/mail/templates";
+import type { AuditAction } from "../domain/audit-actions";
 import { auditInsertSelect } from "./audit";
 import { invitationStatementsFor } from "./invitations";
 import { endGrantsStatements } from "./partner-access-sweep";
@@ -109,7 +110,7 @@ export async function assertLastManagerRule(deps: Deps, actor: Actor, user: { id
 }
 
 /** The audit entry of an action on the account `where` finds, its before/after as SQL over that row. */
-const auditOnUser = (deps: Deps, actor: Actor, action: string, where: SQL, before: SQL | null, after: SQL | object) =>
+const auditOnUser = (deps: Deps, actor: Actor, action: AuditAction, where: SQL, before: SQL | null, after: SQL | object) =>
   auditInsertSelect(
     deps,
     { actorId: actor.id, orgId: sql`${users.orgId}`, action, targetType: "user", targetId: sql`${users.id}`, before: before ?? sql`'null'`, after },

@@ -10,6 +10,7 @@ import worker from "../../src/index";
 import { analyticsSegments, apiTokens, auditEvents, users } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { neutralize } from "../../src/lib/csv";
+import { AUDIT_ACTIONS } from "../../src/domain/audit-actions";
 import { AUDIT_CSV_HEADER, type AuditItem } from "../../src/services/audit-log";
 import { api, db, expectError, makeOperator, makeOrg, makeUser, signIn, uniqueEmail } from "../helpers/fixtures";
 import { makeMetaSite, makeSite } from "../helpers/analytics";
@@ -17,6 +18,7 @@ import { makeBlock, makeCampaign, makeLicenseKey } from "../helpers/analytics-mo
 import { makeTag } from "../helpers/analytics-workspace";
 import { makeCompany, makePlan, makeService } from "../helpers/companies";
 import { page, partnerOrg, signedIn } from "../helpers/portal";
+import { elements } from "../helpers/ui";
 
 interface ListAnswer {
   items: AuditItem[];
@@ -105,6 +107,7 @@ describe("who may read the audit log (F-50)", () => {
       actor: { id: a.manager.id, name: a.manager.name, email: a.manager.email },
       orgId: a.org.id,
       action: "user.invited",
+      actionLabel: "Invited a user",
       targetType: "user",
       targetId: first.id,
       targetLabel: `Ivy Invitee (${first.email})`,
@@ -271,6 +274,34 @@ describe("GET /api/v1/audit filters and pages (F-50)", () => {
     expect((await list(cookie, `?actor=${leaver.id}`)).items.map((i) => i.id)).toEqual([row!.id]);
     const html = await (await page("/audit?target=c-9", cookie)).text();
     expect(html).toContain("deleted user");
+  });
+});
+
+describe("actions in words (F-50)", () => {
+  it("shows each action's words with its code, keeps the code of an action no longer written, and suggests actions and prefixes in the filter", async () => {
+    const { org, cookie } = await partnerOrg();
+    await insertEvents([
+      { orgId: org.id, action: "user.role_changed", targetId: "u-words", at: T },
+      { orgId: org.id, action: "legacy.thing_done", targetId: "u-words", at: T + 1 },
+    ]);
+    const items = (await list(cookie, "?target=u-words")).items;
+    expect(items.map((i) => [i.action, i.actionLabel])).toEqual([
+      ["legacy.thing_done", "legacy.thing_done"],
+      ["user.role_changed", "Changed a role"],
+    ]);
+
+    const html = await (await page("/audit?target=u-words", cookie)).text();
+    // The words, then the code; an action without words shows its code once.
+    const cells = (await elements(html, "tbody tr td:nth-child(3)")).map((td) => td.text);
+    expect(cells).toEqual(["legacy.thing_done", "Changed a roleuser.role_changed"]);
+    expect((await elements(html, "tbody tr td:nth-child(3) code")).map((c) => c.text)).toEqual(["legacy.thing_done", "user.role_changed"]);
+    const [input] = await elements(html, "input[name=action]");
+    expect(input?.attrs.list).toBe("audit-actions");
+    const options = (await elements(html, "datalist#audit-actions option")).map((o) => o.attrs.value);
+    expect(options).toContain("user.");
+    expect(options).toContain("analytics.site.");
+    expect(options).toContain("user.role_changed");
+    expect(options.filter((v) => !v!.endsWith("."))).toHaveLength(Object.keys(AUDIT_ACTIONS).length);
   });
 });
 
@@ -502,7 +533,7 @@ describe("GET /audit page (F-50)", () => {
     expect(html).toContain('name="to" type="date" value="2040-06-30"');
     for (const col of ["Time", "Actor", "Action", "Target", "IP"]) expect(html).toContain(`<th scope="col">${col}</th>`);
     const row = html.match(new RegExp(`<tr id="audit-${ids.roleChanged}">[\\s\\S]*?</tr>`))?.[0] ?? "";
-    expect(row).toContain("<code>user.role_changed</code>");
+    expect(row).toContain('Changed a role<br/><code class="muted">user.role_changed</code>');
     expect(row).toContain("Mia Manager");
     expect(row).toContain("<details>");
     expect(row).toContain("&quot;partner_manager&quot;");
