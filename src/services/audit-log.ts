@@ -1,34 +1,19 @@
 // Reading the audit log (F-50, F-96): one filter for the page, the JSON list
 // and the streamed CSV export, tenant-scoped in the SQL; and the retention
 // sweep the cron run calls. Rows are written by services/audit.ts.
-import { and, asc, count, desc, eq, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
+import { and, asc, count, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import { aliased } from "../db/client";
-import {
-  analyticsBlocks,
-  analyticsCampaigns,
-  analyticsLicenseKeys,
-  analyticsMetaSites,
-  analyticsSegments,
-  analyticsSites,
-  analyticsTags,
-  apiTokens,
-  auditEvents,
-  companyPlans,
-  companyServices,
-  organizations,
-  users,
-} from "../db/schema";
+import { auditEvents, organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { auditActionLabel } from "../domain/audit-actions";
-import { planLabelSql } from "../domain/license-plans";
 import { canReadAuditLog, isOperator } from "../domain/roles";
 import { toCsv, toCsvRows } from "../lib/csv";
 import { AppError } from "../lib/errors";
 import { likePattern } from "../lib/search";
 import { pageFields, pageOffset, pageOf } from "../lib/paging";
+import { TARGET_JOINS, targetLabel } from "./audit-targets";
 
 const DAY_MS = 86_400_000;
 
@@ -104,70 +89,6 @@ function auditWhere(actor: Actor, f: AuditFilter): SQL | undefined {
   return and(...conditions);
 }
 
-const targetUser = alias(users, "target_user");
-const targetOrg = alias(organizations, "target_org");
-const targetSite = alias(analyticsSites, "target_site");
-const targetMetaSite = alias(analyticsMetaSites, "target_meta_site");
-const targetCampaign = alias(analyticsCampaigns, "target_campaign");
-const targetLicenseKey = alias(analyticsLicenseKeys, "target_license_key");
-const targetBlock = alias(analyticsBlocks, "target_block");
-
-/** The kinds of target that belong to one organization (an org_id column), with what the log calls one. */
-const ORG_OWNED_TARGETS = [
-  { type: "user", table: targetUser, label: sql`${targetUser.name} || ' (' || ${targetUser.email} || ')'` },
-  { type: "analytics_site", table: targetSite, label: sql`${targetSite.name}` },
-  { type: "analytics_meta_site", table: targetMetaSite, label: sql`${targetMetaSite.name}` },
-  { type: "analytics_campaign", table: targetCampaign, label: sql`${targetCampaign.name}` },
-  { type: "analytics_license_key", table: targetLicenseKey, label: sql`${targetLicenseKey.key}` },
-  { type: "analytics_block", table: targetBlock, label: sql`${targetBlock.kind} || ' ' || ${targetBlock.value}` },
-] as const;
-
-const targetTag = alias(analyticsTags, "target_tag");
-const tagSite = alias(analyticsSites, "target_tag_site");
-const targetSegment = alias(analyticsSegments, "target_segment");
-const segmentMetaSite = alias(analyticsMetaSites, "target_segment_meta_site");
-const targetToken = alias(apiTokens, "target_token");
-const tokenUser = alias(users, "target_token_user");
-const targetService = alias(companyServices, "target_service");
-const serviceCompany = alias(organizations, "target_service_company");
-const targetPlan = alias(companyPlans, "target_plan");
-const planCompany = alias(organizations, "target_plan_company");
-
-/**
- * The kinds of target that belong to an organization through a parent row: a
- * tag through its site, a segment through its meta site, a token through its
- * account, a company's service or plan through the company the organization
- * manages. The label is read only when the parent is the entry's organization's.
- */
-const PARENT_OWNED_TARGETS = [
-  { type: "analytics_tag", table: targetTag, parent: tagSite, ofParent: eq(tagSite.id, targetTag.siteId), owned: eq(tagSite.orgId, auditEvents.orgId), label: sql`${targetTag.name} || ' (' || ${tagSite.name} || ')'` },
-  {
-    type: "analytics_segment",
-    table: targetSegment,
-    parent: segmentMetaSite,
-    ofParent: eq(segmentMetaSite.id, targetSegment.metaSiteId),
-    owned: eq(segmentMetaSite.orgId, auditEvents.orgId),
-    label: sql`${targetSegment.name} || ' (' || ${segmentMetaSite.name} || ')'`,
-  },
-  { type: "api_token", table: targetToken, parent: tokenUser, ofParent: eq(tokenUser.id, targetToken.userId), owned: eq(tokenUser.orgId, auditEvents.orgId), label: sql`${targetToken.name} || ' (' || ${tokenUser.email} || ')'` },
-  {
-    type: "company_service",
-    table: targetService,
-    parent: serviceCompany,
-    ofParent: eq(serviceCompany.id, targetService.companyId),
-    owned: eq(serviceCompany.managedBy, auditEvents.orgId),
-    label: sql`${targetService.name} || ' (' || ${serviceCompany.name} || ')'`,
-  },
-  {
-    type: "plan",
-    table: targetPlan,
-    parent: planCompany,
-    ofParent: eq(planCompany.id, targetPlan.companyId),
-    owned: eq(planCompany.managedBy, auditEvents.orgId),
-    label: sql`${planLabelSql(targetPlan.plan)} || ' (' || ${planCompany.name} || ')'`,
-  },
-] as const;
-
 /**
  * The joined user's columns are aliased: inside db.batch() D1 returns rows
  * keyed by column name, and users.id / users.org_id would overwrite the entry's.
@@ -186,10 +107,7 @@ const columns = {
   actorRowId: aliased<string | null>(users.id, "actor_row_id"),
   actorName: aliased<string | null>(users.name, "actor_name"),
   actorEmail: aliased<string | null>(users.email, "actor_email"),
-  targetLabel: sql<string | null>`coalesce(${sql.join(
-    [...ORG_OWNED_TARGETS.map((t) => t.label), ...PARENT_OWNED_TARGETS.map((t) => sql`CASE WHEN ${t.parent.id} IS NOT NULL THEN ${t.label} END`)],
-    sql`, `,
-  )}, ${targetOrg.name})`.as("target_label"),
+  targetLabel: targetLabel.as("target_label"),
 };
 type Row = {
   id: string;
@@ -235,32 +153,10 @@ function toItem(r: Row): AuditItem {
   };
 }
 
-/**
- * The entries with their actor, and the target's current name looked up only
- * inside the entry's own organization (what it owns, itself and the companies
- * it manages): whoever may read the entry sees those elsewhere anyway, and an
- * id from anywhere else stays an id.
- */
+/** The entries with their actor, and their target's name as audit-targets.ts looks it up. */
 function selectRows(deps: Deps, where: SQL | undefined) {
-  let query = deps.db
-    .select(columns)
-    .from(auditEvents)
-    .leftJoin(users, eq(users.id, auditEvents.actorId))
-    .leftJoin(
-      targetOrg,
-      and(
-        inArray(auditEvents.targetType, ["organization", "company"]),
-        eq(targetOrg.id, auditEvents.targetId),
-        or(eq(targetOrg.id, auditEvents.orgId), eq(targetOrg.managedBy, auditEvents.orgId)),
-      ),
-    )
-    .$dynamic();
-  for (const t of ORG_OWNED_TARGETS) {
-    query = query.leftJoin(t.table, and(eq(auditEvents.targetType, t.type), eq(t.table.id, auditEvents.targetId), eq(t.table.orgId, auditEvents.orgId)));
-  }
-  for (const t of PARENT_OWNED_TARGETS) {
-    query = query.leftJoin(t.table, and(eq(auditEvents.targetType, t.type), eq(t.table.id, auditEvents.targetId))).leftJoin(t.parent, and(t.ofParent, t.owned));
-  }
+  let query = deps.db.select(columns).from(auditEvents).leftJoin(users, eq(users.id, auditEvents.actorId)).$dynamic();
+  for (const join of TARGET_JOINS) query = query.leftJoin(join.table, join.on);
   return query.where(where);
 }
 
