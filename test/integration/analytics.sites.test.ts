@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { analyticsDailyStats, analyticsMetaSiteMembers, analyticsSitePermissions, analyticsSites, analyticsTags } from "../../src/db/schema";
 import { SITE_ACTIONS, SITE_LEVEL_LABELS } from "../../src/domain/analytics";
+import { COLLECT_LIMIT } from "../../src/domain/analytics-data";
 import { grantSite, makeMetaSite, makeSite, seedStats } from "../helpers/analytics";
 import { call, escaped, getPage, makeTag, ok, postForm, sharedWorkspace, siteLevelOf, siteWithLevels } from "../helpers/analytics-workspace";
 import { auditOf, db, expectError, mailTo, makeUser, signIn } from "../helpers/fixtures";
@@ -266,6 +267,7 @@ describe("pages", () => {
     expect(good.flash).toBe("Site added. Add tags and give people a level below.");
     const page = await getPage(good.location!, w.owner.cookie);
     expect(page.html).toContain("/api/v1/collect");
+    expect(page.html).toContain(`One address may send ${COLLECT_LIMIT.hits} hits every ${COLLECT_LIMIT.periodSeconds} seconds to this site`);
     expect(page.html).toMatch(/sk_[A-Za-z0-9_-]{20,}/);
   });
 

@@ -2,6 +2,7 @@
 // published) and, for Manage, the permission table with its legend. Every
 // form appears only where the caller's level allows it; the services enforce
 // the same table for the API.
+import { COLLECT_LIMIT } from "../../src/domain/analytics-data";
 import { OWNER_ACTIONS, SITE_ACTIONS, SITE_LEVEL_LABELS, SITE_LEVELS, siteLevelAllows, type SiteLevel } from "../../src/domain/analytics";
 import type { PublicSite } from "../../src/services/analytics-sites";
 import { SITE_KIND_LABELS, SITE_KINDS } from "../../src/services/analytics-sites";
@@ -93,7 +94,10 @@ function CollectionSection(p: { site: PublicSite; origin: string }) {
       <p>
         Site key: <code class="secret">{p.site.siteKey}</code>
       </p>
-      <p class="muted">The key is public: it sits in every tracked page. Each hit is one POST; "visit" counts a visit, other allowed types count as events.</p>
+      <p class="muted">
+        The key is public: it sits in every tracked page. Each hit is one POST; "visit" counts a visit, other allowed types count as events. One address may send
+        {` ${COLLECT_LIMIT.hits} hits every ${COLLECT_LIMIT.periodSeconds} seconds`} to this site; more are refused (429, with Retry-After).
+      </p>
       <pre class="code">{`fetch("${p.origin}/api/v1/collect", {
   method: "POST",
   headers: { "content-type": "application/json" },
