@@ -1,6 +1,6 @@
 // F-31: the four kinds of company services, each with the verb that ends it
 // and the F-11 permission that guards it. Pages, API and handouts read this.
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { PortalPermission } from "./roles";
 import { emailSchema } from "./email";
 
@@ -13,15 +13,17 @@ export const SERVICE_KINDS = {
 export type ServiceKind = keyof typeof SERVICE_KINDS;
 export const SERVICE_KIND_KEYS = Object.keys(SERVICE_KINDS) as ServiceKind[];
 
-const serviceName = z.string().trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
+const serviceName = z.string().check(z.trim(), z.minLength(1, "Enter a name."), z.maxLength(120, "Use at most 120 characters."));
 
 /** RFC 1123 host names with at least one dot, letters in the last label; lower-cased. */
 export const domainNameSchema = z
   .string()
-  .trim()
-  .toLowerCase()
-  .max(253, "A domain name has at most 253 characters.")
-  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, "Enter a domain name such as video.example.com.");
+  .check(
+    z.trim(),
+    z.toLowerCase(),
+    z.maxLength(253, "A domain name has at most 253 characters."),
+    z.regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, "Enter a domain name such as video.example.com."),
+  );
 
 /** The add form of each kind, validated with zod beside the rule. */
 export const SERVICE_INPUTS = {

@@ -1,10 +1,10 @@
 // Paged lists: one shape for the query parameters and the answer's `page`.
-import * as z from "zod";
+import * as z from "./zod";
 
 /** `page` and `pageSize` query parameters; `size` is the default page size. */
 export const pageFields = ({ size, max = 100 }: { size: number; max?: number }) => ({
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(max).default(size),
+  page: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 1),
+  pageSize: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(max)), size),
 });
 
 export interface PageInput {

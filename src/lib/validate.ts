@@ -3,10 +3,10 @@
 // page can show them next to the fields and lose nothing.
 import { zValidator } from "@hono/zod-validator";
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "./zod";
 import { AppError, validationError, type FieldErrors } from "./errors";
 
-export function fieldsFromZod(error: z.ZodError): FieldErrors {
+export function fieldsFromZod(error: z.core.$ZodError): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of error.issues) {
     const key = issue.path.join(".") || "body";
@@ -20,13 +20,13 @@ export function fieldsFromZod(error: z.ZodError): FieldErrors {
 }
 
 const hook = (result: { success: boolean }) => {
-  if (!result.success) throw validationError(fieldsFromZod((result as unknown as { error: z.ZodError }).error));
+  if (!result.success) throw validationError(fieldsFromZod((result as unknown as { error: z.core.$ZodError }).error));
 };
 
 /** The media types the JSON validator reads; with any other it would validate `{}` in place of the body sent. */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-export const jsonBody = <T extends z.ZodType>(schema: T) => {
+export const jsonBody = <T extends z.ZodMiniType>(schema: T) => {
   const validate = zValidator("json", schema, hook);
   return (async (c, next) => {
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
@@ -34,7 +34,7 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => {
     return validate(c, next);
   }) as typeof validate;
 };
-export const queryParams = <T extends z.ZodType>(schema: T) => zValidator("query", schema, hook);
+export const queryParams = <T extends z.ZodMiniType>(schema: T) => zValidator("query", schema, hook);
 
 export type FormValues = Record<string, string>;
 export type FormResult<T> = { ok: true; data: T; values: FormValues } | { ok: false; fields: FieldErrors; values: FormValues };
@@ -44,7 +44,7 @@ export type FormResult<T> = { ok: true; data: T; values: FormValues } | { ok: fa
  * removed), lets `shape` map it to the schema's input (checkboxes, nesting),
  * and validates.
  */
-export async function readForm<T extends z.ZodType>(
+export async function readForm<T extends z.ZodMiniType>(
   c: Context,
   schema: T,
   shape: (values: FormValues) => unknown = (v) => v,

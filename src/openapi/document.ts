@@ -3,7 +3,7 @@
 // JSON Schema 2020-12, which is what z.toJSONSchema emits for that target.
 // Built at build time (scripts/build-openapi.mjs) and in tests; the Worker
 // serves the built file (served.ts) and does not import this module.
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Config } from "../lib/config";
 import { SESSION_COOKIE } from "../lib/cookies";
 import { CROSS_ORIGIN_PATHS } from "../middleware/csrf";
@@ -103,7 +103,7 @@ const SHARED_RESPONSES = {
 const STATE_CHANGING = new Set(["post", "put", "patch", "delete"]);
 
 /** zod → JSON Schema 2020-12, as a client must send it (defaults and coercions on the input side). */
-export function inputSchema(schema: z.ZodType): JsonSchema {
+export function inputSchema(schema: z.ZodMiniType): JsonSchema {
   const json = z.toJSONSchema(schema, {
     target: "draft-2020-12",
     io: "input",

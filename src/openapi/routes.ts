@@ -3,7 +3,7 @@
 // the document cannot drift from the validation; the route-walk test
 // (test/integration/openapi.test.ts) fails when an endpoint is registered
 // without an entry here, or an entry outlives its endpoint.
-import type * as z from "zod";
+import type * as z from "../lib/zod";
 import { SERVICE_INPUTS, SERVICE_KIND_KEYS, SERVICE_KINDS } from "../domain/company-services";
 import { DecideInput, ListReviewStatusInput } from "../services/access-reviews";
 import { ChangePasswordInput, RegenerateCodesInput } from "../services/account";
@@ -52,8 +52,8 @@ export interface ApiRoute {
   summary: string;
   tag: string;
   auth: ApiAuth;
-  body?: z.ZodType;
-  query?: z.ZodType;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
   /**
    * The answers this endpoint gives on purpose, by status. The builder adds
    * the ones every endpoint of a kind shares (401, 403 for a foreign Origin,

@@ -7,7 +7,7 @@
 // quarterly reviews and reminds unfinished ones, set-based.
 import { and, asc, count, desc, eq, isNull, lte, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { aliased } from "../db/client";
 import { accessReviewItems, accessReviews, auditEvents, organizations, partnerGrants, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -61,30 +61,29 @@ const CHANGE_FIELDS = ["role", "analyticsAccess", "purchaser", "analyticsAdmin"]
 export const DecideInput = z
   .strictObject({
     decision: z.enum(["confirm", "change", "deactivate"], { error: "Choose confirm, change or deactivate." }),
-    role: z.enum(PORTAL_ROLES, { error: "Choose Read-only User, Regular User or Partner Manager." }).optional(),
-    analyticsAccess: z.literal("N", { error: 'Only "N" (revoke analytics access) can be set here; access is granted by an invitation (F-23).' }).optional(),
-    purchaser: z
-      .literal(true, { error: "Send true to ask an operator for Purchaser (P). P ends with a role that does not allow it." })
-      .optional(),
-    analyticsAdmin: z
-      .literal(true, { error: "Send true to ask an operator for Analytics Administrator (AAA). AAA ends with a role that does not allow it." })
-      .optional(),
+    role: z.optional(z.enum(PORTAL_ROLES, { error: "Choose Read-only User, Regular User or Partner Manager." })),
+    analyticsAccess: z.optional(z.literal("N", { error: 'Only "N" (revoke analytics access) can be set here; access is granted by an invitation (F-23).' })),
+    purchaser: z.optional(z.literal(true, { error: "Send true to ask an operator for Purchaser (P). P ends with a role that does not allow it." })),
+    analyticsAdmin: z.optional(
+      z.literal(true, { error: "Send true to ask an operator for Analytics Administrator (AAA). AAA ends with a role that does not allow it." }),
+    ),
   })
-  .superRefine((input, ctx) => {
-    if (input.decision === "change") return;
-    for (const field of CHANGE_FIELDS) {
-      if (input[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: "Only a change decision carries new values." });
-    }
-  });
+  .check(
+    z.superRefine((input, ctx) => {
+      if (input.decision === "change") return;
+      for (const field of CHANGE_FIELDS) {
+        if (input[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: "Only a change decision carries new values." });
+      }
+    }),
+  );
 export type DecideInput = z.infer<typeof DecideInput>;
 
-const blank = (v: unknown) => (v === "" ? undefined : v);
 export const REVIEW_STATES = ["open", "overdue", "never"] as const;
 
 export const ListReviewStatusInput = z.object({
-  q: z.preprocess(blank, z.string().trim().max(120, "Use at most 120 characters.").optional()),
+  q: z.blankable(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters."))),
   /** open: a review is under way; overdue: under way and past its due date; never: no review was ever started. */
-  state: z.preprocess(blank, z.enum(REVIEW_STATES, { error: "Choose open, overdue or never." }).optional()),
+  state: z.blankable(z.enum(REVIEW_STATES, { error: "Choose open, overdue or never." })),
   ...pageFields({ size: 50 }),
 });
 export type ListReviewStatusInput = z.infer<typeof ListReviewStatusInput>;

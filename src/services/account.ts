@@ -1,6 +1,6 @@
 // Self-service for the signed-in account: profile, password, recovery codes.
 import { and, count, eq, isNull } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { type OwnCredentials, prepareSession, sessionsQuery, sessionSummaries } from "./sessions";
@@ -18,10 +18,12 @@ import { deliverSoon } from "./outbox";
 import { publicUserColumns, toPublicUser } from "./user-shape";
 
 export const ChangePasswordInput = z.strictObject({
-  currentPassword: z.string().min(1, "Enter your current password.").max(1024),
-  newPassword: z.string().max(1024),
+  currentPassword: z.string().check(z.minLength(1, "Enter your current password."), z.maxLength(1024)),
+  newPassword: z.string().check(z.maxLength(1024)),
 });
-export const RegenerateCodesInput = z.strictObject({ code: z.string().trim().min(1, "Enter the code from your authenticator app.").max(20) });
+export const RegenerateCodesInput = z.strictObject({
+  code: z.string().check(z.trim(), z.minLength(1, "Enter the code from your authenticator app."), z.maxLength(20)),
+});
 
 /** How many of the account's recovery codes are unused, as a query for a batch. */
 export const unusedRecoveryCodesQuery = (deps: Deps, actor: Actor) =>

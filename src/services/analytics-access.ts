@@ -5,7 +5,7 @@
 // and mail in one batch.
 import { and, count, eq, exists, inArray, ne, notExists, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";

@@ -1,7 +1,7 @@
 // F-44 Billing: the workspace's billing details. Read-only sees them, Full
 // changes them; each change is audited with what it was before.
 import { sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { analyticsSettings } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -14,21 +14,31 @@ import { settingsOf, settingsRowFrom, upsertSettings, type SettingsRow } from ".
 import { auditInsertSelect } from "./audit";
 
 const required = (what: string, max: number) =>
-  z.string({ error: `Enter ${what}.` }).trim().min(1, `Enter ${what}.`).max(max, `Use at most ${max} characters.`);
+  z.string({ error: `Enter ${what}.` }).check(z.trim(), z.minLength(1, `Enter ${what}.`), z.maxLength(max, `Use at most ${max} characters.`));
 
 export const BillingInput = z.strictObject({
   billingName: required("the name to bill", 200),
-  billingEmail: z.string({ error: "Enter the billing email address." }).max(254, "Use at most 254 characters.").pipe(emailSchema).transform(normalizeEmail),
+  billingEmail: z.pipe(
+    z.pipe(z.string({ error: "Enter the billing email address." }).check(z.maxLength(254, "Use at most 254 characters.")), emailSchema),
+    z.transform(normalizeEmail),
+  ),
   billingAddress: required("the billing address", 1000),
   /** Optional; an empty value clears it. Letters, digits, spaces, dots and dashes (e.g. DE123456789, GB 123 4567 89). */
-  vatId: z
-    .string({ error: "Enter the VAT ID as text." })
-    .trim()
-    .max(32, "Use at most 32 characters.")
-    .refine((v) => v === "" || /^[A-Za-z]{2}[A-Za-z0-9 .-]{2,30}$/.test(v), "Enter a VAT ID starting with its two-letter country code, e.g. DE123456789.")
-    .transform((v) => (v === "" ? null : v.toUpperCase()))
-    .nullable()
-    .optional(),
+  vatId: z.optional(
+    z.nullable(
+      z.pipe(
+        z.string({ error: "Enter the VAT ID as text." }).check(
+          z.trim(),
+          z.maxLength(32, "Use at most 32 characters."),
+          z.refine(
+            (v) => v === "" || /^[A-Za-z]{2}[A-Za-z0-9 .-]{2,30}$/.test(v),
+            "Enter a VAT ID starting with its two-letter country code, e.g. DE123456789.",
+          ),
+        ),
+        z.transform((v) => (v === "" ? null : v.toUpperCase())),
+      ),
+    ),
+  ),
 });
 export type BillingInput = z.infer<typeof BillingInput>;
 

@@ -3,7 +3,7 @@
 // daily aggregates in a day range. Everything is scoped to the caller's
 // workspace (organization) in the WHERE clause, and needs the module in full.
 import { and, asc, count, desc, eq, gte, lte, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { aliased } from "../db/client";
 import { analyticsBlocks, analyticsDailyStats, analyticsSites, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -20,31 +20,34 @@ import { jsonObject } from "../lib/sql-json";
 
 // ---------------------------------------------------------------- inputs
 
-export const BlockInput = z
-  .strictObject({
+export const BlockInput = z.pipe(
+  z.strictObject({
     kind: z.enum(BLOCK_KINDS, { error: "Choose IP address or client." }),
-    value: z.string({ error: "Enter what to block." }).trim().min(1, "Enter what to block.").max(128, "Use at most 128 characters."),
-  })
-  .transform((input, ctx) => {
+    value: z.string({ error: "Enter what to block." }).check(z.trim(), z.minLength(1, "Enter what to block."), z.maxLength(128, "Use at most 128 characters.")),
+  }),
+  z.transform((input, ctx) => {
     if (input.kind === "client") {
-      if (!CLIENT_ID_PATTERN.test(input.value)) ctx.addIssue({ code: "custom", path: ["value"], message: "A client id has no spaces or special characters." });
+      if (!CLIENT_ID_PATTERN.test(input.value)) z.addIssue(ctx, "A client id has no spaces or special characters.", ["value"]);
       return input;
     }
     const ip = canonicalIp(input.value);
-    if (!ip) ctx.addIssue({ code: "custom", path: ["value"], message: "Enter a valid IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::1." });
+    if (!ip) z.addIssue(ctx, "Enter a valid IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::1.", ["value"]);
     return { ...input, value: ip ?? input.value };
-  });
+  }),
+);
 export type BlockInput = z.infer<typeof BlockInput>;
 
 export const ListBlocksInput = z.object({
-  q: z.string().trim().max(128, "Use at most 128 characters.").optional(),
-  kind: z.enum(BLOCK_KINDS, { error: "Use kind=ip or kind=client." }).optional(),
+  q: z.optional(z.string().check(z.trim(), z.maxLength(128, "Use at most 128 characters."))),
+  kind: z.optional(z.enum(BLOCK_KINDS, { error: "Use kind=ip or kind=client." })),
   ...pageFields({ size: 50 }),
 });
 export type ListBlocksInput = z.infer<typeof ListBlocksInput>;
 
 const day = (label: string) =>
-  z.string({ error: `Enter the ${label} day.` }).trim().max(10, `Enter the ${label} day as YYYY-MM-DD.`).refine(isDay, `Enter the ${label} day as YYYY-MM-DD.`);
+  z
+    .string({ error: `Enter the ${label} day.` })
+    .check(z.trim(), z.maxLength(10, `Enter the ${label} day as YYYY-MM-DD.`), z.refine(isDay, `Enter the ${label} day as YYYY-MM-DD.`));
 
 const range = { from: day("first"), to: day("last") };
 const inOrder = [(r: { from: string; to: string }) => r.from <= r.to, { path: ["to"], message: "The last day is before the first day." }] as [
@@ -53,13 +56,13 @@ const inOrder = [(r: { from: string; to: string }) => r.from <= r.to, { path: ["
 ];
 
 /** The query of DELETE /sites/:id/data: a day range, both ends included. */
-export const DeleteDataInput = z.strictObject(range).refine(...inOrder);
+export const DeleteDataInput = z.strictObject(range).check(z.refine(...inOrder));
 export type DeleteDataInput = z.infer<typeof DeleteDataInput>;
 
 /** The page's form, where the site is one of the fields. */
 export const DeleteSiteDataForm = z
-  .strictObject({ siteId: z.string({ error: "Choose a site or app." }).min(1, "Choose a site or app."), ...range })
-  .refine(...inOrder);
+  .strictObject({ siteId: z.string({ error: "Choose a site or app." }).check(z.minLength(1, "Choose a site or app.")), ...range })
+  .check(z.refine(...inOrder));
 
 // ---------------------------------------------------------------- shapes
 

@@ -4,7 +4,7 @@
 // UPDATE's WHERE (the statuses it may leave), so a concurrent end is never
 // overwritten.
 import { and, asc, count, desc, eq, inArray, ne, or, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { analyticsCampaigns } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -18,21 +18,23 @@ import { requireModule } from "./analytics-context";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
 
-const name = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
-const message = z.string({ error: "Enter the message." }).trim().min(1, "Enter the message.").max(2000, "Use at most 2000 characters.");
+const name = z.string({ error: "Enter a name." }).check(z.trim(), z.minLength(1, "Enter a name."), z.maxLength(120, "Use at most 120 characters."));
+const message = z
+  .string({ error: "Enter the message." })
+  .check(z.trim(), z.minLength(1, "Enter the message."), z.maxLength(2000, "Use at most 2000 characters."));
 const status = z.enum(CAMPAIGN_STATUSES, { error: "Choose draft, active or ended." });
 
 export const CampaignInput = z.strictObject({ name, message });
 export type CampaignInput = z.infer<typeof CampaignInput>;
 
 export const UpdateCampaignInput = z
-  .strictObject({ name: name.optional(), message: message.optional(), status: status.optional() })
-  .refine((v) => v.name !== undefined || v.message !== undefined || v.status !== undefined, { error: "Send name, message or status." });
+  .strictObject({ name: z.optional(name), message: z.optional(message), status: z.optional(status) })
+  .check(z.refine((v) => v.name !== undefined || v.message !== undefined || v.status !== undefined, { error: "Send name, message or status." }));
 export type UpdateCampaignInput = z.infer<typeof UpdateCampaignInput>;
 
 export const ListCampaignsInput = z.object({
-  q: z.string().trim().max(120, "Use at most 120 characters.").optional(),
-  status: status.optional(),
+  q: z.optional(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters."))),
+  status: z.optional(status),
   ...pageFields({ size: 50 }),
 });
 export type ListCampaignsInput = z.infer<typeof ListCampaignsInput>;

@@ -2,7 +2,7 @@
 // collection accepts, and the AES key. Read-only sees the settings; Full
 // changes them. The AES key is stored encrypted and shown once, when made.
 import { sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { analyticsSettings } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -20,37 +20,42 @@ import { jsonBool, jsonObject } from "../lib/sql-json";
 export const MAX_ALLOWED_EVENTS = 30;
 export const AES_KEY_ACTION = "analytics.settings.developer.aes_key.generated";
 
-const callHomeUrl = z
-  .string({ error: "Enter a URL." })
-  .trim()
-  .max(2048, "Use at most 2048 characters.")
-  .refine((v) => v === "" || /^https?:\/\//i.test(v), "Use an http:// or https:// address.")
-  .refine((v) => v === "" || URL.canParse(v), "Enter a valid URL, e.g. https://example.com/callhome.")
+const callHomeUrl = z.pipe(
+  z.string({ error: "Enter a URL." }).check(
+    z.trim(),
+    z.maxLength(2048, "Use at most 2048 characters."),
+    z.refine((v) => v === "" || /^https?:\/\//i.test(v), "Use an http:// or https:// address."),
+    z.refine((v) => v === "" || URL.canParse(v), "Enter a valid URL, e.g. https://example.com/callhome."),
+  ),
   // An empty field clears the URL.
-  .transform((v) => (v === "" ? null : v));
+  z.transform((v) => (v === "" ? null : v)),
+);
 
 /** 1–30 distinct event types, "visit" among them (visits are what reports count first). */
-const allowedEvents = z
-  .array(z.string({ error: "Each event type is text." }).trim().max(40, "An event type has at most 40 characters."), { error: "Send a list of event types." })
-  .transform((list, ctx) => {
+const allowedEvents = z.pipe(
+  z.array(z.string({ error: "Each event type is text." }).check(z.trim(), z.maxLength(40, "An event type has at most 40 characters.")), {
+    error: "Send a list of event types.",
+  }),
+  z.transform((list, ctx) => {
     const unique = [...new Set(list.filter((e) => e !== ""))];
     const bad = unique.find((e) => !EVENT_TYPE_PATTERN.test(e));
     if (bad !== undefined) {
-      ctx.addIssue({ code: "custom", message: `"${bad.slice(0, 40)}" is not an event type: use lower-case letters, digits and underscores, starting with a letter (at most 40).` });
+      z.addIssue(ctx, `"${bad.slice(0, 40)}" is not an event type: use lower-case letters, digits and underscores, starting with a letter (at most 40).`);
     } else if (unique.length === 0) {
-      ctx.addIssue({ code: "custom", message: `List at least one event type, including "${VISIT_EVENT}".` });
+      z.addIssue(ctx, `List at least one event type, including "${VISIT_EVENT}".`);
     } else if (unique.length > MAX_ALLOWED_EVENTS) {
-      ctx.addIssue({ code: "custom", message: `List at most ${MAX_ALLOWED_EVENTS} event types.` });
+      z.addIssue(ctx, `List at most ${MAX_ALLOWED_EVENTS} event types.`);
     } else if (!unique.includes(VISIT_EVENT)) {
-      ctx.addIssue({ code: "custom", message: `The list must include "${VISIT_EVENT}": visits are counted from it.` });
+      z.addIssue(ctx, `The list must include "${VISIT_EVENT}": visits are counted from it.`);
     }
     return unique;
-  });
+  }),
+);
 
 /** PUT semantics: an absent or null field is reset (no call-home URL; the default event types). */
 export const DeveloperSettingsInput = z.strictObject({
-  callHomeUrl: callHomeUrl.nullable().optional(),
-  allowedEvents: allowedEvents.nullable().optional(),
+  callHomeUrl: z.optional(z.nullable(callHomeUrl)),
+  allowedEvents: z.optional(z.nullable(allowedEvents)),
 });
 export type DeveloperSettingsInput = z.infer<typeof DeveloperSettingsInput>;
 

@@ -3,7 +3,7 @@
 // unique within its workspace (the unique index decides, so a race cannot
 // add it twice).
 import { and, asc, count, desc, eq, ne, or, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { analyticsLicenseKeys } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -17,27 +17,25 @@ import { requireModule } from "./analytics-context";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
 
-const label = z.string({ error: "Enter a label." }).trim().min(1, "Enter a label.").max(120, "Use at most 120 characters.");
+const label = z.string({ error: "Enter a label." }).check(z.trim(), z.minLength(1, "Enter a label."), z.maxLength(120, "Use at most 120 characters."));
 const status = z.enum(LICENSE_KEY_STATUSES, { error: "Choose active or revoked." });
 
 export const LicenseKeyInput = z.strictObject({
   key: z
     .string({ error: "Enter the license key." })
-    .trim()
-    .max(64, "Use 8–64 letters, digits and dashes.")
-    .regex(LICENSE_KEY_PATTERN, "Use 8–64 letters, digits and dashes."),
+    .check(z.trim(), z.maxLength(64, "Use 8–64 letters, digits and dashes."), z.regex(LICENSE_KEY_PATTERN, "Use 8–64 letters, digits and dashes.")),
   label,
 });
 export type LicenseKeyInput = z.infer<typeof LicenseKeyInput>;
 
 export const UpdateLicenseKeyInput = z
-  .strictObject({ label: label.optional(), status: status.optional() })
-  .refine((v) => v.label !== undefined || v.status !== undefined, { error: "Send label, status or both." });
+  .strictObject({ label: z.optional(label), status: z.optional(status) })
+  .check(z.refine((v) => v.label !== undefined || v.status !== undefined, { error: "Send label, status or both." }));
 export type UpdateLicenseKeyInput = z.infer<typeof UpdateLicenseKeyInput>;
 
 export const ListLicenseKeysInput = z.object({
-  q: z.string().trim().max(120, "Use at most 120 characters.").optional(),
-  status: status.optional(),
+  q: z.optional(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters."))),
+  status: z.optional(status),
   ...pageFields({ size: 50 }),
 });
 export type ListLicenseKeysInput = z.infer<typeof ListLicenseKeysInput>;

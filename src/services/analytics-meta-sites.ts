@@ -2,7 +2,7 @@
 // delete them and choose their sites; Manage renames; Edit saves the dashboard
 // and edits segments; View sees them. Tenant scope is in every query.
 import { and, asc, count, eq, inArray, isNotNull, or, sql, type AnyColumn, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import {
   analyticsMetaSiteMembers,
@@ -32,25 +32,26 @@ import { jsonObject } from "../lib/sql-json";
 export const MAX_SITES_PER_META_SITE = 90;
 
 const siteIdList = (min: number) =>
-  z
-    .array(z.string({ error: "Site ids are strings." }).min(1).max(40), { error: "Send a list of site ids." })
-    .min(min, "Choose at least one site.")
-    .max(MAX_SITES_PER_META_SITE, `Choose at most ${MAX_SITES_PER_META_SITE} sites.`)
-    .transform((ids) => [...new Set(ids)]);
+  z.pipe(
+    z
+      .array(z.string({ error: "Site ids are strings." }).check(z.minLength(1), z.maxLength(40)), { error: "Send a list of site ids." })
+      .check(z.minLength(min, "Choose at least one site."), z.maxLength(MAX_SITES_PER_META_SITE, `Choose at most ${MAX_SITES_PER_META_SITE} sites.`)),
+    z.transform((ids) => [...new Set(ids)]),
+  );
 
 export const CreateMetaSiteInput = z.strictObject({ name: analyticsName, siteIds: siteIdList(1) });
 export type CreateMetaSiteInput = z.infer<typeof CreateMetaSiteInput>;
 
 export const UpdateMetaSiteInput = z
-  .strictObject({ name: analyticsName.optional(), siteIds: siteIdList(1).optional() })
-  .refine((v) => v.name !== undefined || v.siteIds !== undefined, "Send name or siteIds.");
+  .strictObject({ name: z.optional(analyticsName), siteIds: z.optional(siteIdList(1)) })
+  .check(z.refine((v) => v.name !== undefined || v.siteIds !== undefined, "Send name or siteIds."));
 export type UpdateMetaSiteInput = z.infer<typeof UpdateMetaSiteInput>;
 
 export const DashboardInput = z.strictObject({
   siteIds: siteIdList(1),
   days: z
     .number({ error: `Choose ${DASHBOARD_DAYS.join(", ")} days.` })
-    .refine((d) => (DASHBOARD_DAYS as readonly number[]).includes(d), `Choose ${DASHBOARD_DAYS.join(", ")} days.`),
+    .check(z.refine((d) => (DASHBOARD_DAYS as readonly number[]).includes(d), `Choose ${DASHBOARD_DAYS.join(", ")} days.`)),
 });
 export type DashboardInput = z.infer<typeof DashboardInput>;
 
@@ -58,8 +59,8 @@ export const SegmentInput = z.strictObject({ name: analyticsName, siteIds: siteI
 export type SegmentInput = z.infer<typeof SegmentInput>;
 
 export const UpdateSegmentInput = z
-  .strictObject({ name: analyticsName.optional(), siteIds: siteIdList(1).optional() })
-  .refine((v) => v.name !== undefined || v.siteIds !== undefined, "Send name or siteIds.");
+  .strictObject({ name: z.optional(analyticsName), siteIds: z.optional(siteIdList(1)) })
+  .check(z.refine((v) => v.name !== undefined || v.siteIds !== undefined, "Send name or siteIds."));
 export type UpdateSegmentInput = z.infer<typeof UpdateSegmentInput>;
 
 // ---------------------------------------------------------------- shapes

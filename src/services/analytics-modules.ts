@@ -3,7 +3,7 @@
 // Full and is bounded cell by cell by canGrantModules (no escalation, owner-
 // granted modules for owners only). A grid is replaced in one batch.
 import { and, asc, count, eq, inArray, ne, notExists, notInArray, or, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { analyticsModulePermissions, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -45,12 +45,19 @@ const offeredText = (module: Module) => `${MODULES[module].label} offers ${modul
 
 /** A partial or full grid, e.g. {"reporting":"full","billing":"read_only"}; each level must be one the module offers. */
 export const ModuleGridInput = z
-  .strictObject(Object.fromEntries(MODULE_KEYS.map((m) => [m, z.enum(MODULE_LEVELS, { error: offeredText(m) }).optional()])) as Record<Module, z.ZodOptional<z.ZodEnum<{ none: "none"; read_only: "read_only"; full: "full" }>>>)
-  .superRefine((grid, ctx) => {
-    const given = MODULE_KEYS.filter((m) => grid[m] !== undefined);
-    if (!given.length) ctx.addIssue({ code: "custom", message: "Send at least one module with its level.", path: [] });
-    for (const m of given) if (!isModuleLevelOffered(m, grid[m]!)) ctx.addIssue({ code: "custom", message: offeredText(m), path: [m] });
-  });
+  .strictObject(
+    Object.fromEntries(MODULE_KEYS.map((m) => [m, z.optional(z.enum(MODULE_LEVELS, { error: offeredText(m) }))])) as Record<
+      Module,
+      z.ZodMiniOptional<z.ZodMiniEnum<{ none: "none"; read_only: "read_only"; full: "full" }>>
+    >,
+  )
+  .check(
+    z.superRefine((grid, ctx) => {
+      const given = MODULE_KEYS.filter((m) => grid[m] !== undefined);
+      if (!given.length) ctx.addIssue({ code: "custom", message: "Send at least one module with its level.", path: [] });
+      for (const m of given) if (!isModuleLevelOffered(m, grid[m]!)) ctx.addIssue({ code: "custom", message: offeredText(m), path: [m] });
+    }),
+  );
 export type ModuleGridInput = z.infer<typeof ModuleGridInput>;
 
 /** Every module, "none" where nothing was granted. */

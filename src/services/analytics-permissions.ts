@@ -6,7 +6,7 @@
 // names each one's tables, levels and words.
 import { and, asc, eq, inArray, ne, notExists, notInArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import type { AnySQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import { analyticsMetaSitePermissions, analyticsMetaSites, analyticsSitePermissions, analyticsSites, users } from "../db/schema";
 import type { Deps } from "../deps";

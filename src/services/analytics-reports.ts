@@ -6,7 +6,7 @@
 // with GROUP BY day (and site, for a meta site) over the sites chosen by a
 // subquery, so a meta site with any number of sites costs the same one query.
 import { and, asc, between, eq, inArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import { analyticsDailyStats, analyticsMetaSiteMembers, analyticsSegments, analyticsSites } from "../db/schema";
 import type { Deps } from "../deps";
@@ -41,20 +41,18 @@ import {
 
 // ---------------------------------------------------------------- input
 
-/** Query strings and GET forms send "" for an untouched field: that means "not given". */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema.optional());
-const day = z.string().trim().max(10, "Use a date written YYYY-MM-DD.").refine(isDay, "Use a date written YYYY-MM-DD.");
+const day = z.string().check(z.trim(), z.maxLength(10, "Use a date written YYYY-MM-DD."), z.refine(isDay, "Use a date written YYYY-MM-DD."));
 
 export const ReportQuery = z.object({
-  from: optional(day),
-  to: optional(day),
-  licenseKey: optional(z.string().trim().max(100, "Use at most 100 characters.")),
-  format: optional(z.enum(["json", "csv"], { error: "Use format=json or format=csv." })),
+  from: z.blankable(day),
+  to: z.blankable(day),
+  licenseKey: z.blankable(z.string().check(z.trim(), z.maxLength(100, "Use at most 100 characters."))),
+  format: z.blankable(z.enum(["json", "csv"], { error: "Use format=json or format=csv." })),
 });
 export type ReportQuery = z.infer<typeof ReportQuery>;
 
-export const MetaReportQuery = ReportQuery.extend({
-  segment: optional(z.string().trim().max(64, "Choose a segment of this meta site.")),
+export const MetaReportQuery = z.extend(ReportQuery, {
+  segment: z.blankable(z.string().check(z.trim(), z.maxLength(64, "Choose a segment of this meta site."))),
 });
 export type MetaReportQuery = z.infer<typeof MetaReportQuery>;
 

@@ -2,7 +2,7 @@
 // workspace is the organization: every query carries the actor's orgId, and a
 // site the caller cannot see answers 404 exactly like one that does not exist.
 import { and, asc, count, eq, isNotNull, or, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import {
   analyticsDailyStats,
   analyticsMetaSiteMembers,
@@ -44,21 +44,19 @@ function isHttpUrl(value: string) {
 
 const siteUrl = z
   .string({ error: "Enter a URL." })
-  .trim()
-  .max(2000, "Use at most 2,000 characters.")
-  .refine(isHttpUrl, "Enter an address starting with http:// or https://.");
+  .check(z.trim(), z.maxLength(2000, "Use at most 2,000 characters."), z.refine(isHttpUrl, "Enter an address starting with http:// or https://."));
 
-export const CreateSiteInput = z.strictObject({ name: analyticsName, kind: siteKind, url: siteUrl.optional() });
+export const CreateSiteInput = z.strictObject({ name: analyticsName, kind: siteKind, url: z.optional(siteUrl) });
 export type CreateSiteInput = z.infer<typeof CreateSiteInput>;
 
 /** `url: null` removes the address. */
 export const UpdateSiteInput = z
-  .strictObject({ name: analyticsName.optional(), kind: siteKind.optional(), url: siteUrl.nullable().optional() })
-  .refine((v) => v.name !== undefined || v.kind !== undefined || v.url !== undefined, "Send at least one of name, kind or url.");
+  .strictObject({ name: z.optional(analyticsName), kind: z.optional(siteKind), url: z.optional(z.nullable(siteUrl)) })
+  .check(z.refine((v) => v.name !== undefined || v.kind !== undefined || v.url !== undefined, "Send at least one of name, kind or url."));
 export type UpdateSiteInput = z.infer<typeof UpdateSiteInput>;
 
 export const ListWorkspaceInput = z.object({
-  q: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().max(120, "Use at most 120 characters.").optional()),
+  q: z.blankable(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters."))),
   ...pageFields({ size: 50 }),
 });
 export type ListWorkspaceInput = z.infer<typeof ListWorkspaceInput>;

@@ -4,7 +4,7 @@
 // through its site, with the caller's level on that site and the tenant scope
 // in the query.
 import { and, asc, eq, ne, or, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import { analyticsSitePermissions, analyticsSites, analyticsTags } from "../db/schema";
 import type { Deps } from "../deps";
@@ -19,14 +19,14 @@ import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
 
 export const MAX_TAG_CODE = 20_000;
-const tagCode = z.string({ error: "Enter the tag's code as text." }).max(MAX_TAG_CODE, "Use at most 20,000 characters.");
+const tagCode = z.string({ error: "Enter the tag's code as text." }).check(z.maxLength(MAX_TAG_CODE, "Use at most 20,000 characters."));
 
-export const CreateTagInput = z.strictObject({ name: analyticsName, code: tagCode.optional() });
+export const CreateTagInput = z.strictObject({ name: analyticsName, code: z.optional(tagCode) });
 export type CreateTagInput = z.infer<typeof CreateTagInput>;
 
 export const UpdateTagInput = z
-  .strictObject({ name: analyticsName.optional(), code: tagCode.optional() })
-  .refine((v) => v.name !== undefined || v.code !== undefined, "Send name or code.");
+  .strictObject({ name: z.optional(analyticsName), code: z.optional(tagCode) })
+  .check(z.refine((v) => v.name !== undefined || v.code !== undefined, "Send name or code."));
 export type UpdateTagInput = z.infer<typeof UpdateTagInput>;
 
 type TagRow = typeof analyticsTags.$inferSelect;

@@ -2,7 +2,7 @@
 // only its SHA-256 is kept), list own, revoke own. Authentication with a token
 // lives in api-token-auth.ts and works on /api/v1/reports only.
 import { and, count, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { apiTokens } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -24,19 +24,16 @@ export const MAX_LIVE_TOKENS = 20;
 const SHOWN_PREFIX_LENGTH = API_TOKEN_PREFIX.length + 8;
 const DAY_MS = 86_400_000;
 
-/** A form's empty field arrives as an empty string: no expiry. */
-const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-
 export const CreateTokenInput = z.strictObject({
-  name: z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(80, "Use at most 80 characters."),
-  expiresInDays: z.preprocess(
-    blank,
+  name: z.string({ error: "Enter a name." }).check(z.trim(), z.minLength(1, "Enter a name."), z.maxLength(80, "Use at most 80 characters.")),
+  expiresInDays: z.blankable(
     z.coerce
       .number({ error: "Enter a number of days." })
-      .int("Enter whole days.")
-      .min(1, "Choose between 1 and 365 days, or leave empty for no expiry.")
-      .max(365, "Choose between 1 and 365 days, or leave empty for no expiry.")
-      .optional(),
+      .check(
+        z.int("Enter whole days."),
+        z.minimum(1, "Choose between 1 and 365 days, or leave empty for no expiry."),
+        z.maximum(365, "Choose between 1 and 365 days, or leave empty for no expiry."),
+      ),
   ),
 });
 

@@ -2,7 +2,7 @@
 // and the streamed CSV export, tenant-scoped in the SQL; and the retention
 // sweep the cron run calls. Rows are written by services/audit.ts.
 import { and, asc, count, desc, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { aliased } from "../db/client";
 import { auditEvents, organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -18,9 +18,8 @@ import { TARGET_JOINS, targetLabel } from "./audit-targets";
 const DAY_MS = 86_400_000;
 
 /** A form's empty field arrives as an empty string: no filter. */
-const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-const text = (max: number) => z.preprocess(blank, z.string().trim().max(max, `Use at most ${max} characters.`).optional());
-const day = z.preprocess(blank, z.iso.date({ error: "Use a date like 2026-01-31." }).optional());
+const text = (max: number) => z.blankable(z.string().check(z.trim(), z.maxLength(max, `Use at most ${max} characters.`)));
+const day = z.blankable(z.iso.date({ error: "Use a date like 2026-01-31." }));
 
 export const ListAuditInput = z
   .object({
@@ -34,11 +33,11 @@ export const ListAuditInput = z
     from: day,
     to: day,
     ...pageFields({ size: 50 }),
-    format: z.enum(["json", "csv"]).optional(),
+    format: z.optional(z.enum(["json", "csv"])),
     /** Operators only: one organization's entries. */
     orgId: text(40),
   })
-  .refine((f) => !f.from || !f.to || f.from <= f.to, { path: ["to"], message: "The end date is before the start date." });
+  .check(z.refine((f) => !f.from || !f.to || f.from <= f.to, { path: ["to"], message: "The end date is before the start date." }));
 export type AuditFilter = z.infer<typeof ListAuditInput>;
 
 export interface AuditItem {

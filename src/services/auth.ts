@@ -1,6 +1,6 @@
 // Sign-in (F-05…F-08): password step → challenge → TOTP (or recovery code) → session.
 import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { aliased } from "../db/client";
 import { knownDevices, organizations, recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -23,20 +23,22 @@ import { assertNotLocked, clearAccountFailures, recordFailure, throttleKeys, thr
 import { toPublicUser } from "./user-shape";
 
 export const LoginInput = z.strictObject({
-  email: z.string().trim().min(1, "Enter your email address.").max(254),
-  password: z.string().min(1, "Enter your password.").max(1024),
+  email: z.string().check(z.trim(), z.minLength(1, "Enter your email address."), z.maxLength(254)),
+  password: z.string().check(z.minLength(1, "Enter your password."), z.maxLength(1024)),
 });
 
 export const TotpInput = z
   .strictObject({
-    challenge: z.string().min(1).max(100),
-    code: z.string().trim().max(20).optional(),
-    recoveryCode: z.string().trim().max(40).optional(),
+    challenge: z.string().check(z.minLength(1), z.maxLength(100)),
+    code: z.optional(z.string().check(z.trim(), z.maxLength(20))),
+    recoveryCode: z.optional(z.string().check(z.trim(), z.maxLength(40))),
   })
-  .refine((v) => Boolean(v.code) !== Boolean(v.recoveryCode), {
-    message: "Enter the 6-digit code from your authenticator app or one recovery code.",
-    path: ["code"],
-  });
+  .check(
+    z.refine((v) => Boolean(v.code) !== Boolean(v.recoveryCode), {
+      message: "Enter the 6-digit code from your authenticator app or one recovery code.",
+      path: ["code"],
+    }),
+  );
 
 const WRONG_CREDENTIALS = "Email or password is incorrect.";
 const WRONG_CODE = "That code is not valid. Check your authenticator app and try again.";

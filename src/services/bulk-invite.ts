@@ -3,7 +3,7 @@
 // set-based, for exactly the accounts it inserted).
 import { getTableColumns, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { auditEvents, invitations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -23,7 +23,7 @@ import { assertCan } from "./users";
 import { invitationListQueries, type ListInvitationsInput } from "./invitation-admin";
 
 export const BulkInviteInput = z.strictObject({
-  csv: z.string().max(MAX_BULK_CSV_CHARS, `Upload at most ${MAX_BULK_CSV_CHARS / 1000} kB of CSV.`),
+  csv: z.string().check(z.maxLength(MAX_BULK_CSV_CHARS, `Upload at most ${MAX_BULK_CSV_CHARS / 1000} kB of CSV.`)),
 });
 
 export interface BulkReport {

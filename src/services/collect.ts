@@ -6,7 +6,7 @@
 // the right error. Before it, the rate limiter (a binding, not D1) refuses a
 // sender that floods one site.
 import { eq, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { analyticsBlocks, analyticsDailyStats, analyticsSettings, analyticsSites, organizations } from "../db/schema";
 import type { Deps } from "../deps";
 import { COLLECT_LIMIT, DEFAULT_EVENT_TYPES, EVENT_TYPE_PATTERN, hitTimeProblem, utcDay, VISIT_EVENT } from "../domain/analytics-data";
@@ -18,14 +18,24 @@ import { AppError, validationError } from "../lib/errors";
  * the wild may send more than this version reads, and losing their hits helps no one.
  */
 export const CollectInput = z.object({
-  siteKey: z.string({ error: "Send the site's key." }).trim().min(1, "Send the site's key.").max(100, "Use at most 100 characters."),
+  siteKey: z.string({ error: "Send the site's key." }).check(z.trim(), z.minLength(1, "Send the site's key."), z.maxLength(100, "Use at most 100 characters.")),
   type: z
     .string({ error: "Send the event type." })
-    .max(40, "Use lower-case letters, digits and underscores, starting with a letter (at most 40).")
-    .regex(EVENT_TYPE_PATTERN, "Use lower-case letters, digits and underscores, starting with a letter (at most 40)."),
-  at: z.iso.datetime({ offset: true, error: "Use an ISO-8601 time, e.g. 2024-05-01T12:00:00Z." }).max(40, "Use an ISO-8601 time, e.g. 2024-05-01T12:00:00Z.").optional(),
-  clientId: z.string({ error: "Send the client id as text." }).trim().min(1, "Leave clientId out or send a value.").max(100, "Use at most 100 characters.").optional(),
-  licenseKey: z.string({ error: "Send the license key as text." }).trim().max(100, "Use at most 100 characters.").optional(),
+    .check(
+      z.maxLength(40, "Use lower-case letters, digits and underscores, starting with a letter (at most 40)."),
+      z.regex(EVENT_TYPE_PATTERN, "Use lower-case letters, digits and underscores, starting with a letter (at most 40)."),
+    ),
+  at: z.optional(
+    z.iso
+      .datetime({ offset: true, error: "Use an ISO-8601 time, e.g. 2024-05-01T12:00:00Z." })
+      .check(z.maxLength(40, "Use an ISO-8601 time, e.g. 2024-05-01T12:00:00Z.")),
+  ),
+  clientId: z.optional(
+    z
+      .string({ error: "Send the client id as text." })
+      .check(z.trim(), z.minLength(1, "Leave clientId out or send a value."), z.maxLength(100, "Use at most 100 characters.")),
+  ),
+  licenseKey: z.optional(z.string({ error: "Send the license key as text." }).check(z.trim(), z.maxLength(100, "Use at most 100 characters."))),
 });
 export type CollectInput = z.infer<typeof CollectInput>;
 

@@ -3,7 +3,7 @@
 // here carries `kind = 'customer' AND managed_by = <actor's org>`: a company of
 // another partner is never loaded, and answers 404 like one that does not exist.
 import { and, asc, count, eq, exists, ne, sql, type AnyColumn, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import { organizations } from "../db/schema";
 import type { Deps } from "../deps";
@@ -19,14 +19,14 @@ import { jsonObject } from "../lib/sql-json";
 import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert, auditInsertSelect } from "./audit";
 
-const companyName = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
+const companyName = z.string({ error: "Enter a name." }).check(z.trim(), z.minLength(1, "Enter a name."), z.maxLength(120, "Use at most 120 characters."));
 
 export const CompanyInput = z.strictObject({ name: companyName });
 export type CompanyInput = z.infer<typeof CompanyInput>;
 
 export const ListCompaniesInput = z.object({
-  q: z.string().trim().max(120, "Use at most 120 characters.").optional(),
-  status: z.enum(["active", "terminated"], { error: "Choose active or terminated." }).optional(),
+  q: z.optional(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters."))),
+  status: z.optional(z.enum(["active", "terminated"], { error: "Choose active or terminated." })),
   ...pageFields({ size: 25 }),
 });
 export type ListCompaniesInput = z.infer<typeof ListCompaniesInput>;

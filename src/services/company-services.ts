@@ -3,7 +3,7 @@
 // every kind in SERVICE_KINDS; each kind is guarded by its own F-11 cell, and a
 // service is only ever reached through a company of the actor's organization.
 import { and, asc, count, eq, inArray, not, sql, type SQL } from "drizzle-orm";
-import type { z } from "zod";
+import type * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import { companyServices, organizations } from "../db/schema";
 import type { Deps } from "../deps";

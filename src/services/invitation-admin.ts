@@ -3,7 +3,7 @@
 // reminder before an invitation expires.
 import { and, count, desc, eq, gt, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { aliased } from "../db/client";
 import { auditEvents, invitations, organizations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -25,11 +25,10 @@ import { assertCan, orgInScope } from "./users";
 export const INVITATION_STATES = ["pending", "expired", "revoked"] as const;
 export type InvitationState = (typeof INVITATION_STATES)[number];
 
-const blank = (v: unknown) => (v === "" ? undefined : v);
 export const ListInvitationsInput = z.object({
-  state: z.preprocess(blank, z.enum(INVITATION_STATES, { error: "Choose pending, expired or revoked." }).optional()),
+  state: z.blankable(z.enum(INVITATION_STATES, { error: "Choose pending, expired or revoked." })),
   ...pageFields({ size: 25 }),
-  orgId: z.preprocess(blank, z.string().max(40).optional()),
+  orgId: z.blankable(z.string().check(z.maxLength(40))),
 });
 
 /** An invitation is about to expire when it ends within this window; the cron mails it once. */

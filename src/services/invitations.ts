@@ -1,7 +1,7 @@
 // Invitations and activation (F-03, F-04): a 256-bit token mailed once,
 // stored as its SHA-256, valid 7 days, voided by a re-invite.
 import { and, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { invitations, organizations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { passwordProblem } from "../domain/password-policy";
@@ -119,8 +119,8 @@ export async function findInvitation(deps: Deps, token: string) {
 }
 
 export const AcceptInvitationInput = z.strictObject({
-  token: z.string().min(1).max(100),
-  password: z.string().max(1024),
+  token: z.string().check(z.minLength(1), z.maxLength(100)),
+  password: z.string().check(z.maxLength(1024)),
   acceptPrivacyPolicy: z.literal(true, { error: "You must agree to the privacy policy to create your account." }),
 });
 

@@ -2,7 +2,7 @@
 // long, what it did or why it failed), listed for operators with the mail
 // that could not be delivered (dead letters), which they can send again.
 import { and, count, desc, eq } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { jobRuns, outbox } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -48,7 +48,7 @@ const operatorsOnly = (actor: Actor) => {
 };
 
 export const ListJobRunsInput = z.object({
-  job: z.enum(["daily", "mail"]).optional(),
+  job: z.optional(z.enum(["daily", "mail"])),
   ...pageFields({ size: 50, max: 200 }),
 });
 

@@ -3,7 +3,7 @@
 // Purchasers only (F-15). For anyone else the price fields are left out of the
 // answer itself, not merely hidden by a page.
 import { and, asc, count, eq, inArray, not, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import { companyPlans, organizations } from "../db/schema";
 import type { Deps } from "../deps";
@@ -22,9 +22,11 @@ import { filledMail, slot } from "./sql-mail";
 
 const seats = z
   .number({ error: "Enter the number of seats." })
-  .int("Enter a whole number of seats.")
-  .min(1, "Order at least 1 seat.")
-  .max(MAX_SEATS, `At most ${MAX_SEATS.toLocaleString("en")} seats.`);
+  .check(
+    z.int("Enter a whole number of seats."),
+    z.minimum(1, "Order at least 1 seat."),
+    z.maximum(MAX_SEATS, `At most ${MAX_SEATS.toLocaleString("en")} seats.`),
+  );
 
 export const OrderPlanInput = z.strictObject({
   plan: z.enum(PLAN_KEYS as [PlanKey, ...PlanKey[]], { error: "Choose a plan from the catalog." }),
@@ -33,8 +35,8 @@ export const OrderPlanInput = z.strictObject({
 export type OrderPlanInput = z.infer<typeof OrderPlanInput>;
 
 export const UpdatePlanInput = z
-  .strictObject({ seats: seats.optional(), autoRenew: z.boolean({ error: "Send true or false." }).optional() })
-  .refine((v) => v.seats !== undefined || v.autoRenew !== undefined, { error: "Send seats, autoRenew or both." });
+  .strictObject({ seats: z.optional(seats), autoRenew: z.optional(z.boolean({ error: "Send true or false." })) })
+  .check(z.refine((v) => v.seats !== undefined || v.autoRenew !== undefined, { error: "Send seats, autoRenew or both." }));
 export type UpdatePlanInput = z.infer<typeof UpdatePlanInput>;
 
 export const ListPlansInput = z.object({

@@ -1,6 +1,6 @@
 // F-02 onboarding and organization upkeep, for operators.
 import { and, asc, count, eq, like, ne, or, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { organizations, partnerGrants, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
@@ -17,27 +17,27 @@ import { endGrantsStatements } from "./partner-access-sweep";
 import { deliverSoon } from "./outbox";
 import { publicUserColumns, toPublicUser } from "./user-shape";
 
-const name = z.string().trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
+const name = z.string().check(z.trim(), z.minLength(1, "Enter a name."), z.maxLength(120, "Use at most 120 characters."));
 
 export const OnboardInput = z.strictObject({
   name,
   kind: z.enum(["partner", "customer"], { error: "Choose partner or customer." }),
-  channelPartner: z.boolean().optional(),
-  managedBy: z.string().min(1, "Choose an existing partner organization (customers only).").max(40).optional(),
+  channelPartner: z.optional(z.boolean()),
+  managedBy: z.optional(z.string().check(z.minLength(1, "Choose an existing partner organization (customers only)."), z.maxLength(40))),
   manager: z.strictObject({
     email: emailSchema,
-    name: z.string().trim().min(1, "Enter the manager's name.").max(120),
+    name: z.string().check(z.trim(), z.minLength(1, "Enter the manager's name."), z.maxLength(120)),
   }),
 });
 
 export const UpdateOrgInput = z.strictObject({
-  name: name.optional(),
-  channelPartner: z.boolean().optional(),
-  status: z.literal("terminated").optional(),
+  name: z.optional(name),
+  channelPartner: z.optional(z.boolean()),
+  status: z.optional(z.literal("terminated")),
 });
 
 export const ListOrgsInput = z.object({
-  q: z.string().trim().max(120).optional(),
+  q: z.optional(z.string().check(z.trim(), z.maxLength(120))),
   ...pageFields({ size: 25 }),
 });
 

@@ -4,7 +4,7 @@
 // grantHoldsSql(), so revoked access (F-64) is never shown or extended; every
 // change writes its grants, audit row and mails in one batch.
 import { and, eq, sql, type AnyColumn, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Db } from "../db/client";
 import { aliased } from "../db/client";
 import { organizations, outbox, partnerGrants, users } from "../db/schema";
@@ -40,49 +40,52 @@ import { filledMail, slot } from "./sql-mail";
 // ---------------------------------------------------------------- input
 
 /** F-95: a date (YYYY-MM-DD) or ISO-8601 date-time; null = no end date. Whether it lies in the future is the service's check. */
-export const expiresAtSchema = z
-  .string({ error: "Enter a date as YYYY-MM-DD." })
-  .max(40, "Enter a date as YYYY-MM-DD.")
-  .transform((text, ctx) => {
-    const ms = parseExpiry(text);
-    if (ms === null) {
-      ctx.addIssue({ code: "custom", message: "Enter a date as YYYY-MM-DD (or an ISO-8601 date-time)." });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .nullable();
+export const expiresAtSchema = z.nullable(
+  z.pipe(
+    z.string({ error: "Enter a date as YYYY-MM-DD." }).check(z.maxLength(40, "Enter a date as YYYY-MM-DD.")),
+    z.transform((text, ctx) => {
+      const ms = parseExpiry(text);
+      if (ms === null) {
+        z.addIssue(ctx, "Enter a date as YYYY-MM-DD (or an ISO-8601 date-time).");
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  ),
+);
 
 /** At most this many users per request; the list travels as one JSON parameter, not one per id. */
 export const MAX_PICKED_USERS = 200;
 const userIds = z
-  .array(z.string({ error: "Send user ids as strings." }).min(1).max(40), { error: "Send a list of user ids." })
-  .max(MAX_PICKED_USERS, `Pick at most ${MAX_PICKED_USERS} users.`);
+  .array(z.string({ error: "Send user ids as strings." }).check(z.minLength(1), z.maxLength(40)), { error: "Send a list of user ids." })
+  .check(z.maxLength(MAX_PICKED_USERS, `Pick at most ${MAX_PICKED_USERS} users.`));
 
 export const GrantPartnerInput = z
   .strictObject({
-    email: emailSchema.optional(),
-    orgId: z.string({ error: "Pick a partner organization." }).trim().min(1, "Pick a partner organization.").max(40).optional(),
-    userIds: userIds.min(1, "Pick at least one user.").optional(),
-    expiresAt: expiresAtSchema.optional(),
+    email: z.optional(emailSchema),
+    orgId: z.optional(z.string({ error: "Pick a partner organization." }).check(z.trim(), z.minLength(1, "Pick a partner organization."), z.maxLength(40))),
+    userIds: z.optional(userIds.check(z.minLength(1, "Pick at least one user."))),
+    expiresAt: z.optional(expiresAtSchema),
   })
-  .superRefine((v, ctx) => {
-    if (v.email !== undefined && (v.orgId !== undefined || v.userIds !== undefined)) {
-      ctx.addIssue({ code: "custom", path: ["email"], message: "Give either an email address, or an organization and its users, not both." });
-    } else if (v.email === undefined && v.orgId === undefined && v.userIds === undefined) {
-      ctx.addIssue({ code: "custom", path: ["email"], message: "Enter the partner's email address, or pick a partner organization." });
-    } else if (v.email === undefined) {
-      if (v.orgId === undefined) ctx.addIssue({ code: "custom", path: ["orgId"], message: "Pick a partner organization." });
-      if (v.userIds === undefined) ctx.addIssue({ code: "custom", path: ["userIds"], message: "Pick at least one user." });
-    }
-  });
+  .check(
+    z.superRefine((v, ctx) => {
+      if (v.email !== undefined && (v.orgId !== undefined || v.userIds !== undefined)) {
+        ctx.addIssue({ code: "custom", path: ["email"], message: "Give either an email address, or an organization and its users, not both." });
+      } else if (v.email === undefined && v.orgId === undefined && v.userIds === undefined) {
+        ctx.addIssue({ code: "custom", path: ["email"], message: "Enter the partner's email address, or pick a partner organization." });
+      } else if (v.email === undefined) {
+        if (v.orgId === undefined) ctx.addIssue({ code: "custom", path: ["orgId"], message: "Pick a partner organization." });
+        if (v.userIds === undefined) ctx.addIssue({ code: "custom", path: ["userIds"], message: "Pick at least one user." });
+      }
+    }),
+  );
 export type GrantPartnerInput = z.infer<typeof GrantPartnerInput>;
 
 /** F-63: the partner organization's users who keep access (empty = remove all); expiresAt omitted keeps each kept user's end date. */
-export const UpdatePartnerInput = z.strictObject({ userIds, expiresAt: expiresAtSchema.optional() });
+export const UpdatePartnerInput = z.strictObject({ userIds, expiresAt: z.optional(expiresAtSchema) });
 export type UpdatePartnerInput = z.infer<typeof UpdatePartnerInput>;
 
-const q = z.string().trim().max(120, "Use at most 120 characters.").optional();
+const q = z.optional(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters.")));
 export const ListPartnersInput = z.object({ q });
 export const ListPartnerOrgsInput = z.object({ q });
 

@@ -1,7 +1,7 @@
 // F-90 forgot password: the same answer whether or not the address has an
 // account; an invitee who never activated gets a fresh activation link instead.
 import { and, count, desc, eq, gt, isNull, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { aliased } from "../db/client";
 import { invitations, organizations, passwordResets, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -20,7 +20,7 @@ import { securityNoticeInsert } from "./notifications";
 import { deliverSoon, mailInsert } from "./outbox";
 
 export const ForgotPasswordInput = z.strictObject({ email: emailSchema });
-export const ResetPasswordInput = z.strictObject({ token: z.string().min(1).max(100), password: z.string().max(1024) });
+export const ResetPasswordInput = z.strictObject({ token: z.string().check(z.minLength(1), z.maxLength(100)), password: z.string().check(z.maxLength(1024)) });
 
 /** At most this many reset mails per account per hour, so the form cannot flood a mailbox. */
 const RESETS_PER_HOUR = 3;

@@ -4,7 +4,7 @@
 // analytics access by itself (F-22): approving it leaves AA as it is.
 import { and, asc, count, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { aliased } from "../db/client";
 import { organizations, outbox, roleRequests, users } from "../db/schema";
 import type { Deps } from "../deps";
@@ -35,12 +35,11 @@ export const REQUEST_STATUSES = ["pending", "approved", "rejected"] as const;
 
 export const CreateRequestInput = z.strictObject({
   kind: z.enum(REQUEST_KINDS, { error: "Choose Purchaser (P) or Analytics Administrator (AAA)." }),
-  userId: z.string().trim().min(1, "Choose a user.").max(40),
+  userId: z.string().check(z.trim(), z.minLength(1, "Choose a user."), z.maxLength(40)),
 });
 
-const blank = (v: unknown) => (v === "" ? undefined : v);
 export const ListRequestsInput = z.object({
-  status: z.preprocess(blank, z.enum(REQUEST_STATUSES, { error: "Choose pending, approved or rejected." }).optional()),
+  status: z.blankable(z.enum(REQUEST_STATUSES, { error: "Choose pending, approved or rejected." })),
   ...pageFields({ size: 50 }),
 });
 

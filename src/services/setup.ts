@@ -1,6 +1,6 @@
 // F-01 first-run setup: the vendor organization and its first operator, once.
 import { sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { emailSchema, normalizeEmail } from "../domain/email";
@@ -13,11 +13,11 @@ import { auditInsert } from "./audit";
 import { toPublicUser } from "./user-shape";
 
 export const SetupInput = z.strictObject({
-  orgName: z.string().trim().min(1, "Enter the vendor organization's name.").max(120),
+  orgName: z.string().check(z.trim(), z.minLength(1, "Enter the vendor organization's name."), z.maxLength(120)),
   email: emailSchema,
-  name: z.string().trim().min(1, "Enter your name.").max(120),
-  password: z.string().max(1024),
-  setupToken: z.string().max(200).optional(),
+  name: z.string().check(z.trim(), z.minLength(1, "Enter your name."), z.maxLength(120)),
+  password: z.string().check(z.maxLength(1024)),
+  setupToken: z.optional(z.string().check(z.maxLength(200))),
 });
 
 const SETUP_DONE = () => new AppError("NOT_FOUND", "Not found.");

@@ -2,7 +2,7 @@
 // the same filter, invite one colleague, change a role, and "who is my
 // Analytics Administrator". Every query is scoped to the actor's organization.
 import { and, asc, count, eq, ne, or, sql, type SQL } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { organizations, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { ACCOUNT_STATUSES } from "../domain/account-state";
@@ -38,29 +38,26 @@ import { slot } from "./sql-mail";
 import { administrableWhere, assertLastManagerRule, assertMayAdminister, CHANGED_MEANWHILE, findAdministrable, lastManagerGuard } from "./user-admin";
 import { publicUserColumns, toPublicUser } from "./user-shape";
 
-/** A select's "any" option arrives as an empty string. */
-const blank = (v: unknown) => (v === "" ? undefined : v);
-
 export const ListUsersInput = z.object({
-  q: z.preprocess(blank, z.string().trim().max(120, "Use at most 120 characters.").optional()),
-  role: z.preprocess(blank, z.enum(ROLES, { error: "Choose a role." }).optional()),
-  status: z.preprocess(blank, z.enum(ACCOUNT_STATUSES, { error: "Choose a status." }).optional()),
+  q: z.blankable(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters."))),
+  role: z.blankable(z.enum(ROLES, { error: "Choose a role." })),
+  status: z.blankable(z.enum(ACCOUNT_STATUSES, { error: "Choose a status." })),
   ...pageFields({ size: 25 }),
-  format: z.enum(["json", "csv"]).optional(),
+  format: z.optional(z.enum(["json", "csv"])),
   /** Operators only: which organization (default: their own). */
-  orgId: z.preprocess(blank, z.string().max(40).optional()),
+  orgId: z.blankable(z.string().check(z.maxLength(40))),
 });
 export type ListUsersFilter = z.infer<typeof ListUsersInput>;
 
 const roleError = { error: "Choose Read-only User, Regular User or Partner Manager." };
-const nameSchema = z.string().trim().min(1, "Enter a name.").max(120, "Use at most 120 characters.");
+const nameSchema = z.string().check(z.trim(), z.minLength(1, "Enter a name."), z.maxLength(120, "Use at most 120 characters."));
 
 export const InviteUserInput = z.strictObject({
   email: emailSchema,
   name: nameSchema,
   role: z.enum(PORTAL_ROLES, roleError),
   /** Operators only: the organization to invite into. */
-  orgId: z.string().min(1).max(40).optional(),
+  orgId: z.optional(z.string().check(z.minLength(1), z.maxLength(40))),
 });
 
 export const ChangeRoleInput = z.strictObject({ role: z.enum(PORTAL_ROLES, roleError) });

@@ -1,14 +1,18 @@
 // F-51: the OpenAPI builder (shared answers, paged and CSV answers, security)
 // and the docs page's reading of JSON schemas, on small route tables.
-import * as z from "zod";
+import * as z from "../../src/lib/zod";
 import { describe, expect, it } from "vitest";
 import { buildOpenApiDocument, inputSchema } from "../../src/openapi/document";
 import { schemaFields, typeName, constraintsOf, refusesOtherFields } from "../../src/openapi/fields";
 import { API_ROUTES, type ApiRoute } from "../../src/openapi/routes";
 
 const config = { appName: "Portico", origin: "https://portal.example" };
-const Body = z.strictObject({ name: z.string().trim().min(1).max(120) });
-const ListQuery = z.object({ q: z.string().optional(), page: z.coerce.number().int().min(1).default(1), pageSize: z.coerce.number().int().min(1).max(100).default(25) });
+const Body = z.strictObject({ name: z.string().check(z.trim(), z.minLength(1), z.maxLength(120)) });
+const ListQuery = z.object({
+  q: z.optional(z.string()),
+  page: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 1),
+  pageSize: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 25),
+});
 
 const route = (r: Partial<ApiRoute> & Pick<ApiRoute, "method" | "path">): ApiRoute => ({ summary: "s", tag: "T", auth: "session", responses: { 200: "ok" }, ...r });
 
@@ -42,8 +46,8 @@ describe("buildOpenApiDocument", () => {
   it("answers the paged shape when the query takes page and pageSize, and CSV when format offers csv", () => {
     const doc = buildOpenApiDocument(config, [
       route({ method: "get", path: "/things", query: ListQuery }),
-      route({ method: "get", path: "/export", query: z.object({ format: z.enum(["json", "csv"]).optional() }) }),
-      route({ method: "get", path: "/one", query: z.object({ q: z.string().optional() }) }),
+      route({ method: "get", path: "/export", query: z.object({ format: z.optional(z.enum(["json", "csv"])) }) }),
+      route({ method: "get", path: "/one", query: z.object({ q: z.optional(z.string()) }) }),
     ]);
     const things = doc.paths["/api/v1/things"]!.get!.responses["200"]!;
     expect(things.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/PagedList" } } });
@@ -70,7 +74,7 @@ describe("buildOpenApiDocument", () => {
   });
 
   it("drops the safe-integer bounds .int() adds, and keeps real bounds and defaults", () => {
-    expect(inputSchema(z.object({ n: z.coerce.number().int().min(1).default(1) }))).toEqual({
+    expect(inputSchema(z.object({ n: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 1) }))).toEqual({
       type: "object",
       properties: { n: { type: "integer", minimum: 1, default: 1 } },
     });
@@ -79,12 +83,12 @@ describe("buildOpenApiDocument", () => {
 
 describe("schemaFields", () => {
   const Onboard = z.strictObject({
-    name: z.string().min(1).max(120),
-    channelPartner: z.boolean().optional(),
-    vatId: z.string().max(32).nullable().optional(),
-    manager: z.strictObject({ email: z.string().max(254), name: z.string().min(1) }),
-    contact: z.object({ phone: z.string() }).optional(),
-    siteIds: z.array(z.string().min(1).max(40)).min(1).max(90),
+    name: z.string().check(z.minLength(1), z.maxLength(120)),
+    channelPartner: z.optional(z.boolean()),
+    vatId: z.optional(z.nullable(z.string().check(z.maxLength(32)))),
+    manager: z.strictObject({ email: z.string().check(z.maxLength(254)), name: z.string().check(z.minLength(1)) }),
+    contact: z.optional(z.object({ phone: z.string() })),
+    siteIds: z.array(z.string().check(z.minLength(1), z.maxLength(40))).check(z.minLength(1), z.maxLength(90)),
     ok: z.literal(true),
   });
 
@@ -111,7 +115,7 @@ describe("schemaFields", () => {
     expect(rows.vatId).toEqual(["at most 32 characters"]);
     expect(rows.siteIds).toEqual(["1–90 items", "each: 1–40 characters"]);
     expect(rows.ok).toEqual(["exactly true"]);
-    expect(constraintsOf(inputSchema(z.enum(["a", "b"]).default("a")))).toEqual(['one of "a", "b"', 'default "a"']);
+    expect(constraintsOf(inputSchema(z._default(z.enum(["a", "b"]), "a")))).toEqual(['one of "a", "b"', 'default "a"']);
     expect(constraintsOf(inputSchema(z.iso.date()))).toEqual(["format date"]);
     expect(typeName(inputSchema(z.union([z.string(), z.number()])))).toBe("string or number");
   });

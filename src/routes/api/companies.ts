@@ -1,7 +1,7 @@
 // Companies (F-30…F-33): the JSON twins of the companies pages. Handlers only
 // validate and call the service; authorization and tenant scope live there.
 import { Hono } from "hono";
-import * as z from "zod";
+import * as z from "../../lib/zod";
 import type { AppEnv } from "../../env";
 import type { Actor } from "../../domain/actor";
 import { SERVICE_INPUTS, SERVICE_KIND_KEYS, SERVICE_KINDS } from "../../domain/company-services";
@@ -35,7 +35,7 @@ for (const kind of SERVICE_KIND_KEYS) {
 }
 
 // F-32: the handout as JSON, or CSV with ?format=csv.
-const HandoutQuery = z.object({ format: z.enum(["json", "csv"], { error: "Use format=json or format=csv." }).optional() });
+const HandoutQuery = z.object({ format: z.optional(z.enum(["json", "csv"], { error: "Use format=json or format=csv." })) });
 companiesApi.get("/:id/handout", queryParams(HandoutQuery), async (c) => {
   const handout = await getHandout(c.var.deps, c.var.actor, c.req.param("id"));
   if (c.req.valid("query").format === "csv") return csvResponse(handoutCsv(handout), handoutFilename(handout));

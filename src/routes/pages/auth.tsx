@@ -1,6 +1,6 @@
 // Pages of setup and sign-in; each calls the same service as its JSON twin in routes/api.
 import { Hono, type Context } from "hono";
-import * as z from "zod";
+import * as z from "../../lib/zod";
 import type { AppEnv } from "../../env";
 import { safeNextPath } from "../../domain/redirects";
 import { CHALLENGE_TTL_SECONDS } from "../../domain/tokens";
@@ -78,7 +78,10 @@ authPages.get("/login/two-factor", async (c) => {
   return c.render(<TwoFactorPage enroll={view.enroll} />, { title: "Two-factor authentication", narrow: true });
 });
 
-const TwoFactorForm = z.object({ code: z.string().trim().max(20).optional(), recoveryCode: z.string().trim().max(40).optional() });
+const TwoFactorForm = z.object({
+  code: z.optional(z.string().check(z.trim(), z.maxLength(20))),
+  recoveryCode: z.optional(z.string().check(z.trim(), z.maxLength(40))),
+});
 
 authPages.post("/login/two-factor", async (c) => {
   const view = await twoFactorView(c);

@@ -2,7 +2,7 @@
 // an expected failure render the same form again with the values typed and the
 // errors next to their fields (status 422, 401, 429 … as the API would answer).
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "../../lib/zod";
 import { AppError, type FieldErrors } from "../../lib/errors";
 import { readForm, type FormValues } from "../../lib/validate";
 
@@ -12,7 +12,7 @@ export interface FormState {
   message?: string;
 }
 
-export async function formAction<T extends z.ZodType>(
+export async function formAction<T extends z.ZodMiniType>(
   c: Context,
   options: {
     schema: T;

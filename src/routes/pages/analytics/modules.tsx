@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import type { Child } from "hono/jsx";
 import { RequestContext } from "hono/jsx-renderer";
-import type { z } from "zod";
+import type * as z from "../../../lib/zod";
 import type { AppEnv } from "../../../env";
 import type { Actor } from "../../../domain/actor";
 import { canUseModule, type Module } from "../../../domain/analytics";
@@ -57,7 +57,7 @@ const isShowable = (e: unknown): e is AppError => e instanceof AppError && e.sta
 const canWrite = (c: C, module: Module) => canUseModule(c.var.actor, c.var.actor.modules, module, "write");
 
 /** The list query of a page; an empty filter field means no filter, a malformed one falls back to the defaults. */
-function listQuery<T extends z.ZodType>(c: C, schema: T): z.infer<T> {
+function listQuery<T extends z.ZodMiniType>(c: C, schema: T): z.infer<T> {
   const sent = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ""));
   const parsed = schema.safeParse(sent);
   return parsed.success ? parsed.data : schema.parse({});
@@ -90,7 +90,7 @@ async function rowAction(
 }
 
 /** A row action's body field, validated with the service's schema (422 with fields when wrong). */
-async function bodyField<T extends z.ZodType>(c: C, schema: T, field: string): Promise<z.infer<T>> {
+async function bodyField<T extends z.ZodMiniType>(c: C, schema: T, field: string): Promise<z.infer<T>> {
   const body = await c.req.parseBody();
   const value = typeof body[field] === "string" ? body[field] : undefined;
   const parsed = schema.safeParse({ [field]: value });

@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import type { Child } from "hono/jsx";
 import { RequestContext } from "hono/jsx-renderer";
-import type { ZodError } from "zod";
+import type * as z from "../../../lib/zod";
 import type { AppEnv } from "../../../env";
 import type { Actor } from "../../../domain/actor";
 import {
@@ -262,7 +262,7 @@ async function permissionRowAction<L extends string>(
     base: string;
     levels: readonly L[];
     labels: Record<L, string>;
-    parse: (level: unknown) => { success: true; data: { level: L } } | { success: false; error: ZodError };
+    parse: (level: unknown) => { success: true; data: { level: L } } | { success: false; error: z.core.$ZodError };
     run: (level: L) => Promise<{ permission: PermissionEntryView<L>; changed: boolean }>;
     current: () => Promise<{ items: PermissionEntryView<L>[] }>;
     page: (error: string) => Promise<Response>;
@@ -277,7 +277,14 @@ async function permissionRowAction<L extends string>(
     const parsed = o.parse(body.level);
     if (!parsed.success) throw new AppError("VALIDATION_FAILED", `Choose one of: ${o.levels.map((l) => o.labels[l]).join(", ")}.`, fieldsFromZod(parsed.error));
     const { permission, changed } = await o.run(parsed.data.level);
-    if (isHtmx(c)) return fragment(c, rowOf(permission, changed ? `Saved: ${o.labels[permission.level]}. ${permission.user.name} was told by email.` : `Already ${o.labels[permission.level]}.`));
+    if (isHtmx(c))
+      return fragment(
+        c,
+        rowOf(
+          permission,
+          changed ? `Saved: ${o.labels[permission.level]}. ${permission.user.name} was told by email.` : `Already ${o.labels[permission.level]}.`,
+        ),
+      );
     return seeOther(c, `${o.base.replace(/\/permissions$/, "")}#perm-${userId}`, changed ? SAID.permission : SAID.permissionSame);
   } catch (e) {
     if (!isShowable(e)) throw e;
