@@ -48,6 +48,7 @@ import { assertMayRequest, pendingRequestsQuery, requestAlreadyPending, roleRequ
 import { filledMail, slot } from "./sql-mail";
 import { assertLastManagerRule, assertMayAdminister, deactivateUser, deactivationStatements } from "./user-admin";
 import { roleChangeStatements } from "./users";
+import { iso } from "../lib/iso-time";
 
 // ---------------------------------------------------------------- input
 
@@ -89,8 +90,6 @@ export const ListReviewStatusInput = z.object({
 export type ListReviewStatusInput = z.infer<typeof ListReviewStatusInput>;
 
 // ---------------------------------------------------------------- shapes
-
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 type ReviewRow = typeof accessReviews.$inferSelect;
 

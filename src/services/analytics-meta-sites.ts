@@ -25,6 +25,7 @@ import { analyticsName } from "./analytics-names";
 import type { ListWorkspaceInput } from "./analytics-sites";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
+import { iso } from "../lib/iso-time";
 
 // ---------------------------------------------------------------- inputs
 
@@ -67,7 +68,6 @@ export type UpdateSegmentInput = z.infer<typeof UpdateSegmentInput>;
 
 type MetaSiteRow = typeof analyticsMetaSites.$inferSelect;
 type SegmentRow = typeof analyticsSegments.$inferSelect;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export const toPublicMetaSite = (m: MetaSiteRow, siteIds: string[], level: MetaSiteLevel) => ({
   id: m.id,

@@ -17,6 +17,7 @@ import { inOwnSites, requireSite, siteAccessFrom, siteAccessQuery, siteAllows, s
 import { analyticsName } from "./analytics-names";
 import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
+import { iso } from "../lib/iso-time";
 
 export const MAX_TAG_CODE = 20_000;
 const tagCode = z.string({ error: "Enter the tag's code as text." }).check(z.maxLength(MAX_TAG_CODE, "Use at most 20,000 characters."));
@@ -30,7 +31,6 @@ export const UpdateTagInput = z
 export type UpdateTagInput = z.infer<typeof UpdateTagInput>;
 
 type TagRow = typeof analyticsTags.$inferSelect;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const toPublicTag = (t: TagRow) => ({
   id: t.id,

@@ -17,6 +17,7 @@ import { auditInsert, auditInsertSelect } from "./audit";
 import { jsonObject } from "../lib/sql-json";
 import { securityNoticeInsert } from "./notifications";
 import { deliverSoon } from "./outbox";
+import { iso } from "../lib/iso-time";
 
 /** Live (not revoked, not expired) tokens one user may hold at once. */
 export const MAX_LIVE_TOKENS = 20;
@@ -42,7 +43,6 @@ export const ListTokensInput = z.object({
 });
 
 type TokenRow = typeof apiTokens.$inferSelect;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The token as the API and pages show it: never the secret or its hash. */
 export function toPublicToken(t: TokenRow) {

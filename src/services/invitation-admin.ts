@@ -21,6 +21,7 @@ import { deliverSoon, outboxRow } from "./outbox";
 import { administrableScope, explainReinvite, reinviteStatements } from "./user-admin";
 import { toPublicUser } from "./user-shape";
 import { assertCan, orgInScope } from "./users";
+import { iso } from "../lib/iso-time";
 
 export const INVITATION_STATES = ["pending", "expired", "revoked"] as const;
 export type InvitationState = (typeof INVITATION_STATES)[number];
@@ -78,8 +79,6 @@ type ListRow = {
   inviterId: string | null;
   inviterName: string | null;
 };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function toPublicInvitation(r: ListRow, now: number) {
   const state = linkState(r, now);

@@ -13,6 +13,7 @@ import { newId } from "../lib/ids";
 import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { auditInsert } from "./audit";
 import { deliverSoon } from "./outbox";
+import { iso } from "../lib/iso-time";
 
 /** Runs `work`, records the run (also when it fails, then rethrows) and logs one JSON line. */
 export async function recordJobRun<T extends Record<string, unknown>>(deps: Deps, job: string, cron: string | null, work: () => Promise<T>) {
@@ -51,8 +52,6 @@ export const ListJobRunsInput = z.object({
   job: z.optional(z.enum(["daily", "mail"])),
   ...pageFields({ size: 50, max: 200 }),
 });
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function jobRunsQueries(deps: Deps, input: z.infer<typeof ListJobRunsInput>) {
   const where = input.job ? eq(jobRuns.job, input.job) : undefined;

@@ -36,6 +36,7 @@ import { partnerAccessChangedMail, partnerAccessCopyMail, partnerAccessEndedMail
 import { auditInsertSelect } from "./audit";
 import { deliverSoon, outboxInsertSelect } from "./outbox";
 import { filledMail, slot } from "./sql-mail";
+import { iso } from "../lib/iso-time";
 
 // ---------------------------------------------------------------- input
 
@@ -113,7 +114,6 @@ interface GrantRow {
   expiresAt: number | null;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const byEmail = (a: { email: string }, b: { email: string }) => a.email.localeCompare(b.email);
 
 /**

@@ -12,6 +12,7 @@ import type { Actor } from "../domain/actor";
 import { PLAN_CATALOG, type PlanKey } from "../domain/license-plans";
 import { canUsePartnerDashboard, grantHoldsSql, statsWindow } from "../domain/partner-access";
 import { AppError } from "../lib/errors";
+import { iso } from "../lib/iso-time";
 
 export interface TrendPoint {
   day: string;
@@ -102,8 +103,6 @@ type Rows<T> = T extends PromiseLike<infer R> ? R : never;
 type Statements = ReturnType<typeof insightStatements>;
 type RowsOf<T> = { -readonly [K in keyof T]: Rows<T[K]> };
 type InsightRows = RowsOf<Statements>;
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Folds the grouped rows into one card per customer (pure; no query per customer). */
 function assemble(now: number, [customers, siteCounts, daily, active, plans]: InsightRows): CustomerInsights[] {
