@@ -8,7 +8,8 @@ import { STATUS_LABELS, type AccountStatus } from "../src/domain/account-state";
 import { DECISION_LABELS, REVIEW_DUE_DAYS } from "../src/domain/access-review";
 import { ROLE_LABELS } from "../src/domain/roles";
 import type { DecisionCounts } from "../src/domain/access-review";
-import type { ReviewDetail, ReviewGrant, ReviewItem, ReviewStatusRow, ReviewSummary } from "../src/services/access-reviews";
+import type { ReviewStatusRow } from "../src/services/access-review-status";
+import type { ReviewDetail, ReviewGrant, ReviewItem, ReviewSummary } from "../src/services/access-reviews";
 import { DataTable, DateTime, Field, Form, Notice, RowAction, RowMessage, Select, hxPost } from "./components";
 import { Pagination, roleOptions, type PageInfo } from "./users";
 

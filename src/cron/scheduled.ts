@@ -10,7 +10,7 @@ import { lt } from "drizzle-orm";
 import { loginThrottles, passwordResets, userSessions } from "../db/schema";
 import { createDeps, type Deps } from "../deps";
 import type { Bindings } from "../env";
-import { remindOpenReviews, startQuarterlyReviews } from "../services/access-reviews";
+import { remindOpenReviews, startQuarterlyReviews } from "../services/access-review-schedule";
 import { purgeExpiredAuditEvents } from "../services/audit-log";
 import { sweepInactiveAccounts } from "../services/inactivity";
 import { remindExpiringInvitations } from "../services/invitation-admin";

@@ -5,7 +5,8 @@
 // without an entry here, or an entry outlives its endpoint.
 import type * as z from "../lib/zod";
 import { SERVICE_INPUTS, SERVICE_KIND_KEYS, SERVICE_KINDS } from "../domain/company-services";
-import { DecideInput, ListReviewStatusInput } from "../services/access-reviews";
+import { ListReviewStatusInput } from "../services/access-review-status";
+import { DecideInput } from "../services/access-reviews";
 import { ChangePasswordInput, RegenerateCodesInput } from "../services/account";
 import { SetOwnerInput } from "../services/analytics-access";
 import { BillingInput } from "../services/analytics-billing";

@@ -3,9 +3,10 @@
 // or deactivates each; then completes the review. Changes are written by the
 // statements of the services that own them (role change, deactivation,
 // analytics revocation, role requests), so their rules, audit entries and
-// mails stay in one place; this module records the decision in the same batch. The daily cron starts the
-// quarterly reviews and reminds unfinished ones, set-based.
-import { and, asc, count, desc, eq, isNull, lte, sql, type AnyColumn, type SQL } from "drizzle-orm";
+// mails stay in one place; this module records the decision in the same batch.
+// The daily cron's part is in access-review-schedule.ts, the operators' status
+// list in access-review-status.ts.
+import { and, asc, count, desc, eq, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import * as z from "../lib/zod";
 import { aliased } from "../db/client";
@@ -13,18 +14,14 @@ import { accessReviewItems, accessReviews, auditEvents, organizations, partnerGr
 import type { Deps } from "../deps";
 import {
   canReadAccessReview,
-  canReadReviewStatus,
   canRunAccessReview,
   completionProblem,
   countDecisions,
   dueAt,
   isOverdue,
-  isQuarterStart,
   planChange,
-  reminderCutoff,
   stepsAsked,
   type ChangeStep,
-  REVIEWED_ORG_KINDS,
   type Decision,
   type DecisionCounts,
   type ReviewStatus,
@@ -36,16 +33,12 @@ import { isOperator, PORTAL_ROLES, type Role, type SecondaryRole } from "../doma
 import { batchOrExplain, guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError, validationError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { contains } from "../lib/search";
 import { jsonObject } from "../lib/sql-json";
-import { accessReviewReminderMail, accessReviewStartedMail } from "../../views/mail/access-review";
-import { pageFields, pageOffset, pageOf } from "../lib/paging";
 import { revokeAnalyticsStatements } from "./analytics-access";
 import type { AuditAction } from "../domain/audit-actions";
 import { auditInsertSelect as auditEntrySelect } from "./audit";
-import { deliverSoon, outboxInsertSelect } from "./outbox";
+import { deliverSoon } from "./outbox";
 import { assertMayRequest, pendingRequestsQuery, requestAlreadyPending, roleRequestStatements } from "./role-requests";
-import { filledMail, slot } from "./sql-mail";
 import { assertLastManagerRule, assertMayAdminister, deactivateUser, deactivationStatements } from "./user-admin";
 import { roleChangeStatements } from "./users";
 import { iso } from "../lib/iso-time";
@@ -78,16 +71,6 @@ export const DecideInput = z
     }),
   );
 export type DecideInput = z.infer<typeof DecideInput>;
-
-export const REVIEW_STATES = ["open", "overdue", "never"] as const;
-
-export const ListReviewStatusInput = z.object({
-  q: z.blankable(z.string().check(z.trim(), z.maxLength(120, "Use at most 120 characters."))),
-  /** open: a review is under way; overdue: under way and past its due date; never: no review was ever started. */
-  state: z.blankable(z.enum(REVIEW_STATES, { error: "Choose open, overdue or never." })),
-  ...pageFields({ size: 50 }),
-});
-export type ListReviewStatusInput = z.infer<typeof ListReviewStatusInput>;
 
 // ---------------------------------------------------------------- shapes
 
@@ -182,7 +165,8 @@ const ITEM_NOT_FOUND = () => new AppError("NOT_FOUND", "This user is not part of
 const CHANGED_MEANWHILE = () => new AppError("CONFLICT", "This access review changed meanwhile. Reload and try again.");
 const NOT_OPEN = () => new AppError("CONFLICT", "This access review is completed. Start a new one to review again.");
 
-function assertCanRun(actor: Actor) {
+/** Only the organization's Partner Managers run its review; operators read it. */
+export function assertCanRun(actor: Actor) {
   if (canRunAccessReview(actor)) return;
   throw new AppError(
     "FORBIDDEN",
@@ -238,7 +222,7 @@ const snapshotSql = (now: number) => sql`json_object(
  * `access_reviews AS r`): the audit entry, then one item per reviewed user,
  * set-based. The item insert comes last: callers may key `fresh` on "no items yet".
  */
-function openedReviewStatements(deps: Deps, now: number, fresh: SQL) {
+export function openedReviewStatements(deps: Deps, now: number, fresh: SQL) {
   const userCount = sql`(SELECT count(*) FROM ${users} AS u WHERE u.org_id = r.org_id AND ${REVIEWED_USER})`;
   return [
     deps.db.insert(auditEvents).select(
@@ -260,6 +244,11 @@ function openedReviewStatements(deps: Deps, now: number, fresh: SQL) {
 const pendingItems = (reviewId: string) =>
   sql`${accessReviewItems.reviewId} = ${reviewId} AND ${accessReviewItems.decision} = 'pending'
     AND EXISTS (SELECT 1 FROM ${users} AS pending_user WHERE pending_user.id = ${accessReviewItems.userId})`;
+
+/** How many users of the review (`reviewId`, a column or SQL) are still to decide, not counting accounts deleted since it started. */
+export const pendingDecisionsOf = (reviewId: AnyColumn | SQL) =>
+  sql<number>`(SELECT count(*) FROM ${accessReviewItems} AS item WHERE item.review_id = ${reviewId} AND item.decision = 'pending'
+    AND EXISTS (SELECT 1 FROM ${users} AS item_user WHERE item_user.id = item.user_id))`;
 
 /** The review exists, belongs to the actor's organization and is open (the acting Partner Manager's scope). */
 const ownOpenReview = (actor: Actor, reviewId: string) =>
@@ -807,170 +796,4 @@ export async function completeReview(deps: Deps, actor: Actor, reviewId: string)
   const found = await findReview(deps, actor, reviewId, "act");
   const pending = toCounts(await countsQuery(deps, found.id)).pending;
   throw new AppError("CONFLICT", completionProblem(found, pending) ?? "This access review changed meanwhile. Reload and try again.");
-}
-
-// ---------------------------------------------------------------- operators
-
-const openReview = alias(accessReviews, "open_review");
-
-/** The review's users still to decide, not counting accounts deleted since it started. */
-const pendingDecisionsOf = (reviewId: AnyColumn) =>
-  sql<number>`(SELECT count(*) FROM ${accessReviewItems} AS item WHERE item.review_id = ${reviewId} AND item.decision = 'pending'
-    AND EXISTS (SELECT 1 FROM ${users} AS item_user WHERE item_user.id = item.user_id))`;
-const lastCompletedAt = sql<number | null>`(SELECT max(done.completed_at) FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed')`;
-
-/** The reviewed organizations (each with its open review joined as open_review) that match the status page's filter. */
-function reviewStatusWhere(input: Pick<ListReviewStatusInput, "q" | "state">, now: number) {
-  const stateFilter: Record<(typeof REVIEW_STATES)[number], SQL> = {
-    open: sql`${openReview.id} IS NOT NULL`,
-    overdue: sql`${openReview.id} IS NOT NULL AND ${openReview.dueAt} < ${now}`,
-    never: sql`${openReview.id} IS NULL AND ${lastCompletedAt} IS NULL`,
-  };
-  return and(
-    sql`${organizations.kind} IN ${REVIEWED_ORG_KINDS}`,
-    eq(organizations.status, "active"),
-    input.q ? contains(organizations.name, input.q) : undefined,
-    input.state ? stateFilter[input.state] : undefined,
-  );
-}
-
-const countReviewStatus = (deps: Deps, where: SQL | undefined) =>
-  deps.db
-    .select({ n: count() })
-    .from(organizations)
-    .leftJoin(openReview, and(eq(openReview.orgId, organizations.id), eq(openReview.status, "open")))
-    .where(where);
-
-/** How many organizations' reviews are overdue (the status page's total for that filter), as a query for a batch; operators only. */
-export function overdueReviewCountQuery(deps: Deps, actor: Actor) {
-  if (!canReadReviewStatus(actor)) throw new AppError("FORBIDDEN", "Only operators can see the access review status of every organization.");
-  return countReviewStatus(deps, reviewStatusWhere({ state: "overdue" }, deps.now()));
-}
-
-/** How many users still need a decision in the actor's organization's open review (0 without one), as a query for a batch. */
-export function pendingDecisionCountQuery(deps: Deps, actor: Actor) {
-  assertCanRun(actor);
-  return deps.db
-    .select({ n: pendingDecisionsOf(openReview.id) })
-    .from(openReview)
-    .where(and(eq(openReview.orgId, actor.orgId), eq(openReview.status, "open")));
-}
-
-/** F-93 for operators: per active partner or customer organization, the review under way and the last completed. */
-export async function listReviewStatus(deps: Deps, actor: Actor, input: ListReviewStatusInput) {
-  if (!canReadReviewStatus(actor)) throw new AppError("FORBIDDEN", "Only operators can see the access review status of every organization.");
-  const now = deps.now();
-  const open = openReview;
-  const lastCompletedId = sql<string | null>`(SELECT done.id FROM ${accessReviews} AS done WHERE done.org_id = ${organizations.id} AND done.status = 'completed' ORDER BY done.completed_at DESC LIMIT 1)`;
-  const pending = pendingDecisionsOf(open.id);
-  const where = reviewStatusWhere(input, now);
-  const [rows, [total]] = await deps.db.batch([
-    deps.db
-      .select({
-        orgId: organizations.id,
-        orgName: organizations.name,
-        orgKind: organizations.kind,
-        openId: aliased<string | null>(open.id, "open_id"),
-        openStartedAt: aliased<number | null>(open.startedAt, "open_started_at"),
-        openStartedBy: aliased<string | null>(open.startedBy, "open_started_by"),
-        openDueAt: aliased<number | null>(open.dueAt, "open_due_at"),
-        openRemindedAt: aliased<number | null>(open.remindedAt, "open_reminded_at"),
-        pending: pending.as("pending"),
-        lastCompletedAt: lastCompletedAt.as("last_completed_at"),
-        lastCompletedId: lastCompletedId.as("last_completed_id"),
-      })
-      .from(organizations)
-      .leftJoin(open, and(eq(open.orgId, organizations.id), eq(open.status, "open")))
-      .where(where)
-      .orderBy(asc(sql`lower(${organizations.name})`), asc(organizations.id))
-      .limit(input.pageSize)
-      .offset(pageOffset(input)),
-    countReviewStatus(deps, where),
-  ]);
-  return {
-    items: rows.map((r) => {
-      const overdue = r.openId !== null && r.openDueAt !== null && r.openDueAt < now;
-      return {
-        org: { id: r.orgId, name: r.orgName, kind: r.orgKind },
-        state: overdue ? ("overdue" as const) : r.openId !== null ? ("open" as const) : r.lastCompletedId !== null ? ("completed" as const) : ("never" as const),
-        open:
-          r.openId === null
-            ? null
-            : { id: r.openId, startedAt: iso(r.openStartedAt), scheduled: r.openStartedBy === null, dueAt: iso(r.openDueAt), remindedAt: iso(r.openRemindedAt), overdue, pending: r.pending },
-        lastCompleted: r.lastCompletedId === null ? null : { id: r.lastCompletedId, completedAt: iso(r.lastCompletedAt) },
-      };
-    }),
-    page: pageOf(input, total),
-  };
-}
-export type ReviewStatusRow = Awaited<ReturnType<typeof listReviewStatus>>["items"][number];
-
-// ---------------------------------------------------------------- cron
-
-const reviewUrl = (deps: Deps) => `${deps.config.origin}/access-review`;
-const dayOf = (column: SQL) => sql`strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
-
-/** Active Partner Managers of `r`'s organization, as `pm` (the review's mail recipients). */
-const managersOf = sql`JOIN ${organizations} AS o ON o.id = r.org_id
-  JOIN ${users} AS pm ON pm.org_id = r.org_id AND pm.role = 'partner_manager' AND pm.status = 'active'`;
-
-/**
- * F-93 quarterly: on the first day of January, April, July and October, every
- * active partner or customer organization with an active Partner Manager and
- * no open review gets one, with its items, audit entry and a mail to its
- * active Partner Managers — one batch, set-based. A second run at the same
- * moment finds every such organization with an open review and adds nothing.
- */
-export async function startQuarterlyReviews(deps: Deps): Promise<{ started: number }> {
-  const now = deps.now();
-  if (!isQuarterStart(now)) return { started: 0 };
-  const eligible = sql`o.kind IN ${REVIEWED_ORG_KINDS} AND o.status = 'active'
-    AND EXISTS (SELECT 1 FROM ${users} AS m WHERE m.org_id = o.id AND m.role = 'partner_manager' AND m.status = 'active')
-    AND NOT EXISTS (SELECT 1 FROM ${accessReviews} AS x WHERE x.org_id = o.id AND x.status = 'open')`;
-  // Opened by this run: scheduled, at this moment, not filled yet (the item insert is the batch's last step).
-  const fresh = sql`r.status = 'open' AND r.started_by IS NULL AND r.started_at = ${now}
-    AND NOT EXISTS (SELECT 1 FROM ${accessReviewItems} AS i WHERE i.review_id = r.id)`;
-  const template = accessReviewStartedMail({ appName: deps.config.appName, orgName: slot("org"), dueOn: slot("due"), url: reviewUrl(deps) });
-  const [opened] = await deps.db.batch([
-    deps.db
-      .insert(accessReviews)
-      .select(sql`SELECT lower(hex(randomblob(12))), o.id, NULL, ${now}, ${dueAt(now)}, NULL, NULL, NULL, 'open' FROM ${organizations} AS o WHERE ${eligible}`),
-    outboxInsertSelect(
-      deps,
-      { to: sql`pm.email`, ...filledMail(template, [["due", dayOf(sql`r.due_at`)], ["org", sql`o.name`]]) },
-      sql`FROM ${accessReviews} AS r ${managersOf} WHERE ${fresh}`,
-    ),
-    ...openedReviewStatements(deps, now, fresh),
-  ]);
-  return { started: opened.meta.changes };
-}
-
-/**
- * F-93: an open review started 7 or more days ago gets one reminder to the
- * organization's active Partner Managers; reminded_at makes it the only one.
- */
-export async function remindOpenReviews(deps: Deps): Promise<{ reminded: number }> {
-  const now = deps.now();
-  const cutoff = reminderCutoff(now);
-  const due = sql`r.status = 'open' AND r.reminded_at IS NULL AND r.started_at <= ${cutoff}`;
-  const pendingOfR = sql`(SELECT count(*) FROM ${accessReviewItems} AS i WHERE i.review_id = r.id AND i.decision = 'pending'
-    AND EXISTS (SELECT 1 FROM ${users} AS iu WHERE iu.id = i.user_id))`;
-  const template = accessReviewReminderMail({ appName: deps.config.appName, orgName: slot("org"), pending: slot("pending"), dueOn: slot("due"), url: reviewUrl(deps) });
-  const [, , reminded] = await deps.db.batch([
-    deps.db.insert(auditEvents).select(
-      sql`SELECT lower(hex(randomblob(12))), ${now}, NULL, r.org_id, 'access_review.reminded', 'access_review', r.id, NULL,
-        json_object('pending', ${pendingOfR}), NULL
-        FROM ${accessReviews} AS r WHERE ${due}`,
-    ),
-    outboxInsertSelect(
-      deps,
-      { to: sql`pm.email`, ...filledMail(template, [["due", dayOf(sql`r.due_at`)], ["pending", sql`CAST(${pendingOfR} AS TEXT)`], ["org", sql`o.name`]]) },
-      sql`FROM ${accessReviews} AS r ${managersOf} WHERE ${due} AND o.status = 'active'`,
-    ),
-    deps.db
-      .update(accessReviews)
-      .set({ remindedAt: now })
-      .where(and(eq(accessReviews.status, "open"), isNull(accessReviews.remindedAt), lte(accessReviews.startedAt, cutoff))),
-  ]);
-  return { reminded: reminded.meta.changes };
 }

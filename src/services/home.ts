@@ -8,7 +8,7 @@ import { canReadReviewStatus, canRunAccessReview } from "../domain/access-review
 import type { Actor } from "../domain/actor";
 import { can, canDecideRequests, canRequestSecondaryRole, isOperator } from "../domain/roles";
 import { unusedRecoveryCodesQuery } from "./account";
-import { overdueReviewCountQuery, pendingDecisionCountQuery } from "./access-reviews";
+import { overdueReviewCountQuery, pendingDecisionCountQuery } from "./access-review-status";
 import { invitationCountQuery } from "./invitation-admin";
 import { deadLetterCountQuery } from "./job-runs";
 import { requestCountQuery } from "./role-requests";

@@ -13,10 +13,9 @@ import {
   DecideInput,
   getCurrentReview,
   getReview,
-  ListReviewStatusInput,
-  listReviewStatus,
   startReview,
 } from "../../services/access-reviews";
+import { ListReviewStatusInput, listReviewStatus } from "../../services/access-review-status";
 
 type Authed = AppEnv & { Variables: { actor: Actor } };
 export const accessReviewsApi = new Hono<Authed>();

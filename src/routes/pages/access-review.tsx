@@ -19,11 +19,10 @@ import {
   getCurrentReview,
   getReview,
   getReviewItem,
-  ListReviewStatusInput,
-  listReviewStatus,
   startReview,
   type DecideResult,
 } from "../../services/access-reviews";
+import { ListReviewStatusInput, listReviewStatus } from "../../services/access-review-status";
 import { seeOther } from "./flash";
 import { AccessReviewPage, REVIEW_CHANGED_EVENT, ReviewItemRow, ReviewPage, ReviewProgress, ReviewStatusPage } from "../../../views/access-review";
 
