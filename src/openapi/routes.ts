@@ -14,7 +14,8 @@ import { BlockInput, DeleteDataInput, ListBlocksInput } from "../services/analyt
 import { CampaignInput, ListCampaignsInput, UpdateCampaignInput } from "../services/analytics-campaigns";
 import { DeveloperSettingsInput } from "../services/analytics-developer";
 import { LicenseKeyInput, ListLicenseKeysInput, UpdateLicenseKeyInput } from "../services/analytics-license-keys";
-import { CreateMetaSiteInput, DashboardInput, SegmentInput, UpdateMetaSiteInput, UpdateSegmentInput } from "../services/analytics-meta-sites";
+import { CreateMetaSiteInput, DashboardInput, UpdateMetaSiteInput } from "../services/analytics-meta-sites";
+import { SegmentInput, UpdateSegmentInput } from "../services/analytics-segments";
 import { ModuleGridInput } from "../services/analytics-modules";
 import { MetaSiteLevelInput, SiteLevelInput } from "../services/analytics-permissions";
 import { MetaReportQuery, ReportQuery } from "../services/analytics-reports";

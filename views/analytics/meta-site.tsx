@@ -3,7 +3,8 @@
 // changes) and, at Manage, the permission table with its legend.
 import { META_SITE_ACTIONS, META_SITE_LEVEL_LABELS, META_SITE_LEVELS, metaSiteLevelAllows, OWNER_ACTIONS, type MetaSiteLevel } from "../../src/domain/analytics";
 import { DASHBOARD_DAYS } from "../../src/domain/analytics-data";
-import type { MetaSiteDetail, PublicSegment } from "../../src/services/analytics-meta-sites";
+import type { MetaSiteDetail } from "../../src/services/analytics-meta-sites";
+import type { PublicSegment } from "../../src/services/analytics-segments";
 import { DataTable, EmptyState, Field, Form, FormErrors, Notice, RowMessage, Select } from "../components";
 import { LevelLegend, PermissionsSection, SiteCheckboxes, type FormState, type PermissionEntryView } from "./workspace-parts";
 

@@ -9,20 +9,15 @@ import { jsonBody, queryParams } from "../../../lib/validate";
 import {
   createMetaSite,
   CreateMetaSiteInput,
-  createSegment,
   DashboardInput,
   deleteMetaSite,
-  deleteSegment,
   getMetaSite,
   listMetaSites,
-  listSegments,
   saveDashboard,
-  SegmentInput,
   updateMetaSite,
   UpdateMetaSiteInput,
-  updateSegment,
-  UpdateSegmentInput,
 } from "../../../services/analytics-meta-sites";
+import { createSegment, deleteSegment, listSegments, SegmentInput, updateSegment, UpdateSegmentInput } from "../../../services/analytics-segments";
 import { getUserModules, listAnalyticsUsers, ModuleGridInput, setUserModules } from "../../../services/analytics-modules";
 import {
   listMetaSitePermissions,

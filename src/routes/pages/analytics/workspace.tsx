@@ -26,18 +26,13 @@ import { fieldsFromZod, type FormValues } from "../../../lib/validate";
 import {
   createMetaSite,
   CreateMetaSiteInput,
-  createSegment,
   DashboardInput,
   deleteMetaSite,
-  deleteSegment,
-  getSegment,
   saveDashboard,
-  SegmentInput,
   updateMetaSite,
   UpdateMetaSiteInput,
-  updateSegment,
-  UpdateSegmentInput,
 } from "../../../services/analytics-meta-sites";
+import { createSegment, deleteSegment, getSegment, SegmentInput, updateSegment, UpdateSegmentInput } from "../../../services/analytics-segments";
 import { getUserModules, listAnalyticsUsers, ModuleGridInput, setUserModules } from "../../../services/analytics-modules";
 import {
   listMetaSitePermissions,
