@@ -204,6 +204,7 @@ flow("roles-users", "each role sees what it may do on the users page, and a forb
   await userRow(pmPage, ro.email).getByRole("button", { name: "Deactivate" }).waitFor();
   await main(pmPage).getByRole("heading", { name: "Invite a colleague" }).waitFor();
   await main(pmPage).getByRole("columnheader", { name: "Partner Manager (you)" }).waitFor();
+  await assertFiltersLineUp(pmPage, "/users");
   await visit(pmPage, "/audit", { flow: f, name: "audit-partner-manager" });
   await forbidden(pmPage, "/orgs", f, "orgs-forbidden");
 
@@ -235,6 +236,7 @@ flow("roles-users", "each role sees what it may do on the users page, and a forb
   await visit(opPage, `/orgs/${ids.acme}`, { flow: f, name: "org-accounts-operator" });
   await userRow(opPage, reg.email).getByRole("button", { name: "Reset 2FA" }).waitFor();
   await visit(opPage, "/audit", { flow: f, name: "audit-operator" });
+  await assertFiltersLineUp(opPage, "/audit");
   await visit(opPage, "/jobs", { flow: f, name: "jobs-operator" });
 });
 
@@ -516,6 +518,43 @@ flow("phone", "main pages at a 375 px wide viewport: no sideways scrolling, no s
 });
 
 // ------------------------------------------------------------------ steps shared by flows
+
+/**
+ * The list filter of the page shown: the fields of one row start at the same
+ * height (a hint under one field must not lift it), and the row's buttons sit
+ * level with its inputs.
+ */
+async function assertFiltersLineUp(page, path) {
+  const rows = await page.evaluate(() => {
+    const top = (el) => Math.round(el.getBoundingClientRect().top);
+    const form = document.querySelector("main form.filters");
+    if (!form) return null;
+    const controls = [...form.querySelectorAll(".field input, .field select, :scope > button, :scope > .filter-buttons > button, :scope > .actions > button")];
+    const byRow = new Map();
+    for (const el of controls) {
+      const field = el.closest(".field");
+      const label = field?.querySelector("label");
+      // A row is the fields whose labels share a top; a button belongs to the row its top falls in.
+      const key = label ? top(label) : null;
+      byRow.set(el, { key, top: top(el), bottom: Math.round(el.getBoundingClientRect().bottom), name: el.name || el.textContent.trim() });
+    }
+    const rows = new Map();
+    for (const { key, top: t, bottom, name } of byRow.values()) if (key !== null) (rows.get(key) ?? rows.set(key, []).get(key)).push({ top: t, bottom, name });
+    const buttons = [...byRow.values()].filter((b) => b.key === null);
+    return { rows: [...rows.values()], buttons };
+  });
+  assert.ok(rows, `${path}: a list filter`);
+  for (const row of rows.rows) {
+    const tops = new Set(row.map((c) => c.top));
+    assert.equal(tops.size, 1, `${path}: the filter fields of one row start at different heights: ${JSON.stringify(row)}`);
+  }
+  for (const button of rows.buttons) {
+    const row = rows.rows.find((r) => r.some((c) => button.top < c.bottom && button.bottom > c.top));
+    assert.ok(row, `${path}: the filter button "${button.name}" is level with no row of fields`);
+    const input = row[0];
+    assert.ok(Math.abs((button.top + button.bottom) / 2 - (input.top + input.bottom) / 2) <= 4, `${path}: the filter button "${button.name}" is not level with the inputs beside it: ${JSON.stringify({ button, input })}`);
+  }
+}
 
 /** The organizations page after onboarding, saying so (the flash of the redirect). */
 async function waitForOnboarded(page) {
