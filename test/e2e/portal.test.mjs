@@ -526,22 +526,23 @@ flow("phone", "main pages at a 375 px wide viewport: no sideways scrolling, no s
  */
 async function assertFiltersLineUp(page, path) {
   const rows = await page.evaluate(() => {
-    const top = (el) => Math.round(el.getBoundingClientRect().top);
+    const box = (el) => {
+      const r = el.getBoundingClientRect();
+      return { top: Math.round(r.top), bottom: Math.round(r.bottom), name: el.name || el.textContent.trim() };
+    };
     const form = document.querySelector("main form.filters");
     if (!form) return null;
-    const controls = [...form.querySelectorAll(".field input, .field select, :scope > button, :scope > .filter-buttons > button, :scope > .actions > button")];
-    const byRow = new Map();
-    for (const el of controls) {
-      const field = el.closest(".field");
-      const label = field?.querySelector("label");
-      // A row is the fields whose labels share a top; a button belongs to the row its top falls in.
-      const key = label ? top(label) : null;
-      byRow.set(el, { key, top: top(el), bottom: Math.round(el.getBoundingClientRect().bottom), name: el.name || el.textContent.trim() });
+    // A row is the fields whose labels start at one height.
+    const byLabelTop = new Map();
+    for (const field of form.querySelectorAll(".field")) {
+      const label = field.querySelector("label");
+      const control = field.querySelector("input, select");
+      if (!label || !control) continue;
+      const key = box(label).top;
+      byLabelTop.set(key, [...(byLabelTop.get(key) ?? []), box(control)]);
     }
-    const rows = new Map();
-    for (const { key, top: t, bottom, name } of byRow.values()) if (key !== null) (rows.get(key) ?? rows.set(key, []).get(key)).push({ top: t, bottom, name });
-    const buttons = [...byRow.values()].filter((b) => b.key === null);
-    return { rows: [...rows.values()], buttons };
+    const buttons = [...form.querySelectorAll(":scope > button, :scope > .filter-buttons > button, :scope > .actions > button")].map(box);
+    return { rows: [...byLabelTop.values()], buttons };
   });
   assert.ok(rows, `${path}: a list filter`);
   for (const row of rows.rows) {
