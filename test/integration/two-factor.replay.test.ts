@@ -101,7 +101,8 @@ describe("the password step alone", () => {
   });
 });
 
-describe("a TOTP code", () => {
+// Each test may first wait up to two seconds for the next step (awayFromStepEdge), then signs in with PBKDF2.
+describe("a TOTP code", { timeout: 15_000 }, () => {
   it("is accepted once: replaying it on a second challenge is refused with 401", async () => {
     await awayFromStepEdge();
     const user = await makeUser();
