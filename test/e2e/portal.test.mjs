@@ -346,6 +346,8 @@ flow("analytics-invite", "an Analytics Administrator invites to Analytics and th
 flow("site-permissions", "an owner adds sites and gives a user a level; the user sees exactly that", async (f) => {
   const { page: pmPage } = await person("pm");
   await visit(pmPage, "/analytics", { flow: f, name: "workspace-owner" });
+  // A partner's Partner Manager with Analytics has the most sections of anyone in an organization.
+  await assertHeaderOnOneLine(pmPage, "/analytics");
   ids.intranet = await addSite(pmPage, "Acme Intranet");
   ids.shop = await addSite(pmPage, "Acme Shop");
   await main(pmPage).getByText("Site added.").waitFor();
@@ -555,6 +557,15 @@ async function assertFiltersLineUp(page, path) {
     const input = row[0];
     assert.ok(Math.abs((button.top + button.bottom) / 2 - (input.top + input.bottom) / 2) <= 4, `${path}: the filter button "${button.name}" is not level with the inputs beside it: ${JSON.stringify({ button, input })}`);
   }
+}
+
+/** At the desktop width the header's sections, the name and Sign out share one line. */
+async function assertHeaderOnOneLine(page, path) {
+  const lines = await page.evaluate(() => {
+    const items = [...document.querySelectorAll("header nav[aria-label=Main] li, header .who > *")];
+    return [...new Set(items.map((el) => Math.round(el.getBoundingClientRect().top + el.getBoundingClientRect().height / 2)))];
+  });
+  assert.equal(lines.length, 1, `${path}: the header's sections wrap onto ${lines.length} lines (their middles at ${lines.join(", ")} px)`);
 }
 
 /** The organizations page after onboarding, saying so (the flash of the redirect). */

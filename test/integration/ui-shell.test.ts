@@ -37,7 +37,8 @@ const SECTIONS = [
   "/account",
 ];
 
-const navLinks = async (html: string) => (await elements(html, "nav[aria-label=Main] a")).map((a) => a.attrs.href!);
+/** The sections the header links: the main navigation, and the account under the signed-in person's name. */
+const navLinks = async (html: string) => (await elements(html, "header nav[aria-label=Main] a, header .who a")).map((a) => a.attrs.href!);
 
 describe("every page's head", () => {
   it("has a viewport for narrow screens, and links CSS, htmx and app.js under content-hashed /build/ URLs with the nonce", async () => {
@@ -133,6 +134,19 @@ describe("navigation", () => {
     expect(current.map((a) => a.attrs.href)).toEqual(["/users"]);
     expect(await elements(html, "header details.menu > summary")).toHaveLength(1);
     expect(await elements(html, "header details.menu nav[aria-label=Main]")).toHaveLength(1);
+  });
+
+  it("links the account by the person's name and role, outside the sections, marked current on /account", async () => {
+    const user = await makeUser({ orgId: (await makeOrg({ kind: "partner" })).id, role: "partner_manager", name: "Pat Manager" });
+    const { cookie } = await signed(Promise.resolve(user));
+    const sections = async (path: string) => (await elements(await pageHtml(path, cookie), "nav[aria-label=Main] a")).map((a) => a.attrs.href);
+    expect(await sections("/")).not.toContain("/account");
+    const [onHome] = await elements(await pageHtml("/", cookie), "header .who a[href='/account']");
+    expect(onHome?.text).toMatch(/^Pat Manager\s+Partner Manager$/);
+    expect(onHome?.attrs.title).toBe(`Your account: ${user.email}`);
+    expect(onHome?.attrs["aria-current"]).toBeUndefined();
+    const [onAccount] = await elements(await pageHtml("/account", cookie), "header .who a[href='/account']");
+    expect(onAccount?.attrs["aria-current"]).toBe("page");
   });
 
   it("is not shown before sign-in", async () => {
