@@ -30,7 +30,7 @@ export function Sparkline(p: { points: TrendPoint[]; metric: "visits" | "events"
   const peakDay = peak > 0 ? p.points[values.indexOf(peak)]?.day : undefined;
   const title = `${p.metric === "visits" ? "Visits" : "Events"} per day, last ${values.length} days: ${n(total)} in total${peakDay ? `, highest ${n(peak)} on ${peakDay}` : ""}.`;
   return (
-    <svg class={`sparkline ${p.metric}`} viewBox={`0 0 ${SPARK_W} ${SPARK_H}`} width={SPARK_W} height={SPARK_H} role="img" aria-labelledby={`${p.id}-title`}>
+    <svg class={`sparkline ${p.metric}`} viewBox={`0 0 ${SPARK_W} ${SPARK_H}`} width={SPARK_W} height={SPARK_H} preserveAspectRatio="none" role="img" aria-labelledby={`${p.id}-title`}>
       <title id={`${p.id}-title`}>{title}</title>
       <polyline points={coords} />
     </svg>

@@ -418,6 +418,10 @@ flow("partner-grant", "a customer's Partner Manager grants a channel partner, wh
 
   const { page: pmPage } = await person("pm");
   await visit(pmPage, "/partner-dashboard", { flow: f, name: "partner-dashboard" });
+  // Each trend is a line under its figure, as wide as the column: not a picture scaled up to the column's width.
+  const sparklines = await main(pmPage).locator("svg.sparkline").evaluateAll((svgs) => svgs.map((s) => s.getBoundingClientRect().height));
+  assert.equal(sparklines.length, 2, "a visits and an events trend for Globex");
+  for (const height of sparklines) assert.ok(height <= 40, `a sparkline is ${height} px tall`);
   await main(pmPage).getByRole("link", { name: "Globex Corp" }).click();
   await assertHeading(pmPage, "Globex Corp");
   await checkPage(pmPage, f, "partner-customer");
