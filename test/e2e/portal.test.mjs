@@ -519,6 +519,13 @@ flow("phone", "main pages at a 375 px wide viewport: no sideways scrolling, no s
     });
     assert.ok(width <= PHONE.width, `${path} is ${width} px wide at a ${PHONE.width} px viewport (sideways scrolling); widest: ${culprits.join(", ")}`);
   }
+  // The folded menu opens to every section, the account (by name) and Sign out.
+  await pmPhone.goto("/");
+  await pmPhone.locator("header details.menu > summary").click();
+  await pmPhone.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit log" }).waitFor();
+  await pmPhone.locator("header").getByRole("link", { name: /^Pat Manager/ }).waitFor();
+  await pmPhone.locator("header").getByRole("button", { name: "Sign out" }).waitFor();
+  await checkPage(pmPhone, f, "menu-open-375");
   await pmPhone.close();
   await opPhone.close();
 });
