@@ -77,7 +77,7 @@ function Nav() {
             ))}
           </ul>
         </nav>
-        {/* The account is linked by who you are, as most sites do, which keeps a partner's ten sections on one line at 1280 px. */}
+        {/* The account is linked by who you are, as most sites do: the row stays for the sections (nine for a partner's Partner Manager with Analytics). */}
         <div class="who">
           <a class="account" href="/account" title={`Your account: ${actor.email}`} aria-current={isCurrent(path, "/account") ? "page" : undefined}>
             <span class="name">{actor.name}</span> <span class="role">{ROLE_LABELS[actor.role]}</span>
