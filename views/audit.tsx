@@ -52,13 +52,33 @@ function ActionSuggestions() {
   );
 }
 
-export function AuditRow(p: { item: AuditItem }) {
+/**
+ * An operator's list of every organization names each entry's organization,
+ * linked to the same filter narrowed to it.
+ */
+interface OrgColumn {
+  names: Map<string, string>;
+  href: (orgId: string) => string;
+}
+
+function OrgCell(p: { orgId: string | null; column: OrgColumn }) {
+  if (p.orgId === null) return <span class="muted">—</span>;
+  const name = p.column.names.get(p.orgId);
+  return <a href={p.column.href(p.orgId)}>{name ?? <code>{p.orgId}</code>}</a>;
+}
+
+export function AuditRow(p: { item: AuditItem; orgColumn?: OrgColumn }) {
   const i = p.item;
   return (
     <tr id={`audit-${i.id}`}>
       <td>
         <DateTime at={i.at} />
       </td>
+      {p.orgColumn && (
+        <td>
+          <OrgCell orgId={i.orgId} column={p.orgColumn} />
+        </td>
+      )}
       <td>
         <ActorCell actor={i.actor} />
       </td>
@@ -123,6 +143,8 @@ export function AuditPage(p: {
 }) {
   const v = p.values;
   const filtered = Object.values(v).some(Boolean);
+  const orgColumn: OrgColumn | undefined =
+    isOperator(p.actor) && !v.orgId ? { names: new Map(p.orgs.map((o) => [o.id, o.name])), href: (orgId) => `/audit${auditQuery({ ...v, orgId })}` } : undefined;
   return (
     <>
       <h1>Audit log</h1>
@@ -154,9 +176,9 @@ export function AuditPage(p: {
           {p.list.items.length === 0 ? (
             <EmptyState>{filtered ? "No audit entries match this filter. Widen the dates or clear a field." : "No audit entries yet. Every change made in the portal is recorded here."}</EmptyState>
           ) : (
-            <DataTable columns={["Time", "Actor", "Action", "Target", "IP", "Before / after"]} label="Audit entries">
+            <DataTable columns={["Time", ...(orgColumn ? ["Organization"] : []), "Actor", "Action", "Target", "IP", "Before / after"]} label="Audit entries">
               {p.list.items.map((item) => (
-                <AuditRow item={item} />
+                <AuditRow item={item} orgColumn={orgColumn} />
               ))}
             </DataTable>
           )}

@@ -172,6 +172,32 @@ describe("who may read the audit log (F-50)", () => {
     // The navigation marks the open section: the link is there, with aria-current="page".
     expect(html).toMatch(/<a aria-current="page" href="\/audit">Audit log<\/a>/);
   });
+
+  it("names each entry's organization for operators across organizations, linked to the same filter narrowed to it", async () => {
+    const a = await partnerOrg();
+    const b = await partnerOrg();
+    const inA = await invite(a.cookie);
+    const inB = await invite(b.cookie);
+    const cookie = await signIn(await makeOperator());
+    const orgCellOf = async (html: string, targetId: string) => {
+      const [entry] = (await list(cookie, `?target=${targetId}`)).items;
+      const [row] = await elements(html, `#audit-${entry!.id} td:nth-child(2) a`);
+      return row;
+    };
+
+    const html = await (await page("/audit?action=user.invited&pageSize=100", cookie)).text();
+    expect((await elements(html, "table th")).map((th) => th.text)).toEqual(["Time", "Organization", "Actor", "Action", "Target", "IP", "Before / after"]);
+    const cellA = await orgCellOf(html, inA.id);
+    expect(cellA?.text).toBe(a.org.name);
+    expect(cellA?.attrs.href?.replaceAll("&amp;", "&")).toBe(`/audit?action=user.invited&orgId=${a.org.id}`);
+    expect((await orgCellOf(html, inB.id))?.text).toBe(b.org.name);
+
+    // Narrowed to one organization, or a Partner Manager's own log: the column would say the same on every row.
+    const narrowed = await (await page(`/audit?orgId=${a.org.id}`, cookie)).text();
+    expect((await elements(narrowed, "table th")).map((th) => th.text)).not.toContain("Organization");
+    const own = await (await page("/audit", a.cookie)).text();
+    expect((await elements(own, "table th")).map((th) => th.text)).not.toContain("Organization");
+  });
 });
 
 /** One organization with a known set of entries in June 2040. */
