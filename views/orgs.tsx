@@ -70,10 +70,14 @@ export function OrgsPage(p: { orgs: Org[]; form?: { values?: FormValues; errors?
 export function OrgDetailPage(p: { org: Org; users: PublicUser[]; errors?: FieldErrors }) {
   return (
     <>
+      <p>
+        <a href="/orgs">← Organizations</a>
+      </p>
       <h1>{p.org.name}</h1>
       <p class="muted">
         {p.org.kind}
-        {p.org.kind === "partner" && (p.org.channelPartner ? " · channel partner" : " · not a channel partner")} · {p.org.status}
+        {p.org.kind === "partner" && (p.org.channelPartner ? " · channel partner" : " · not a channel partner")} · {p.org.status} ·{" "}
+        <a href={`/audit?orgId=${p.org.id}`}>Audit log</a>
       </p>
       <h2>Accounts</h2>
       <DataTable columns={[...USER_COLUMNS, "Actions"]} label="Accounts" swapRows>

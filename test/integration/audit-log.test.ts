@@ -198,6 +198,21 @@ describe("who may read the audit log (F-50)", () => {
     const own = await (await page("/audit", a.cookie)).text();
     expect((await elements(own, "table th")).map((th) => th.text)).not.toContain("Organization");
   });
+
+  it("is linked from an organization's page, narrowed to that organization", async () => {
+    const a = await partnerOrg();
+    const inA = await invite(a.cookie);
+    await invite((await partnerOrg()).cookie);
+    const cookie = await signIn(await makeOperator());
+    const [link] = await elements(await (await page(`/orgs/${a.org.id}`, cookie)).text(), "main a[href^='/audit']");
+    expect(link?.text).toBe("Audit log");
+    const html = await (await page(link!.attrs.href!, cookie)).text();
+    expect(html).toMatch(new RegExp(`<option value="${a.org.id}" selected="">`));
+    const [entry] = (await list(cookie, `?target=${inA.id}`)).items;
+    const rows = await elements(html, "tbody tr");
+    expect(rows.map((r) => r.attrs.id)).toContain(`audit-${entry!.id}`);
+    expect((await list(cookie, `?orgId=${a.org.id}`)).page.total).toBe(rows.length);
+  });
 });
 
 /** One organization with a known set of entries in June 2040. */
