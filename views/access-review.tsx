@@ -306,12 +306,12 @@ export function AccessReviewPage(p: {
 }
 
 /** /access-review/:id: one review, read-only unless it is the open review of the Partner Manager's organization. */
-export function ReviewPage(p: { detail: ReviewDetail; editable: boolean; actorId: string; back: string }) {
+export function ReviewPage(p: { detail: ReviewDetail; editable: boolean; actorId: string; back: { href: string; label: string } }) {
   const { review } = p.detail;
   return (
     <>
       <p>
-        <a href={p.back}>← Back</a>
+        <a href={p.back.href}>← {p.back.label}</a>
       </p>
       <h1>
         Access review of {review.org.name} <span class="badge">{review.status === "open" ? "Open" : "Completed"}</span>

@@ -434,6 +434,41 @@ flow("partner-grant", "a customer's Partner Manager grants a channel partner, wh
   await forbidden(cmPage, "/partner-dashboard", f, "partner-dashboard-forbidden");
 });
 
+flow("access-review", "a Partner Manager reviews every user: one by one or all remaining, then completes; operators see it completed", async (f) => {
+  const { page } = await person("pm");
+  await visit(page, "/access-review", { flow: f, name: "none-open" });
+  await main(page).getByRole("button", { name: "Start an access review" }).click();
+  await main(page).locator("#flash").getByText("Access review started.").waitFor();
+  // Partner access received (from Globex, previous flow) shows on the row of the user it was granted to.
+  await main(page).locator("tr", { hasText: pm.email }).getByText("Globex Corp").waitFor();
+  await checkPage(page, f, "open");
+  const complete = main(page).getByRole("button", { name: "Complete review" });
+  assert.equal(await complete.isDisabled(), true, "Complete review waits for every decision");
+
+  // One row by htmx: the row swaps itself and the progress box reloads itself.
+  const regRow = () => main(page).locator("tr", { hasText: reg.email });
+  await regRow().getByRole("button", { name: "Confirm", exact: true }).click();
+  await regRow().getByRole("button", { name: "Confirmed ✓" }).waitFor();
+  await main(page).locator("#review-progress").getByText(/^1 of \d+ decided: 1 confirmed/).waitFor();
+
+  await main(page).getByRole("button", { name: /^Confirm all remaining/ }).click();
+  await main(page).locator("#flash").getByText("Every remaining user was confirmed as they are.").waitFor();
+  assert.equal(await complete.isDisabled(), false, "every user has a decision");
+  await complete.click();
+  await main(page).locator("#flash").getByText("Access review completed.").waitFor();
+  await main(page).getByRole("button", { name: "Start an access review" }).waitFor();
+  await checkPage(page, f, "completed");
+
+  const { page: opPage } = await person("operator");
+  await visit(opPage, "/access-review/status", { flow: f, name: "status" });
+  const status = rowOf(opPage, "Acme Resellers");
+  await status.getByRole("link").filter({ hasText: /\d{4}/ }).click();
+  await main(opPage).getByText("by Pat Manager").first().waitFor();
+  await checkPage(opPage, f, "completed-operator");
+  await main(opPage).getByRole("link", { name: "← Access reviews" }).click();
+  await assertHeading(opPage, "Access reviews");
+});
+
 flow("deactivation", "deactivating a user ends their live session at their next request", async (f) => {
   const { page: roPage } = await person("readonly");
   await roPage.goto("/users");

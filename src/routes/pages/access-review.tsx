@@ -77,7 +77,8 @@ const editableFor = (actor: Actor, review: { status: string; org: { id: string }
 accessReviewPages.get("/:id", async (c) => {
   const { actor } = c.var;
   const detail = await getReview(c.var.deps, actor, c.req.param("id"));
-  const back = isOperator(actor) ? "/access-review/status" : "/access-review";
+  // Back to the section it was opened from, named as the navigation names it.
+  const back = isOperator(actor) ? { href: "/access-review/status", label: "Access reviews" } : { href: "/access-review", label: "Access review" };
   return c.render(<ReviewPage detail={detail} editable={editableFor(actor, detail.review)} actorId={actor.id} back={back} />, {
     title: `Access review of ${detail.review.org.name}`,
   });
