@@ -203,6 +203,12 @@ export const moduleAllows = (level: ModuleLevel, need: "read" | "write") => (nee
 export const canUseModule = (subject: AnalyticsSubject, grants: ModuleGrants, module: Module, need: "read" | "write") =>
   moduleAllows(effectiveModuleLevel(subject, grants, module), need);
 
+/** F-44, F-45: reports open in the browser with the Reporting module, to a personal API token with the Reporting API module (Full: neither has Read-only). */
+export const reportingModule = (via: "session" | "token"): Module => (via === "token" ? "reporting_api" : "reporting");
+
+/** Whether the report pages open for this user: what the pages' Report links follow. */
+export const canOpenReportPages = (subject: AnalyticsSubject, grants: ModuleGrants) => canUseModule(subject, grants, reportingModule("session"), "write");
+
 /** Modules whose grant lets a non-owner raise other people's rights: only owners hand them out. */
 export const OWNER_GRANTED_MODULES: readonly Module[] = ["product_admin", "user_management"];
 

@@ -11,7 +11,7 @@ import type { Db } from "../db/client";
 import { analyticsDailyStats, analyticsMetaSiteMembers, analyticsSegments, analyticsSites } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
-import { canUseModule, metaSiteLevelAllows, type ModuleGrants } from "../domain/analytics";
+import { canUseModule, metaSiteLevelAllows, reportingModule, type ModuleGrants } from "../domain/analytics";
 import {
   DASHBOARD_DAYS,
   DEFAULT_REPORT_DAYS,
@@ -118,7 +118,7 @@ export interface MetaSiteReportPage extends ReportPageExtras {
  * check, so that an unknown site answers 404 first.
  */
 const requireReportingModule = (actor: Actor, via: ReportingVia): ModuleGrants =>
-  requireModule(actor, via === "token" ? "reporting_api" : "reporting", "write");
+  requireModule(actor, reportingModule(via), "write");
 
 const canFilterByLicenseKey = (actor: Actor, grants: ModuleGrants) => canUseModule(actor, grants, "license_key_filtering", "write");
 

@@ -278,7 +278,10 @@ describe("pages", () => {
     expect(view.status).toBe(200);
     expect(view.html).not.toContain(`action="/analytics/sites/${site.id}"`);
     expect(view.html).not.toContain('id="permissions"');
-    expect(view.html).toContain(`href="/analytics/sites/${site.id}/report"`);
+    // A level on the site is not the Reporting module: no link to a report that would refuse (reports.test.ts).
+    expect(view.html).not.toContain(`href="/analytics/sites/${site.id}/report"`);
+    expect(view.html).toContain("reports need the Reporting module");
+    expect((await getPage(`/analytics/sites/${site.id}`, w.owner.cookie)).html).toContain(`href="/analytics/sites/${site.id}/report"`);
     const edit = await getPage(`/analytics/sites/${site.id}`, w.edit.cookie);
     expect(edit.html).toContain(`action="/analytics/sites/${site.id}"`);
     expect(edit.html).not.toContain('id="permissions"');

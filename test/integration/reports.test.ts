@@ -9,6 +9,7 @@ import { newId } from "../../src/lib/ids";
 import { grantMetaSite, grantModules, grantSite, makeAnalyticsUser, makeMetaSite, makeSite, seedStats } from "../helpers/analytics";
 import { api, db, expectError, makeOrg, signIn } from "../helpers/fixtures";
 import { page } from "../helpers/portal";
+import { elements, pageHtml } from "../helpers/ui";
 
 const RANGE = "from=2024-03-01&to=2024-03-05";
 
@@ -328,6 +329,25 @@ describe("report pages", () => {
     expect(html).toMatch(/name="from"[^>]*value="2024-03-09"/);
     expect(html).toMatch(/name="to"[^>]*value="2024-03-01"/);
     expect(html).not.toContain("<svg");
+  });
+
+  it("are linked from the site and meta site pages only for a user with the Reporting module, who can open them", async () => {
+    const w = await setup();
+    const reportLinks = async (path: string, cookie: string) => (await elements(await pageHtml(path, cookie), "main a[href$='/report']")).map((a) => a.attrs.href);
+    const siteReport = `/analytics/sites/${w.site1.id}/report`;
+    const metaReport = `/analytics/meta-sites/${w.meta.id}/report`;
+
+    expect(await reportLinks(`/analytics/sites/${w.site1.id}`, w.cookies.viewer)).toEqual([siteReport]);
+    expect((await page(siteReport, w.cookies.viewer)).status).toBe(200);
+    expect(await reportLinks(`/analytics/meta-sites/${w.meta.id}`, w.cookies.metaViewer)).toEqual([metaReport, metaReport]);
+    expect((await page(metaReport, w.cookies.metaViewer)).status).toBe(200);
+
+    // Manage on both, but only the Reporting API module: the pages say why there is no link.
+    for (const path of [`/analytics/sites/${w.site1.id}`, `/analytics/meta-sites/${w.meta.id}`]) {
+      const html = await pageHtml(path, w.cookies.noModule);
+      expect(await reportLinks(path, w.cookies.noModule)).toEqual([]);
+      expect(html).toContain("reports need the Reporting module");
+    }
   });
 
   it("refuse a user without the Reporting module (403) or without a level (404)", async () => {

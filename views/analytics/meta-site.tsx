@@ -6,7 +6,7 @@ import { DASHBOARD_DAYS } from "../../src/domain/analytics-data";
 import type { MetaSiteDetail } from "../../src/services/analytics-meta-sites";
 import type { PublicSegment } from "../../src/services/analytics-segments";
 import { DataTable, EmptyState, Field, Form, FormErrors, Notice, RowMessage, Select } from "../components";
-import { LevelLegend, PermissionsSection, SiteCheckboxes, type FormState, type PermissionEntryView } from "./workspace-parts";
+import { LevelLegend, PermissionsSection, ReportLink, SiteCheckboxes, type FormState, type PermissionEntryView } from "./workspace-parts";
 
 export function MetaSiteLevelLegend() {
   return (
@@ -39,14 +39,15 @@ function SettingsSection(p: { m: MetaSiteDetail; owner: boolean; allSites: Site[
   );
 }
 
-function DashboardSection(p: { m: MetaSiteDetail; canEdit: boolean; form?: FormState }) {
+function DashboardSection(p: { m: MetaSiteDetail; canEdit: boolean; canReport: boolean; form?: FormState }) {
   const d = p.m.dashboard;
   const v = p.form?.values;
   return (
     <section id="dashboard" aria-labelledby="dashboard-heading">
       <h2 id="dashboard-heading">Dashboard</h2>
       <p>
-        Shows {namesOf(p.m.sites, d.siteIds)} over the last {d.days} days. <a href={`/analytics/meta-sites/${p.m.id}/report`}>Open the report</a>
+        Shows {namesOf(p.m.sites, d.siteIds)} over the last {d.days} days.{" "}
+        {p.canReport && <a href={`/analytics/meta-sites/${p.m.id}/report`}>Open the report</a>}
       </p>
       {p.canEdit && (
         <Form action={`/analytics/meta-sites/${p.m.id}/dashboard`} class="card">
@@ -120,6 +121,8 @@ function SegmentsSection(p: { m: MetaSiteDetail; segments: PublicSegment[]; canE
 export interface MetaSitePageProps {
   metaSite: MetaSiteDetail;
   owner: boolean;
+  /** The Reporting module: the report links show only with it. */
+  canReport: boolean;
   /** The workspace's sites, for the owner's choice of members. */
   allSites: Site[];
   segments: PublicSegment[];
@@ -138,7 +141,7 @@ export function MetaSitePage(p: MetaSitePageProps) {
       </p>
       <h1>{m.name}</h1>
       <p class="muted">
-        Meta site/app · your level: {p.owner ? "Owner" : META_SITE_LEVEL_LABELS[m.level]} · <a href={`/analytics/meta-sites/${m.id}/report`}>Report</a>
+        Meta site/app · your level: {p.owner ? "Owner" : META_SITE_LEVEL_LABELS[m.level]} · <ReportLink href={`/analytics/meta-sites/${m.id}/report`} canOpen={p.canReport} />
       </p>
       {p.error && <Notice kind="error">{p.error}</Notice>}
       <nav class="section-links" aria-label="Sections">
@@ -161,7 +164,7 @@ export function MetaSitePage(p: MetaSitePageProps) {
         )}
       </section>
       {can("viewSettings") && <SettingsSection m={m} owner={p.owner} allSites={p.allSites} form={p.forms?.settings} />}
-      <DashboardSection m={m} canEdit={can("editDashboard")} form={p.forms?.dashboard} />
+      <DashboardSection m={m} canEdit={can("editDashboard")} canReport={p.canReport} form={p.forms?.dashboard} />
       <SegmentsSection m={m} segments={p.segments} canEdit={can("editSegments")} form={p.forms?.segment} segmentForms={p.forms?.segments} />
       {p.permissions && (
         <PermissionsSection

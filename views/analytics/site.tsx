@@ -8,7 +8,7 @@ import type { PublicSite } from "../../src/services/analytics-sites";
 import { SITE_KIND_LABELS, SITE_KINDS } from "../../src/services/analytics-sites";
 import { MAX_TAG_CODE, type PublicTag } from "../../src/services/analytics-tags";
 import { DataTable, DateTime, EmptyState, Field, Form, FormErrors, Notice, RowAction, RowMessage, Select } from "../components";
-import { LevelLegend, PermissionsSection, TextArea, type FormState, type PermissionEntryView } from "./workspace-parts";
+import { LevelLegend, PermissionsSection, ReportLink, TextArea, type FormState, type PermissionEntryView } from "./workspace-parts";
 
 export function SiteLevelLegend() {
   return <LevelLegend caption="What each site/app level allows" levels={SITE_LEVELS} labels={SITE_LEVEL_LABELS} actions={SITE_ACTIONS} allows={siteLevelAllows} />;
@@ -145,6 +145,8 @@ function SettingsSection(p: { site: PublicSite; canEdit: boolean; canDelete: boo
 export interface SitePageProps {
   site: PublicSite;
   owner: boolean;
+  /** The Reporting module: the report link shows only with it. */
+  canReport: boolean;
   tags: PublicTag[];
   /** Present when the caller may manage permissions. */
   permissions?: PermissionEntryView<SiteLevel>[];
@@ -163,7 +165,7 @@ export function SitePage(p: SitePageProps) {
       </p>
       <h1>{s.name}</h1>
       <p class="muted">
-        {SITE_KIND_LABELS[s.kind]} · your level: {p.owner ? "Owner" : SITE_LEVEL_LABELS[s.level]} · <a href={`/analytics/sites/${s.id}/report`}>Report</a>
+        {SITE_KIND_LABELS[s.kind]} · your level: {p.owner ? "Owner" : SITE_LEVEL_LABELS[s.level]} · <ReportLink href={`/analytics/sites/${s.id}/report`} canOpen={p.canReport} />
       </p>
       {p.error && <Notice kind="error">{p.error}</Notice>}
       <nav class="section-links" aria-label="Sections">

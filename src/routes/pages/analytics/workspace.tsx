@@ -10,6 +10,7 @@ import type * as z from "../../../lib/zod";
 import type { AppEnv } from "../../../env";
 import type { Actor } from "../../../domain/actor";
 import {
+  canOpenReportPages,
   canUseModule,
   META_SITE_LEVEL_LABELS,
   META_SITE_LEVELS,
@@ -157,7 +158,7 @@ async function renderSite(c: C, siteId: string, extra: Pick<SitePageProps, "erro
   const { deps, actor } = c.var;
   const { site, tags, permissions } = await sitePage(deps, actor, siteId);
   return c.render(
-    <SitePage site={site} owner={actor.analyticsOwner} tags={tags} permissions={permissions} origin={deps.config.origin} {...extra} />,
+    <SitePage site={site} owner={actor.analyticsOwner} canReport={canOpenReportPages(actor, actor.modules)} tags={tags} permissions={permissions} origin={deps.config.origin} {...extra} />,
     { title: site.name },
   );
 }
@@ -313,6 +314,7 @@ async function renderMetaSite(c: C, metaSiteId: string, extra: Pick<MetaSitePage
     <MetaSitePage
       metaSite={metaSite}
       owner={actor.analyticsOwner}
+      canReport={canOpenReportPages(actor, actor.modules)}
       allSites={allSites}
       segments={segments}
       permissions={permissions}
