@@ -382,6 +382,43 @@ flow("site-permissions", "an owner adds sites and gives a user a level; the user
   await absent(main(regPage).locator("#permissions"), "Edit: the permissions table");
 });
 
+flow("collect-report", "hits posted with a site's key show in its report, chart, daily table and CSV", async (f) => {
+  // Edit on the site but no Reporting module: the key is there, the report link is not.
+  const { page: regPage } = await person("regular");
+  await regPage.goto(`/analytics/sites/${ids.shop}`);
+  const siteKey = (await main(regPage).locator("code.secret").first().innerText()).trim();
+  await main(regPage).getByText("reports need the Reporting module").waitFor();
+  await absent(main(regPage).getByRole("link", { name: "Report", exact: true }), "the report link without the Reporting module");
+  // As a tracked page sends them: no cookie, the key in the body, text/plain as sendBeacon posts.
+  const hit = (type) => fetch(`${portal.origin}/api/v1/collect`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ siteKey, type }) });
+  for (const type of ["visit", "visit", "visit", "click", "download"]) assert.equal((await hit(type)).status, 204, `collect ${type}`);
+  assert.equal((await hit("not_allowed_type")).status, 422, "an event type the workspace does not accept");
+
+  const { page } = await person("pm");
+  await page.goto(`/analytics/sites/${ids.shop}`);
+  await main(page).getByRole("link", { name: "Report", exact: true }).click();
+  await assertHeading(page, "Report: Acme Shop");
+  const totals = main(page).locator("dl.report-totals");
+  assert.equal(await totals.locator("div", { hasText: "Visits" }).locator("dd").innerText(), "3");
+  assert.equal(await totals.locator("div", { hasText: "Events" }).locator("dd").innerText(), "2");
+  // The day the hits counted on: today in UTC (yesterday, should midnight have passed since).
+  const days = await main(page).locator("table.report-table tbody tr").evaluateAll((rows) => rows.map((r) => [r.querySelector("time").dateTime, ...[...r.querySelectorAll("td")].map((td) => td.textContent)]));
+  const counted = days.filter(([, visits, events]) => visits !== "0" || events !== "0");
+  assert.equal(counted.length, 1, `one day with hits: ${JSON.stringify(counted)}`);
+  const [hitDay, visits, events] = counted[0];
+  assert.deepEqual([visits, events], ["3", "2"]);
+  assert.ok(Date.now() - Date.parse(`${hitDay}T00:00:00Z`) < 2 * 86_400_000, `the hits counted on ${hitDay}`);
+  await main(page).locator("svg").first().waitFor();
+  await checkPage(page, f, "site-report");
+
+  // The CSV link is the same report, through the reporting API with the session.
+  const csvHref = await main(page).getByRole("link", { name: "Download CSV" }).getAttribute("href");
+  const csv = await page.request.get(csvHref);
+  assert.equal(csv.status(), 200);
+  assert.match(csv.headers()["content-type"], /text\/csv/);
+  assert.match(await csv.text(), new RegExp(`^${hitDay},3,2\\b`, "m"));
+});
+
 flow("partner-grant", "a customer's Partner Manager grants a channel partner, whose user sees it on the partner dashboard", async (f) => {
   const { page: opPage } = await person("operator");
   await opPage.goto("/orgs");
