@@ -528,6 +528,48 @@ flow("deactivation", "deactivating a user ends their live session at their next 
   await checkPage(roPage, f, "login-after-deactivation");
 });
 
+flow("forgot-password", "a forgotten password is reset from a mailed link that works once; other sessions end, and the authenticator is still asked", async (f) => {
+  const { page: signedInPage } = await person("regular");
+  // The person who forgot it, in a browser that is not signed in.
+  const { page } = await person("regular-signed-out");
+  await page.goto("/login");
+  await main(page).getByRole("link", { name: "Forgot your password?" }).click();
+  await assertHeading(page, "Forgot your password?");
+  await main(page).getByLabel("Email").fill(reg.email);
+  await main(page).getByRole("button", { name: "Send reset link" }).click();
+  await main(page).getByText("If an account uses that address, we have sent it a link.").waitFor();
+  await checkPage(page, f, "sent");
+
+  const link = new URL(await linkFromMail(page, reg.email, "/reset-password"));
+  await page.goto(link.pathname + link.search);
+  await assertHeading(page, "Choose a new password");
+  await main(page).getByLabel("New password").fill("too short");
+  await main(page).getByRole("button", { name: "Save password" }).click();
+  await main(page).locator("[role=alert]").first().waitFor();
+  await checkPage(page, f, "too-short");
+  const newPassword = "a new and much longer passphrase";
+  await main(page).getByLabel("New password").fill(newPassword);
+  await main(page).getByRole("button", { name: "Save password" }).click();
+  await page.waitForURL(/\/login$/);
+  await main(page).getByText("Your password is changed.").waitFor();
+
+  await page.goto(link.pathname + link.search);
+  await assertHeading(page, "Reset link not valid");
+  // The session signed in before the reset has ended.
+  await signedInPage.goto("/users");
+  assert.equal(pathOf(signedInPage), "/login", "a session from before the reset is over");
+
+  // The old password no longer signs in; the new one does, with a TOTP code.
+  await page.goto("/login");
+  await main(page).getByLabel("Email").fill(reg.email);
+  await main(page).getByLabel("Password").fill(reg.password);
+  await main(page).getByRole("button", { name: "Continue" }).click();
+  await main(page).getByText("Email or password is incorrect.").waitFor();
+  reg.password = newPassword;
+  await signIn(page, reg);
+  await assertHeading(page, `Welcome, ${reg.name}`);
+});
+
 flow("logout", "signing out ends the session; signing in again, a spent TOTP code is refused and the next one works", async (f) => {
   const { page } = await person("pm");
   const signOut = async () => {

@@ -8,9 +8,9 @@ import { checkPage } from "./browser.mjs";
 export const PASSWORD = "correct horse battery staple";
 const STEP_MS = 30_000;
 
-/** Someone with an account: email, name, and (after enrollment) the TOTP key and the last step the server accepted. */
+/** Someone with an account: email, name, password, and (after enrollment) the TOTP key and the last step the server accepted. */
 export function account(email, name) {
-  return { email, name, secret: null, lastStep: null, lastCode: null };
+  return { email, name, password: PASSWORD, secret: null, lastStep: null, lastCode: null };
 }
 
 /**
@@ -50,7 +50,7 @@ export async function signIn(page, acct, { flow, shots = false } = {}) {
   await page.goto("/login");
   assert.match(new URL(page.url()).pathname, /^\/login/);
   await main(page).getByLabel("Email").fill(acct.email);
-  await main(page).getByLabel("Password").fill(PASSWORD);
+  await main(page).getByLabel("Password").fill(acct.password);
   if (shots) await checkPage(page, flow, "login");
   await main(page).getByRole("button", { name: "Continue" }).click();
   await page.waitForURL(/\/login\/two-factor$/);
