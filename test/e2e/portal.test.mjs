@@ -419,6 +419,35 @@ flow("collect-report", "hits posted with a site's key show in its report, chart,
   assert.match(await csv.text(), new RegExp(`^${hitDay},3,2\\b`, "m"));
 });
 
+flow("api-token", "a personal API token, shown once, reads the reporting API until it is revoked", async (f) => {
+  const { page } = await person("pm");
+  await page.goto("/analytics");
+  await main(page).getByRole("link", { name: "API tokens" }).click();
+  await assertHeading(page, "API tokens");
+  await main(page).getByLabel("Name").fill("Nightly export");
+  await main(page).getByRole("button", { name: "Create token" }).click();
+  const secret = (await main(page).locator("#new-token-secret").innerText()).trim();
+  await checkPage(page, f, "created");
+
+  // A script at the edge: no cookie, the token as a Bearer credential.
+  const report = () => fetch(`${portal.origin}/api/v1/reports/sites/${ids.shop}`, { headers: { authorization: `Bearer ${secret}` } });
+  const ok = await report();
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.deepEqual((await ok.json()).totals, { visits: 3, events: 2 });
+
+  // Shown once: the list has the token's name, never its secret again.
+  await page.goto("/analytics/tokens");
+  const row = rowOf(page, "Nightly export");
+  await row.waitFor();
+  assert.equal(await main(page).getByText(secret).count(), 0, "the secret is not shown again");
+  await row.getByRole("button", { name: "Revoke" }).click(); // confirm() is accepted
+  await rowOf(page, "Nightly export").getByRole("cell", { name: /^Revoked/ }).waitFor();
+  await checkPage(page, f, "revoked");
+  const refused = await report();
+  assert.equal(refused.status, 401);
+  assert.equal((await refused.json()).error.code, "unauthenticated");
+});
+
 flow("partner-grant", "a customer's Partner Manager grants a channel partner, whose user sees it on the partner dashboard", async (f) => {
   const { page: opPage } = await person("operator");
   await opPage.goto("/orgs");
