@@ -446,6 +446,8 @@ flow("api-token", "a personal API token, shown once, reads the reporting API unt
   const refused = await report();
   assert.equal(refused.status, 401);
   assert.equal((await refused.json()).error.code, "unauthenticated");
+  await main(page).getByRole("link", { name: "← Analytics" }).click();
+  await assertHeading(page, "Analytics");
 });
 
 flow("partner-grant", "a customer's Partner Manager grants a channel partner, whose user sees it on the partner dashboard", async (f) => {

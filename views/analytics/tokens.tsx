@@ -108,6 +108,9 @@ export function TokensPage(p: {
 }) {
   return (
     <>
+      <p>
+        <a href="/analytics">← Analytics</a>
+      </p>
       <h1>API tokens</h1>
       <p class="muted">
         Personal tokens for the Reporting API: they read the same report data you can see, and only that. At most {p.maxLive} active tokens.
