@@ -9,7 +9,7 @@ export function SessionRow(p: { session: SessionSummary }) {
   const s = p.session;
   return (
     <tr id={`session-${s.id}`}>
-      <td>{s.userAgent ?? <span class="muted">unknown device</span>}</td>
+      <td title={s.userAgent ?? undefined}>{s.userAgent ? s.device : <span class="muted">{s.device}</span>}</td>
       <td>{s.ip ?? "—"}</td>
       <td>
         <DateTime at={s.createdAt} />

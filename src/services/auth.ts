@@ -5,6 +5,7 @@ import { aliased } from "../db/client";
 import { knownDevices, organizations, recoveryCodes, users } from "../db/schema";
 import type { Deps } from "../deps";
 import { canStartSignIn } from "../domain/account-state";
+import { deviceLabel } from "../domain/device-label";
 import { normalizeEmail } from "../domain/email";
 import { RECOVERY_CODE_COUNT } from "../domain/tokens";
 import { matchTotpStep, newTotpSecret, normalizeRecoveryCode, totpUri } from "../domain/two-factor";
@@ -224,7 +225,7 @@ async function newDeviceStatements(deps: Deps, user: { id: string; email: string
   const now = deps.now();
   const mailId = newId();
   const { appName, origin } = deps.config;
-  const detail = `Device: ${userAgent?.slice(0, 120) ?? "unknown"}. Address: ${deps.ip ?? "unknown"}. Time: ${new Date(now).toISOString()}.`;
+  const detail = `Device: ${deviceLabel(userAgent)}${userAgent ? ` (${userAgent.slice(0, 120)})` : ""}. Address: ${deps.ip ?? "unknown"}. Time: ${new Date(now).toISOString()}.`;
   const mail = securityNoticeMail({ appName, name: user.name, notice: "new_sign_in", detail, origin });
   const seen = (extra: SQL | undefined) => sql`SELECT 1 FROM ${knownDevices} WHERE ${and(eq(knownDevices.userId, user.id), extra)}`;
   return {

@@ -13,6 +13,7 @@ import { organizations, users, userSessions } from "../db/schema";
 import type { Deps } from "../deps";
 import { canHoldSession } from "../domain/account-state";
 import { sameActor, type Actor } from "../domain/actor";
+import { deviceLabel } from "../domain/device-label";
 import { guardChanged, isGuardAbort } from "../lib/batch";
 import { sha256Hex } from "../lib/crypto";
 import { AppError } from "../lib/errors";
@@ -224,6 +225,8 @@ export interface SessionSummary {
   createdAt: string;
   ip: string | null;
   userAgent: string | null;
+  /** The user agent as a person names it ("Firefox on Windows"): domain/device-label.ts. */
+  device: string;
   current: boolean;
 }
 
@@ -246,7 +249,7 @@ export function sessionsQuery(deps: Deps, actor: Actor) {
 }
 
 export const sessionSummaries = (rows: { id: string; createdAt: number; ip: string | null; userAgent: string | null }[], currentId: string | undefined): SessionSummary[] =>
-  rows.map((r) => ({ id: r.id, createdAt: new Date(r.createdAt).toISOString(), ip: r.ip, userAgent: r.userAgent, current: r.id === currentId }));
+  rows.map((r) => ({ id: r.id, createdAt: new Date(r.createdAt).toISOString(), ip: r.ip, userAgent: r.userAgent, device: deviceLabel(r.userAgent), current: r.id === currentId }));
 
 export async function listSessions(deps: Deps, actor: Actor, currentId: string | undefined): Promise<SessionSummary[]> {
   return sessionSummaries(await sessionsQuery(deps, actor), currentId);

@@ -115,7 +115,10 @@ describe("security notifications (F-91)", () => {
   it("mails the holder about a sign-in from a new device, but not the first sign-in or a known device", async () => {
     const user = await makeUser();
     const laptop = { "user-agent": "Mozilla/5.0 (Laptop) Firefox/140.0", "cf-connecting-ip": "198.51.100.10" };
-    const phone = { "user-agent": "Mozilla/5.0 (Phone) Safari/19.0", "cf-connecting-ip": "203.0.113.77" };
+    const phone = {
+      "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+      "cf-connecting-ip": "203.0.113.77",
+    };
 
     // The very first sign-in: nothing to compare with, no mail.
     await signIn(user, laptop);
@@ -130,7 +133,8 @@ describe("security notifications (F-91)", () => {
     const afterPhone = await notices(user.email);
     expect(afterPhone).toHaveLength(1);
     expectNotice(afterPhone[0], /new sign-in/i);
-    expect(afterPhone[0]!.text).toContain("(Phone) Safari/19.0");
+    // Named as a person would say it, with the header itself for anyone who wants the detail.
+    expect(afterPhone[0]!.text).toContain("Device: Safari on iPhone (Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)");
     expect(afterPhone[0]!.text).toContain("203.0.113.77");
 
     // Now known: no further mail for either device.

@@ -11,6 +11,7 @@ import { sha256Hex, verifyPassword } from "../../src/lib/crypto";
 import { keepSessionCopy, SESSION_COPY_MS, sessionCopy } from "../../src/services/session-cache";
 import { changePassword, regenerateRecoveryCodes } from "../../src/services/account";
 import { loadSession } from "../../src/services/sessions";
+import { elements, pageHtml } from "../helpers/ui";
 import { api, auditOf, cookieFrom, db, freshCode, login, mailTo, makeOperator, makeOrg, makeUser, PASSWORD, signIn } from "../helpers/fixtures";
 
 interface SessionItem {
@@ -18,6 +19,7 @@ interface SessionItem {
   createdAt: string;
   ip: string | null;
   userAgent: string | null;
+  device: string;
   current: boolean;
 }
 
@@ -69,6 +71,22 @@ describe("listing and revoking own sessions", () => {
     const fromSecond = await sessionsOf(second);
     expect(fromSecond.find((s) => s.current)!.userAgent).toBe("Browser Two");
     expect(fromSecond.map((s) => s.id).sort()).toEqual(items.map((s) => s.id).sort());
+  });
+
+  it("names each session's device as a person would, in the API and on the account page, with the header kept in the row's tooltip", async () => {
+    const user = await makeUser();
+    const firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    const cookie = await signIn(user, { "user-agent": firefox });
+    await signIn(user, { "user-agent": "curl/8.5.0" });
+    await signIn(user, {});
+
+    const items = await sessionsOf(cookie);
+    expect(items.map((s) => s.device).sort()).toEqual(["Firefox on Windows", "curl", "unknown device"]);
+
+    const html = await pageHtml("/account", cookie);
+    const cells = (await elements(html, "tr[id^='session-'] td:first-child")).map((td) => [td.text, td.attrs.title ?? null]);
+    expect(cells).toEqual(expect.arrayContaining([["Firefox on Windows", firefox], ["curl", "curl/8.5.0"], ["unknown device", null]]));
+    expect(html).not.toContain(`>${firefox}<`);
   });
 
   it("answers 401 to the session list without a session", async () => {
