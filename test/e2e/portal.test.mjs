@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { PASSWORD, account, activateFromMail, assertHeading, linkFromMail, signIn } from "./support/accounts.mjs";
+import { PASSWORD, account, activateFromMail, assertHeading, freshCode, linkFromMail, signIn } from "./support/accounts.mjs";
 import { PHONE, RESULTS_DIR, SCREENSHOTS_DIR, checkPage, failureShots, launchChromium, openPerson, tally, visit } from "./support/browser.mjs";
 import { startPortal } from "./support/server.mjs";
 
@@ -599,6 +599,50 @@ flow("forgot-password", "a forgotten password is reset from a mailed link that w
   reg.password = newPassword;
   await signIn(page, reg);
   await assertHeading(page, `Welcome, ${reg.name}`);
+});
+
+flow("account", "on the account page a person ends another session, changes the password and replaces the recovery codes", async (f) => {
+  const { page } = await person("customer");
+  const { page: laptop } = await person("customer-laptop");
+  await signIn(laptop, cm);
+
+  await page.goto("/account");
+  const sessions = main(page).locator("tr[id^='session-']");
+  assert.equal(await sessions.count(), 2, "this browser and the laptop");
+  await sessions.filter({ hasText: "this browser" }).getByText("Chrome (headless) on Linux").waitFor();
+  await checkPage(page, f, "two-sessions");
+  await sessions.getByRole("button", { name: "Sign out" }).click();
+  await main(page).getByText("Session signed out.").waitFor();
+  await laptop.goto("/partners");
+  assert.equal(pathOf(laptop), "/login", "the laptop's session ended");
+
+  // A wrong current password is refused beside its field and changes nothing.
+  const password = page.locator("form[action='/account/password']");
+  await password.getByLabel("Current password").fill("not the password at all");
+  await password.getByLabel("New password").fill("another long passphrase");
+  await password.getByRole("button", { name: "Change password" }).click();
+  await page.locator("form[action='/account/password'] [role=alert], form[action='/account/password'] .error").first().waitFor();
+  await checkPage(page, f, "wrong-password");
+  await page.locator("form[action='/account/password']").getByLabel("Current password").fill(cm.password);
+  await page.locator("form[action='/account/password']").getByLabel("New password").fill("another long passphrase");
+  await page.locator("form[action='/account/password']").getByRole("button", { name: "Change password" }).click();
+  await main(page).locator("#flash").getByText("Your password is changed.").waitFor();
+  cm.password = "another long passphrase";
+
+  // New recovery codes need a code from the authenticator, and are shown once.
+  const codes = page.locator("form[action='/account/recovery-codes']");
+  await codes.getByLabel("Code from your authenticator app").fill(await freshCode(cm));
+  await codes.getByRole("button", { name: "Generate new recovery codes" }).click();
+  await main(page).getByText("New recovery codes. Save them now").waitFor();
+  assert.equal(await main(page).locator("ol.codes li").count(), 10);
+  await checkPage(page, f, "new-codes");
+  await page.goto("/account");
+  await main(page).getByText("You have 10 unused recovery codes.").waitFor();
+  assert.equal(await main(page).locator("ol.codes li").count(), 0, "the codes are not shown again");
+
+  // The new password signs in (the laptop again).
+  await signIn(laptop, cm);
+  await assertHeading(laptop, `Welcome, ${cm.name}`);
 });
 
 flow("logout", "signing out ends the session; signing in again, a spent TOTP code is refused and the next one works", async (f) => {
