@@ -24,7 +24,11 @@ export function RequestRow(p: { request: PublicRequest; decide?: boolean; messag
         <br />
         <span class="muted">now {ROLE_LABELS[r.user.role]}</span>
       </td>
-      {p.decide && <td>{r.org.name}</td>}
+      {p.decide && (
+        <td>
+          <a href={`/orgs/${r.org.id}`}>{r.org.name}</a>
+        </td>
+      )}
       <td>{r.requestedBy.name ?? <span class="muted">deleted user</span>}</td>
       <td>
         <DateTime at={r.createdAt} />

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { roleRequests, users } from "../../src/db/schema";
 import { api, auditOf, db, expectError, mailTo, makeOperator, makeUser, signIn } from "../helpers/fixtures";
 import { partnerOrg, signedIn, userRow } from "../helpers/portal";
+import { elements, pageHtml } from "../helpers/ui";
 
 interface Request {
   id: string;
@@ -206,5 +207,15 @@ describe("listing requests (F-16)", () => {
     expect(ids.indexOf(rb2.id)).toBeLessThan(ids.indexOf(ra.id)); // decided after every pending one
     const pendingOnly = (await (await api("/api/v1/requests?status=pending", { cookie: await operator() })).json()) as { items: Request[] };
     expect(pendingOnly.items.every((r) => r.status === "pending")).toBe(true);
+  });
+
+  it("names each request's organization on the operators' queue, linked to its page; a Partner Manager's list has no such column", async () => {
+    const a = await partnerOrg();
+    const member = await makeUser({ orgId: a.org.id, role: "regular" });
+    const request = await created(await ask(a.cookie, { kind: "purchaser", userId: member.id }));
+    const [link] = await elements(await pageHtml("/requests?pageSize=100", await operator()), `#request-${request.id} a[href^='/orgs/']`);
+    expect(link?.attrs.href).toBe(`/orgs/${a.org.id}`);
+    expect(link?.text).toBe(a.org.name);
+    expect(await elements(await pageHtml("/requests", a.cookie), `#request-${request.id} a[href^='/orgs/']`)).toEqual([]);
   });
 });
