@@ -1,9 +1,11 @@
 // Invitations and activation (F-03, F-04): a 256-bit token mailed once,
 // stored as its SHA-256, valid 7 days, voided by a re-invite.
 import { and, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import * as z from "../lib/zod";
 import { invitations, organizations, outbox, users } from "../db/schema";
 import type { Deps } from "../deps";
+import { ACTIVATION_PROBLEMS, activationProblem, type ActivationProblem } from "../domain/activation-link";
 import { passwordProblem } from "../domain/password-policy";
 import { INVITATION_TTL_MS, linkState } from "../domain/tokens";
 import { guardChanged, isGuardAbort } from "../lib/batch";
@@ -100,21 +102,34 @@ export async function invitationStatementsFor(deps: Deps, userId: string | SQL, 
   };
 }
 
+/** An activation link that no longer works, with why (domain/activation-link.ts): the page offers what helps. */
+export class ActivationLinkError extends AppError {
+  constructor(readonly problem: ActivationProblem) {
+    super(ACTIVATION_PROBLEMS[problem].code, ACTIVATION_PROBLEMS[problem].message);
+  }
+}
+
+const NEWEST = "newest_invitation";
+const newest = alias(invitations, NEWEST);
+
 /** Looks up an activation token: the invitation, its account and organization, and whether it can still be used. */
 export async function findInvitation(deps: Deps, token: string) {
   if (!token || token.length > 100) throw new AppError("INVALID_TOKEN", "This activation link is not valid. Ask for a new invitation.");
   const [row] = await deps.db
-    .select({ invitation: invitations, user: users, orgName: organizations.name })
+    .select({
+      invitation: invitations,
+      user: users,
+      orgName: organizations.name,
+      // Whether a re-invite has replaced this link, in the same statement.
+      latestId: sql<string>`(SELECT ${newest.id} FROM ${invitations} AS ${sql.identifier(NEWEST)} WHERE ${newest.userId} = ${invitations.userId} ORDER BY ${newest.createdAt} DESC, ${newest}.rowid DESC LIMIT 1)`,
+    })
     .from(invitations)
     .innerJoin(users, eq(users.id, invitations.userId))
     .innerJoin(organizations, eq(organizations.id, users.orgId))
     .where(eq(invitations.tokenHash, await sha256Hex(token)));
   if (!row) throw new AppError("INVALID_TOKEN", "This activation link is not valid. Ask for a new invitation.");
-  const state = linkState(row.invitation, deps.now());
-  if (state === "expired") throw new AppError("EXPIRED_TOKEN", "This activation link has expired. Ask your Partner Manager to invite you again.");
-  if (state !== "usable" || row.user.status !== "invited") {
-    throw new AppError("INVALID_TOKEN", "This activation link was already used or replaced by a newer one.");
-  }
+  const problem = activationProblem(linkState(row.invitation, deps.now()), row.user.status, row.latestId === row.invitation.id);
+  if (problem) throw new ActivationLinkError(problem);
   return row;
 }
 

@@ -1,7 +1,7 @@
 // F-92 invitations of an organization: the list (pending, expired, revoked),
 // resend (new token, old one void), revoke (the link stops working, the
 // account stays invited), and one reminder by the cron before expiry.
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
@@ -122,7 +122,10 @@ describe("resend and revoke (F-92)", () => {
     expect(mails).toHaveLength(2);
     const newToken = linkIn(mails[0]!, "/activate").searchParams.get("token")!;
     expect(newToken).not.toBe(oldToken);
-    expect((await accept(oldToken)).status).toBe(400);
+    const replaced = await expectError(await accept(oldToken), 400, "invalid_token");
+    expect(replaced.message).toMatch(/^A newer invitation replaced this link\./);
+    const oldPage = await (await SELF.fetch(`${ORIGIN}/activate?token=${encodeURIComponent(oldToken)}`)).text();
+    expect(oldPage).toContain('href="/forgot-password"');
     expect((await accept(newToken)).status).toBe(200);
     expect(await auditOf(userId, "user.reinvited")).toHaveLength(1);
   });
@@ -140,7 +143,13 @@ describe("resend and revoke (F-92)", () => {
     expect((await userRow(userId)).status).toBe("invited");
 
     const refused = await expectError(await accept(token), 400, "invalid_token");
-    expect(refused.message).toMatch(/no longer|already used|replaced/i);
+    // Withdrawn, not "replaced": no newer link exists, and asking for one sends nothing (below).
+    expect(refused.message).toBe("This invitation was withdrawn. Ask a Partner Manager of your organization to invite you again.");
+    const page = await SELF.fetch(`${ORIGIN}/activate?token=${encodeURIComponent(token)}`);
+    expect(page.status).toBe(400);
+    const html = await page.text();
+    expect(html).toContain("This invitation was withdrawn.");
+    expect(html).not.toContain('href="/forgot-password"');
     const [audit] = await auditOf(inv!.id, "invitation.revoked");
     expect(audit!.actorId).toBe(manager.id);
 

@@ -130,7 +130,12 @@ describe("activation tokens (F-03)", () => {
     const { token } = await onboard();
     expect((await accept(token)).status).toBe(200);
     await expectError(await accept(token), 400, "invalid_token");
-    await expectError(await accept(token, "another long password 123"), 400, "invalid_token");
+    const again = await expectError(await accept(token, "another long password 123"), 400, "invalid_token");
+    expect(again.message).toMatch(/already used: the account exists/);
+    // The page sends its holder to sign in, not to ask for another link.
+    const html = await (await SELF.fetch(`${ORIGIN}/activate?token=${encodeURIComponent(token)}`)).text();
+    expect(html).toContain('<a class="button" href="/login">Sign in</a>');
+    expect(html).not.toContain('href="/forgot-password"');
   });
 
   it("are single use when two accepts race: exactly one succeeds", async () => {

@@ -2,6 +2,7 @@
 import { Hono, type Context } from "hono";
 import * as z from "../../lib/zod";
 import type { AppEnv } from "../../env";
+import { ACTIVATION_PROBLEMS } from "../../domain/activation-link";
 import { safeNextPath } from "../../domain/redirects";
 import { CHALLENGE_TTL_SECONDS } from "../../domain/tokens";
 import { CHALLENGE_COOKIE, clearCookie, readCookie, SESSION_COOKIE, writeCookie } from "../../lib/cookies";
@@ -9,7 +10,7 @@ import { AppError } from "../../lib/errors";
 import { noReferrer } from "../../middleware/security-headers";
 import { completeSignIn, enrollmentOf, LoginInput, startLogin } from "../../services/auth";
 import { readChallenge } from "../../services/challenges";
-import { acceptInvitation, AcceptInvitationInput, findInvitation } from "../../services/invitations";
+import { acceptInvitation, AcceptInvitationInput, ActivationLinkError, findInvitation } from "../../services/invitations";
 import { findPasswordReset, ForgotPasswordInput, requestPasswordReset, resetPassword, ResetPasswordInput } from "../../services/password-reset";
 import { endSession } from "../../services/sessions";
 import { isSetupOpen, setupNeedsToken, SetupInput, setupPortal } from "../../services/setup";
@@ -110,6 +111,12 @@ authPages.post("/logout", async (c) => {
   return seeOther(c, "/login", SIGNED_OUT);
 });
 
+/** Why the link does not work, with the next step that helps (none for a withdrawn invitation). */
+function ActivationProblemPage(p: { error: AppError }) {
+  const next = p.error instanceof ActivationLinkError ? ACTIVATION_PROBLEMS[p.error.problem].next : { href: "/forgot-password", label: "Get a new link" };
+  return <LinkProblemPage title="Activation link not valid" message={p.error.message} action={next ?? undefined} />;
+}
+
 authPages.use("/activate", noReferrer);
 authPages.get("/activate", async (c) => {
   const token = c.req.query("token") ?? "";
@@ -119,7 +126,7 @@ authPages.get("/activate", async (c) => {
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     c.status(e.status as 400);
-    return c.render(<LinkProblemPage title="Activation link not valid" message={e.message} action={{ href: "/forgot-password", label: "Get a new link" }} />, { title: "Activation", narrow: true });
+    return c.render(<ActivationProblemPage error={e} />, { title: "Activation", narrow: true });
   }
 });
 
@@ -133,8 +140,12 @@ authPages.post("/activate", (c) =>
     },
     render: async (s) => {
       const token = s.values.token ?? "";
-      const email = await findInvitation(c.var.deps, token).then((r) => r.user.email, () => null);
-      if (!email) return c.render(<LinkProblemPage title="Activation link not valid" message={s.message ?? "This activation link is no longer valid."} action={{ href: "/forgot-password", label: "Get a new link" }} />, { title: "Activation", narrow: true });
+      const found = await findInvitation(c.var.deps, token).then(
+        (r) => ({ email: r.user.email }),
+        (e: unknown) => ({ error: e instanceof AppError ? e : new AppError("INVALID_TOKEN", s.message ?? "This activation link is no longer valid.") }),
+      );
+      if ("error" in found) return c.render(<ActivationProblemPage error={found.error} />, { title: "Activation", narrow: true });
+      const { email } = found;
       return c.render(<ActivatePage token={token} email={email} policyVersion={c.var.deps.config.privacyPolicyVersion} {...s} />, { title: "Activate your account", narrow: true });
     },
   }),
