@@ -537,6 +537,32 @@ flow("access-review", "a Partner Manager reviews every user: one by one or all r
   await assertHeading(opPage, "Access reviews");
 });
 
+flow("invite-revoke", "a colleague invited from the users page, then revoked: the link in their mail stops working", async (f) => {
+  const { page } = await person("pm");
+  const ivy = account("ivy@acme.example", "Ivy Invited");
+  await page.goto("/users");
+  const form = main(page).locator("form", { has: page.getByRole("button", { name: "Send invitation" }) });
+  await form.getByLabel("Email").fill(ivy.email);
+  await form.getByLabel("Name").fill(ivy.name);
+  await form.getByLabel("Role").selectOption({ label: "Read-only User" });
+  await form.getByRole("button", { name: "Send invitation" }).click();
+  await main(page).locator("#flash").getByText(/invit/i).waitFor();
+  const link = new URL(await linkFromMail(page, ivy.email, "/activate"));
+
+  await page.goto("/invitations");
+  const row = () => main(page).locator("tr[id^='invitation-']", { hasText: ivy.email });
+  await row().getByRole("button", { name: "Revoke" }).click(); // confirm() is accepted
+  await row().getByRole("cell", { name: "Revoked", exact: true }).waitFor();
+  await checkPage(page, f, "revoked");
+
+  const { page: ivyPage } = await person("invitee");
+  await ivyPage.goto(link.pathname + link.search);
+  await assertHeading(ivyPage, "Activation link not valid");
+  await main(ivyPage).getByText("This invitation was withdrawn.").waitFor();
+  await absent(main(ivyPage).getByRole("link", { name: "Get a new link" }), "a new link for a withdrawn invitation");
+  await checkPage(ivyPage, f, "link-refused");
+});
+
 flow("deactivation", "deactivating a user ends their live session at their next request", async (f) => {
   const { page: roPage } = await person("readonly");
   await roPage.goto("/users");
