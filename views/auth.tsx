@@ -50,7 +50,7 @@ export function TwoFactorPage(p: FormState & { enroll?: { secret: string; uri: s
   return (
     <>
       <h1>{p.enroll ? "Set up two-factor authentication" : "Two-factor authentication"}</h1>
-      <FormErrors errors={p.errors} shown={["code"]} message={p.message} />
+      <FormErrors errors={p.errors} shown={p.enroll ? ["code"] : ["code", "recoveryCode"]} message={p.message} />
       {p.enroll && (
         <div class="card">
           <p>Every account needs an authenticator app (for example Google Authenticator, Microsoft Authenticator, 1Password or Bitwarden). Scan this code with it:</p>
@@ -73,9 +73,10 @@ export function TwoFactorPage(p: FormState & { enroll?: { secret: string; uri: s
           required={Boolean(p.enroll)}
         />
         {!p.enroll && (
-          <details>
+          // Open again after a refused recovery code, with what was typed, so a typo is fixed in place.
+          <details open={Boolean(p.errors?.recoveryCode)}>
             <summary>Use a recovery code instead</summary>
-            <Field name="recoveryCode" label="Recovery code" errors={p.errors} autocomplete="off" maxlength={20} />
+            <Field name="recoveryCode" label="Recovery code" value={p.errors?.recoveryCode ? p.values?.recoveryCode : undefined} errors={p.errors} autocomplete="off" maxlength={20} />
           </details>
         )}
         <button type="submit">{p.enroll ? "Confirm and finish setup" : "Sign in"}</button>

@@ -138,7 +138,8 @@ export async function completeSignIn(deps: Deps, input: z.infer<typeof TotpInput
   const now = deps.now();
   const fail = async (message = WRONG_CODE): Promise<never> => {
     await recordFailure(deps, keys, signInFailedAudit(deps, user, "two_factor"));
-    throw new AppError("UNAUTHENTICATED", message, { code: message });
+    // The field the person filled: a refused recovery code is reported on its own field, not on the TOTP code's.
+    throw new AppError("UNAUTHENTICATED", message, { [input.recoveryCode ? "recoveryCode" : "code"]: message });
   };
 
   const signInAudit = (action: AuditAction) => auditInsert(deps, { actorId: user.id, orgId: user.orgId, action, targetType: "user", targetId: user.id });

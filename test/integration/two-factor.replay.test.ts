@@ -238,7 +238,10 @@ describe("a recovery code", () => {
 
     const second = await totp(ip, { challenge: await challengeFor(user, ip), recoveryCode });
     expect(second.status).toBe(401);
-    expect(((await second.json()) as { error: { message: string } }).error.message).toMatch(/recovery code/);
+    const refused = ((await second.json()) as { error: { message: string; fields?: Record<string, string> } }).error;
+    expect(refused.message).toMatch(/recovery code/);
+    // Reported on the field that was filled, so a form shows it there.
+    expect(Object.keys(refused.fields ?? {})).toEqual(["recoveryCode"]);
     expect(cookieFrom(second, "__Host-session")).toBeUndefined();
     // Two sessions: the enrollment's and the first recovery sign-in's.
     expect(await sessionsOf(user.id)).toHaveLength(2);
