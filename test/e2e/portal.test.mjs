@@ -627,6 +627,40 @@ flow("forgot-password", "a forgotten password is reset from a mailed link that w
   await assertHeading(page, `Welcome, ${reg.name}`);
 });
 
+flow("recovery-code", "without the authenticator, a recovery code signs in once, and the same code is refused after", async (f) => {
+  // A browser Rey has never signed in on.
+  const { page } = await person("regular-new-laptop");
+  const [code] = reg.recoveryCodes;
+  assert.ok(code, "the recovery codes Rey saved at enrollment");
+  const passwordStep = async () => {
+    await page.goto("/login");
+    await main(page).getByLabel("Email").fill(reg.email);
+    await main(page).getByLabel("Password").fill(reg.password);
+    await main(page).getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL(/\/login\/two-factor$/);
+    await main(page).getByText("Use a recovery code instead").click();
+    await main(page).getByLabel("Recovery code").fill(code);
+    await main(page).getByRole("button", { name: "Sign in" }).click();
+  };
+
+  await passwordStep();
+  await assertHeading(page, `Welcome, ${reg.name}`);
+  await page.goto("/account");
+  await main(page).getByText("You have 9 unused recovery codes.").waitFor();
+  await page.locator("header").getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/login/);
+
+  await passwordStep();
+  assert.match(pathOf(page), /^\/login/, "a spent recovery code does not sign in");
+  // The refusal sits under the recovery code field, which stays open with what was typed.
+  const field = main(page).getByLabel("Recovery code");
+  await field.waitFor();
+  assert.equal(await field.inputValue(), code);
+  assert.equal(await field.getAttribute("aria-invalid"), "true");
+  await main(page).locator("details[open]").getByText("That recovery code is not valid or was already used.").waitFor();
+  await checkPage(page, f, "spent-code-refused");
+});
+
 flow("account", "on the account page a person ends another session, changes the password and replaces the recovery codes", async (f) => {
   const { page } = await person("customer");
   const { page: laptop } = await person("customer-laptop");

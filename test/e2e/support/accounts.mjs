@@ -10,7 +10,7 @@ const STEP_MS = 30_000;
 
 /** Someone with an account: email, name, password, and (after enrollment) the TOTP key and the last step the server accepted. */
 export function account(email, name) {
-  return { email, name, password: PASSWORD, secret: null, lastStep: null, lastCode: null };
+  return { email, name, password: PASSWORD, secret: null, lastStep: null, lastCode: null, recoveryCodes: [] };
 }
 
 /**
@@ -70,7 +70,9 @@ export async function signIn(page, acct, { flow, shots = false } = {}) {
 
   if (enrolling) {
     await assertHeading(page, "Save your recovery codes");
-    assert.equal(await main(page).locator("ol.codes li").count(), 10, "ten recovery codes are shown once");
+    // Saved as the person would (a password manager), for a flow that signs in with one.
+    acct.recoveryCodes = (await main(page).locator("ol.codes li").allInnerTexts()).map((code) => code.trim());
+    assert.equal(acct.recoveryCodes.length, 10, "ten recovery codes are shown once");
     if (shots) await checkPage(page, flow, "recovery-codes");
     await main(page).getByRole("link", { name: "I have saved them, continue" }).click();
   }
