@@ -18,17 +18,20 @@ export function activationProblem(state: LinkState, status: AccountStatus, isLat
   return null;
 }
 
+/** Forgot-password mails an invitee a fresh activation link (unless the invitation was withdrawn). */
+export const NEW_ACTIVATION_LINK = { href: "/forgot-password", label: "Get a new link" };
+
 export const ACTIVATION_PROBLEMS: Record<ActivationProblem, { code: "INVALID_TOKEN" | "EXPIRED_TOKEN"; message: string; next: { href: string; label: string } | null }> = {
   used: { code: "INVALID_TOKEN", message: "This activation link was already used: the account exists. Sign in with its email and password.", next: { href: "/login", label: "Sign in" } },
   replaced: {
     code: "INVALID_TOKEN",
     message: "A newer invitation replaced this link. Use the link in the most recent invitation mail, or get a new one.",
-    next: { href: "/forgot-password", label: "Get a new link" },
+    next: NEW_ACTIVATION_LINK,
   },
   withdrawn: { code: "INVALID_TOKEN", message: "This invitation was withdrawn. Ask a Partner Manager of your organization to invite you again.", next: null },
   expired: {
     code: "EXPIRED_TOKEN",
     message: "This activation link has expired. Get a new one, or ask a Partner Manager of your organization to invite you again.",
-    next: { href: "/forgot-password", label: "Get a new link" },
+    next: NEW_ACTIVATION_LINK,
   },
 };

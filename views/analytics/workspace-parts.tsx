@@ -10,8 +10,8 @@ import { DataTable, Form, Notice, RowMessage, hxPost } from "../components";
 export type FormState = { values?: FormValues; errors?: FieldErrors; message?: string };
 
 /** A site's or meta site's report link, or, without the Reporting module, why there is none. */
-export function ReportLink(p: { href: string; canOpen: boolean; label?: string }) {
-  return p.canOpen ? <a href={p.href}>{p.label ?? "Report"}</a> : <span>reports need the Reporting module</span>;
+export function ReportLink(p: { href: string; canOpen: boolean }) {
+  return p.canOpen ? <a href={p.href}>Report</a> : <span>reports need the Reporting module</span>;
 }
 
 /**

@@ -2,7 +2,7 @@
 import { Hono, type Context } from "hono";
 import * as z from "../../lib/zod";
 import type { AppEnv } from "../../env";
-import { ACTIVATION_PROBLEMS } from "../../domain/activation-link";
+import { ACTIVATION_PROBLEMS, NEW_ACTIVATION_LINK } from "../../domain/activation-link";
 import { safeNextPath } from "../../domain/redirects";
 import { CHALLENGE_TTL_SECONDS } from "../../domain/tokens";
 import { CHALLENGE_COOKIE, clearCookie, readCookie, SESSION_COOKIE, writeCookie } from "../../lib/cookies";
@@ -113,7 +113,7 @@ authPages.post("/logout", async (c) => {
 
 /** Why the link does not work, with the next step that helps (none for a withdrawn invitation). */
 function ActivationProblemPage(p: { error: AppError }) {
-  const next = p.error instanceof ActivationLinkError ? ACTIVATION_PROBLEMS[p.error.problem].next : { href: "/forgot-password", label: "Get a new link" };
+  const next = p.error instanceof ActivationLinkError ? ACTIVATION_PROBLEMS[p.error.problem].next : NEW_ACTIVATION_LINK;
   return <LinkProblemPage title="Activation link not valid" message={p.error.message} action={next ?? undefined} />;
 }
 
