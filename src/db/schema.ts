@@ -493,8 +493,18 @@ export const apiTokens = sqliteTable(
     expiresAt: ms("expires_at"),
     lastUsedAt: ms("last_used_at"),
     revokedAt: ms("revoked_at"),
+    /**
+     * The page form that made the token. A second post of the same form (a
+     * reload of the answer that showed the secret) hits the unique index
+     * instead of making a second token. Null for tokens made through the API.
+     */
+    formKey: text("form_key"),
   },
-  (t) => [uniqueIndex("api_tokens_hash_unique").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)],
+  (t) => [
+    uniqueIndex("api_tokens_hash_unique").on(t.tokenHash),
+    index("api_tokens_user_idx").on(t.userId),
+    uniqueIndex("api_tokens_form_key_unique").on(t.userId, t.formKey),
+  ],
 );
 
 // ---------------------------------------------------------------- partner access (F-60…F-65, F-95)

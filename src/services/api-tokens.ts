@@ -7,7 +7,7 @@ import { apiTokens } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { hasAnalyticsAccess } from "../domain/analytics";
-import { guardChanged, guardNot, isGuardAbort } from "../lib/batch";
+import { guardChanged, guardNot, isGuardAbort, isUniqueViolation } from "../lib/batch";
 import { AppError } from "../lib/errors";
 import { newId, newSecret } from "../lib/ids";
 import { pageFields, pageOffset, pageOf } from "../lib/paging";
@@ -73,13 +73,37 @@ export async function createApiToken(deps: Deps, actor: Actor, input: z.infer<ty
   return { token, secret };
 }
 
-/** createApiToken, also answering the caller's token list as the insert left it (the page shows both): no read after. */
-export async function createApiTokenAndList(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>, list: z.infer<typeof ListTokensInput>) {
-  const { token, secret, listed } = await insertToken(deps, actor, input, list);
-  return { token, secret, list: listed! };
+/** The page's create form: the token fields and the key the form was rendered with. */
+export const CreateTokenFormInput = z.extend(CreateTokenInput, {
+  formKey: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/, "This form is damaged. Reload the page and try again."))),
+});
+
+/**
+ * createApiToken from the page, also answering the caller's token list as the
+ * insert left it (the page shows both): no read after. A form key that already
+ * made a token (the browser re-sent the form) is refused with 409, naming that
+ * token: its secret was shown once and cannot be shown again.
+ */
+export async function createApiTokenAndList(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenFormInput>, list: z.infer<typeof ListTokensInput>) {
+  try {
+    const { token, secret, listed } = await insertToken(deps, actor, input, list, input.formKey);
+    return { token, secret, list: listed! };
+  } catch (e) {
+    if (!input.formKey || !isUniqueViolation(e)) throw e;
+    const [made] = await deps.db
+      .select({ name: apiTokens.name, prefix: apiTokens.prefix })
+      .from(apiTokens)
+      .where(and(eq(apiTokens.userId, actor.id), eq(apiTokens.formKey, input.formKey)));
+    if (!made) throw e;
+    throw new AppError(
+      "CONFLICT",
+      `This form was already sent: it created the token “${made.name}” (${made.prefix}…), and its secret was shown then, once. ` +
+        "No second token was made. If you did not copy the secret, revoke that token and create a new one.",
+    );
+  }
 }
 
-async function insertToken(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>, list?: z.infer<typeof ListTokensInput>) {
+async function insertToken(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>, list?: z.infer<typeof ListTokensInput>, formKey?: string) {
   await requireTokenRights(deps, actor);
   const now = deps.now();
   const secret = `${API_TOKEN_PREFIX}${newSecret()}`;
@@ -93,6 +117,7 @@ async function insertToken(deps: Deps, actor: Actor, input: z.infer<typeof Creat
     expiresAt: input.expiresInDays ? now + input.expiresInDays * DAY_MS : null,
     lastUsedAt: null,
     revokedAt: null,
+    formKey: formKey ?? null,
   };
   const expiry = row.expiresAt ? `It expires on ${new Date(row.expiresAt).toISOString().slice(0, 10)}.` : "It does not expire.";
   const mailId = newId();

@@ -429,6 +429,12 @@ flow("api-token", "a personal API token, shown once, reads the reporting API unt
   const secret = (await main(page).locator("#new-token-secret").innerText()).trim();
   await checkPage(page, f, "created");
 
+  // Reloading the answer re-sends the form: refused, and still one token.
+  await page.reload();
+  await main(page).getByText("This form was already sent: it created the token “Nightly export”").waitFor();
+  assert.equal(await main(page).locator("#new-token-secret").count(), 0);
+  assert.equal(await rowOf(page, "Nightly export").count(), 1, "one token, not two");
+
   // A script at the edge: no cookie, the token as a Bearer credential.
   const report = () => fetch(`${portal.origin}/api/v1/reports/sites/${ids.shop}`, { headers: { authorization: `Bearer ${secret}` } });
   const ok = await report();

@@ -244,6 +244,56 @@ describe("the page /analytics/tokens", () => {
     expect(await (await page("/analytics/tokens", cookie)).text()).not.toContain(secret!);
   });
 
+  it("refuses a second post of the same form (a reload of the secret's page) with 409, naming the token; no second token is made", async () => {
+    const { user, cookie } = await reporter();
+    const form = await (await page("/analytics/tokens", cookie)).text();
+    const token = form.match(/name="_csrf" value="([^"]+)"/)![1]!;
+    const formKey = form.match(/name="formKey" value="([^"]+)"/)?.[1];
+    expect(formKey).toBeDefined();
+    const fields = { name: "Posted twice", expiresInDays: "", formKey: formKey! };
+
+    const first = await formPost("/analytics/tokens", fields, { cookie, token });
+    expect(first.status).toBe(200);
+    const firstHtml = await first.text();
+    expect(firstHtml).toContain('id="new-token-secret"');
+    // The answer's own form is a new one: creating another token from it works.
+    const nextKey = firstHtml.match(/name="formKey" value="([^"]+)"/)?.[1];
+    expect(nextKey).toBeDefined();
+    expect(nextKey).not.toBe(formKey);
+
+    const again = await formPost("/analytics/tokens", fields, { cookie, token });
+    expect(again.status).toBe(409);
+    const againHtml = await again.text();
+    const [made] = await db().select().from(apiTokens).where(eq(apiTokens.userId, user.id));
+    expect(againHtml).toContain(`This form was already sent: it created the token “Posted twice” (${made!.prefix}…)`);
+    expect(againHtml).not.toContain('id="new-token-secret"');
+    expect(await db().select().from(apiTokens).where(eq(apiTokens.userId, user.id))).toHaveLength(1);
+    expect(await auditOf(made!.id, "api_token.created")).toHaveLength(1);
+
+    const other = await formPost("/analytics/tokens", { ...fields, name: "Second on purpose", formKey: nextKey! }, { cookie, token });
+    expect(other.status).toBe(200);
+    expect(await db().select().from(apiTokens).where(eq(apiTokens.userId, user.id))).toHaveLength(2);
+  });
+
+  it("keys forms per user: another user's form key does not block or reveal anything", async () => {
+    const a = await reporter();
+    const b = await reporter();
+    const formKey = newId();
+    for (const who of [a, b]) {
+      const res = await formPost("/analytics/tokens", { name: "Same key", formKey }, { cookie: who.cookie, token: await csrfFrom("/analytics/tokens", who.cookie) });
+      expect(res.status).toBe(200);
+    }
+    expect(await db().select().from(apiTokens).where(eq(apiTokens.formKey, formKey))).toHaveLength(2);
+  });
+
+  it("refuses a damaged form key without making a token (422)", async () => {
+    const { user, cookie } = await reporter();
+    const res = await formPost("/analytics/tokens", { name: "Odd key", formKey: "not a key!" }, { cookie, token: await csrfFrom("/analytics/tokens", cookie) });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain("This form is damaged. Reload the page and try again.");
+    expect(await db().select().from(apiTokens).where(eq(apiTokens.userId, user.id))).toHaveLength(0);
+  });
+
   it("keeps the typed values and shows field errors when the form is wrong (422)", async () => {
     const { user, cookie } = await reporter();
     const token = await csrfFrom("/analytics/tokens", cookie);

@@ -55,6 +55,8 @@ export interface CreateTokenState {
   values?: FormValues;
   errors?: FieldErrors;
   message?: string;
+  /** Fresh for every rendering: the service refuses a second post of the same form. */
+  formKey?: string;
 }
 
 function CreateTokenForm(p: CreateTokenState) {
@@ -62,6 +64,7 @@ function CreateTokenForm(p: CreateTokenState) {
   return (
     <Form action="/analytics/tokens" class="card" id="create-token">
       <h2>Create a token</h2>
+      {p.formKey && <input type="hidden" name="formKey" value={p.formKey} />}
       <FormErrors errors={p.errors} shown={["name", "expiresInDays"]} message={p.message} />
       <Field name="name" label="Name" value={v.name} errors={p.errors} required maxlength={80} hint="What the token is for, e.g. “Nightly export”." autocomplete="off" />
       <Field

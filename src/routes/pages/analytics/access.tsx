@@ -7,8 +7,9 @@ import { RequestContext } from "hono/jsx-renderer";
 import type { AppEnv } from "../../../env";
 import type { Actor } from "../../../domain/actor";
 import { AppError } from "../../../lib/errors";
+import { newId } from "../../../lib/ids";
 import { acceptAnalyticsInvitation, invitationOverview } from "../../../services/analytics-access";
-import { CreateTokenInput, createApiTokenAndList, listApiTokens, MAX_LIVE_TOKENS, revokeApiToken, type PublicToken } from "../../../services/api-tokens";
+import { CreateTokenFormInput, createApiTokenAndList, listApiTokens, MAX_LIVE_TOKENS, revokeApiToken, type PublicToken } from "../../../services/api-tokens";
 import { AcceptInvitationPage, InvitationAcceptedPage, NoAnalyticsAccessPage } from "../../../../views/analytics/access";
 import { TokenRow, TokensPage, type CreateTokenState } from "../../../../views/analytics/tokens";
 import { seeOther } from "../flash";
@@ -56,18 +57,29 @@ const TOKEN_LIST = { page: 1, pageSize: 100 };
 async function renderTokens(c: C, extra: { created?: { token: PublicToken; secret: string }; form?: CreateTokenState } = {}, list?: TokenList) {
   const { items, page } = list ?? (await listApiTokens(c.var.deps, c.var.actor, TOKEN_LIST));
   return c.render(
-    <TokensPage tokens={items} total={page.total} now={c.var.deps.now()} maxLive={MAX_LIVE_TOKENS} created={extra.created} form={extra.form} />,
+    <TokensPage
+      tokens={items}
+      total={page.total}
+      now={c.var.deps.now()}
+      maxLive={MAX_LIVE_TOKENS}
+      created={extra.created}
+      form={{ ...extra.form, formKey: newId() }}
+    />,
     { title: "API tokens" },
   );
 }
 
 accessPages.get("/tokens", (c) => renderTokens(c));
 
-/** The secret is rendered into this answer (never a redirect URL) and nowhere else. */
+/**
+ * The secret is rendered into this answer (never a redirect URL) and nowhere
+ * else. Each rendering of the form carries a fresh key, so a reload that
+ * re-sends this post is refused instead of making a second token.
+ */
 accessPages.post("/tokens", (c) =>
   formAction(c, {
-    schema: CreateTokenInput,
-    shape: (v) => ({ name: v.name, expiresInDays: v.expiresInDays }),
+    schema: CreateTokenFormInput,
+    shape: (v) => ({ name: v.name, expiresInDays: v.expiresInDays, formKey: v.formKey }),
     run: async (data) => {
       // The list as the insert left it comes back with the new token: no read after.
       const { token, secret, list } = await createApiTokenAndList(c.var.deps, c.var.actor, data, TOKEN_LIST);
