@@ -100,6 +100,10 @@ export async function changePassword(
   return { secret: session.secret };
 }
 
+const JUST_USED =
+  "That code was just used. If it made new recovery codes a moment ago (reloading the page sends the form again), " +
+  "those codes replaced the earlier ones. If you did not save them, wait for the next code and generate a new set.";
+
 /** New recovery codes replace the old ones; a fresh TOTP code proves the authenticator is at hand. */
 export async function regenerateRecoveryCodes(deps: Deps, actor: Actor, input: z.infer<typeof RegenerateCodesInput>, stored?: OwnCredentials): Promise<string[]> {
   return (await regenerate(deps, actor, input, stored, null)).codes;
@@ -130,6 +134,8 @@ async function regenerate(
   const { totpSecretEnc, totpLastStep } = stored ?? (await loadSelf(deps, actor));
   const now = deps.now();
   const step = totpSecretEnc ? matchTotpStep(await decryptSecret(totpSecretEnc, deps.config.secret("TOTP_ENCRYPTION_KEY")), input.code, now) : null;
+  // The very step last used is most often this same form sent again (a reload of the page that showed the codes).
+  if (step !== null && step === totpLastStep) throw validationError({ code: JUST_USED });
   if (step === null || (totpLastStep !== null && step <= totpLastStep)) throw validationError({ code: "That code is not valid or was already used." });
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   const hashes = await Promise.all(codes.map((c) => sha256Hex(normalizeRecoveryCode(c))));

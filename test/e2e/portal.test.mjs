@@ -702,6 +702,9 @@ flow("account", "on the account page a person ends another session, changes the 
   await main(page).getByText("New recovery codes. Save them now").waitFor();
   assert.equal(await main(page).locator("ol.codes li").count(), 10);
   await checkPage(page, f, "new-codes");
+  // A reload sends the form again: refused beside the code field, saying the codes just made are the ones that work.
+  await page.reload();
+  await main(page).getByText("That code was just used. If it made new recovery codes a moment ago").waitFor();
   await page.goto("/account");
   await main(page).getByText("You have 10 unused recovery codes.").waitFor();
   assert.equal(await main(page).locator("ol.codes li").count(), 0, "the codes are not shown again");
