@@ -105,14 +105,16 @@ export function FormErrors(p: { errors?: FieldErrors; shown: string[]; message?:
 
 /**
  * A moment in time, readable without JavaScript as UTC; public/js/app.js
- * rewrites it in the browser's locale and time zone (data-local).
+ * rewrites it in the browser's locale and time zone (data-local). The day and
+ * the time are separate spans that do not break, so a narrow table column
+ * shows two lines, never a date cut in three.
  */
 export function DateTime(p: { at: string | number | null | undefined }) {
   if (p.at === null || p.at === undefined) return <span class="muted">never</span>;
   const iso = new Date(p.at).toISOString();
   return (
     <time datetime={iso} data-local="datetime" title={`${iso.replace("T", " ").slice(0, 19)} UTC`}>
-      {iso.replace("T", " ").slice(0, 16)} UTC
+      <span>{iso.slice(0, 10)}</span> <span>{iso.slice(11, 16)} UTC</span>
     </time>
   );
 }
@@ -149,10 +151,10 @@ export function TableScroll(p: { label?: string; children: Child }) {
  * a list that may have fifty rows of them (ui-pages.test.ts checks that
  * every action has a target).
  */
-export function DataTable(p: { columns: string[]; children: Child; label?: string; swapRows?: boolean }) {
+export function DataTable(p: { columns: string[]; children: Child; label?: string; swapRows?: boolean; dense?: boolean }) {
   return (
     <TableScroll label={p.label}>
-      <table aria-label={p.label}>
+      <table aria-label={p.label} class={p.dense ? "dense" : undefined}>
         <thead>
           <tr>
             {p.columns.map((c) => (

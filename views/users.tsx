@@ -30,7 +30,8 @@ export function PermissionMatrix(p: { role: Role }) {
   );
 }
 
-export const USER_COLUMNS = ["Name", "Email", "Role", "Status", "Last sign-in", "P", "AA", "AAA"];
+/** The name with the email under it: one column, so a row fits the role form and the actions on one line each. */
+export const USER_COLUMNS = ["User", "Role", "Status", "Last sign-in", "P", "AA", "AAA"];
 
 /**
  * One user's row. With `actions` (a Partner Manager or an operator) it carries
@@ -112,11 +113,11 @@ export function UserRow(p: { user: PublicUser; actions?: boolean; self?: boolean
   const canChangeRole = p.actions && u.role !== "operator";
   return (
     <tr id={rowId}>
-      <td>
+      <td class="person">
         {u.name}
         {p.self && <span class="badge">you</span>}
+        <span class="email">{u.email}</span>
       </td>
-      <td>{u.email}</td>
       <td>
         {canChangeRole ? (
           <Form action={`/users/${u.id}/role`} class="inline role-form">
@@ -296,7 +297,7 @@ export function UsersPage(p: {
       {p.users.length === 0 ? (
         <Notice>No users match this filter.</Notice>
       ) : (
-        <DataTable columns={manage ? [...USER_COLUMNS, "Actions"] : USER_COLUMNS} label="Users" swapRows>
+        <DataTable columns={manage ? [...USER_COLUMNS, "Actions"] : USER_COLUMNS} label="Users" swapRows dense>
           {p.users.map((u) => (
             <UserRow user={u} actions={manage} self={u.id === p.actor.id} aaa={canAdministerAnalyticsAccess(p.actor, p.actor.orgId, u.orgId)} />
           ))}

@@ -64,11 +64,18 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 
 // Dates: the server writes UTC (views/components.tsx DateTime); show them in
 // the reader's own locale and time zone.
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// The day and the time stay two spans (see DateTime), each kept whole.
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const clockFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+function span(text) {
+  const el = document.createElement("span");
+  el.textContent = text;
+  return el;
+}
 function localizeDates(root) {
   for (const time of root.querySelectorAll("time[data-local=datetime]")) {
     const at = new Date(time.dateTime);
-    if (!Number.isNaN(at.getTime())) time.textContent = dateFormat.format(at);
+    if (!Number.isNaN(at.getTime())) time.replaceChildren(span(dayFormat.format(at)), " ", span(clockFormat.format(at)));
   }
 }
 

@@ -313,6 +313,15 @@ flow("analytics-invite", "an Analytics Administrator invites to Analytics and th
 
   // AAA alone gives no access: the administrator invites themselves, then accepts.
   await visit(pmPage, "/users", { flow: f, name: "users-aaa" });
+  // The widest users table (every column, the AA buttons, three account actions) fits 1280 px without a sideways scroll,
+  // and no row is taller than two lines of buttons.
+  const fit = await pmPage.locator(".table-wrap:has(table[aria-label=Users])").evaluate((wrap) => ({
+    overflow: wrap.scrollWidth - wrap.clientWidth,
+    tallest: Math.max(...[...wrap.querySelectorAll("tbody tr")].map((tr) => tr.getBoundingClientRect().height)),
+    button: wrap.querySelector("tbody button").getBoundingClientRect().height,
+  }));
+  assert.ok(fit.overflow <= 0, `the users table scrolls sideways by ${fit.overflow} px`);
+  assert.ok(fit.tallest < 3 * fit.button + 30, `a users row is ${fit.tallest} px tall (a button is ${fit.button} px)`);
   await userRow(pmPage, pm.email).getByRole("button", { name: "No access. Click to invite" }).click();
   await userRow(pmPage, pm.email).getByText("Invited to Analytics; a mail explains how to accept.").waitFor();
   await pmPage.reload();
@@ -581,7 +590,7 @@ flow("deactivation", "deactivating a user ends their live session at their next 
   await userRow(pmPage, ro.email).getByRole("button", { name: "Activate" }).waitFor();
   // The answer replaced the whole row (the table's hx-target), not the button's content.
   assert.equal(await userRow(pmPage, ro.email).count(), 1);
-  assert.equal(await userRow(pmPage, ro.email).locator("td").nth(3).innerText(), "Deactivated");
+  assert.equal(await userRow(pmPage, ro.email).locator("td").nth(2).innerText(), "Deactivated", "the Status column");
   await absent(userRow(pmPage, ro.email).getByRole("button", { name: "Deactivate" }), "the deactivated row's Deactivate");
   await checkPage(pmPage, f, "users-after-deactivation");
 
