@@ -251,6 +251,15 @@ flow("roles-companies", "each role's view of the companies pages; only a Purchas
   ids.initech = pathOf(pmPage).split("/").pop();
   await assertHeading(pmPage, "Initech");
   await checkPage(pmPage, f, "company-partner-manager");
+  // The flash's close button sits at its right end, after the message; it closes the message.
+  const flash = await pmPage.locator("#flash .notice").evaluate((notice) => {
+    const box = notice.getBoundingClientRect();
+    const close = notice.querySelector(".dismiss").getBoundingClientRect();
+    return { gap: box.right - close.right, closeWidth: close.width };
+  });
+  assert.ok(flash.gap < 24 && flash.closeWidth < 48, `the flash's close button: ${JSON.stringify(flash)}`);
+  await main(pmPage).getByRole("button", { name: "Dismiss message" }).click();
+  assert.equal(await main(pmPage).locator("#flash .notice").count(), 0);
 
   // Regular: may manage companies and services.
   const { page: regPage } = await person("regular");
