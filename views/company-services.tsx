@@ -79,7 +79,7 @@ export function ServiceSection(p: {
       {p.notice && <Notice kind="success">{p.notice}</Notice>}
       {p.items.length === 0 ? (
         <EmptyState>
-          {`No ${meta.plural} yet.`}
+          {`No ${meta.inText} yet.`}
           {showActions ? ` Add one with the form below.` : ""}
         </EmptyState>
       ) : (

@@ -1,15 +1,16 @@
 // F-31: the four kinds of company services, each with the verb that ends it
 // and the F-11 permission that guards it. Pages, API and handouts read this.
+// `plural` heads a section; `inText` is the plural inside a sentence.
 import * as z from "../lib/zod";
 import type { PortalPermission } from "./roles";
 import { emailSchema } from "./email";
 
 export const SERVICE_KINDS = {
-  eul_user: { label: "EUL user", plural: "EUL users", path: "eul-users", endVerb: "disable", ended: "Disabled", permission: "manageEulUsers" },
-  team_vmr: { label: "Team VMR", plural: "Team VMRs", path: "team-vmrs", endVerb: "deactivate", ended: "Deactivated", permission: "manageTeamVmrs" },
-  endpoint: { label: "Endpoint subscription", plural: "Endpoint subscriptions", path: "endpoints", endVerb: "disable", ended: "Disabled", permission: "manageEndpoints" },
-  domain: { label: "Domain hosting", plural: "Domain hosting", path: "domains", endVerb: "terminate", ended: "Terminated", permission: "manageDomains" },
-} as const satisfies Record<string, { label: string; plural: string; path: string; endVerb: string; ended: string; permission: PortalPermission }>;
+  eul_user: { label: "EUL user", plural: "EUL users", inText: "EUL users", path: "eul-users", endVerb: "disable", ended: "Disabled", permission: "manageEulUsers" },
+  team_vmr: { label: "Team VMR", plural: "Team VMRs", inText: "Team VMRs", path: "team-vmrs", endVerb: "deactivate", ended: "Deactivated", permission: "manageTeamVmrs" },
+  endpoint: { label: "Endpoint subscription", plural: "Endpoint subscriptions", inText: "endpoint subscriptions", path: "endpoints", endVerb: "disable", ended: "Disabled", permission: "manageEndpoints" },
+  domain: { label: "Domain hosting", plural: "Domain hosting", inText: "hosted domains", path: "domains", endVerb: "terminate", ended: "Terminated", permission: "manageDomains" },
+} as const satisfies Record<string, { label: string; plural: string; inText: string; path: string; endVerb: string; ended: string; permission: PortalPermission }>;
 export type ServiceKind = keyof typeof SERVICE_KINDS;
 export const SERVICE_KIND_KEYS = Object.keys(SERVICE_KINDS) as ServiceKind[];
 

@@ -142,6 +142,9 @@ describe("forms without JavaScript", () => {
     const created = (await companiesManagedBy(t.orgId)).find((c) => c.name === name)!;
     expect(res.location).toBe(`/companies/${created.id}`);
     expect(res.flash).toBe("Company added.");
+    // A new company's empty sections say so in plain sentences, service names in running-text case.
+    const { html } = await page(`/companies/${created.id}`, t.regular.cookie);
+    for (const none of ["No EUL users yet.", "No Team VMRs yet.", "No endpoint subscriptions yet.", "No hosted domains yet."]) expect(html).toContain(`${none} Add one with the form below.`);
   });
 
   it("shows the list again with the error and the typed name for a duplicate (422)", async () => {
