@@ -136,9 +136,9 @@ export function EmptyState(p: { children: Child; action?: Child }) {
  * A table's horizontal scroller (narrow screens). It is focusable and named so
  * a keyboard can scroll it too (WCAG 2.1.1; axe scrollable-region-focusable).
  */
-export function TableScroll(p: { label?: string; children: Child }) {
+export function TableScroll(p: { label?: string; class?: string; children: Child }) {
   return (
-    <div class="table-wrap" tabindex={0} role="region" aria-label={p.label}>
+    <div class={p.class ? `table-wrap ${p.class}` : "table-wrap"} tabindex={0} role="region" aria-label={p.label}>
       {p.children}
     </div>
   );

@@ -307,6 +307,9 @@ describe("report pages", () => {
     expect(html).toMatch(/<table class="report-table">/);
     expect(html).toMatch(/<time datetime="2024-03-04">2024-03-04<\/time><\/th><td>0<\/td><td>0<\/td>/);
     expect(html).toContain(`href="/api/v1/reports/sites/${w.site1.id}?from=2024-03-01&amp;to=2024-03-05&amp;format=csv"`);
+    // The CSV link comes with the totals, before the chart and a daily table that may run to 90 rows.
+    expect(html.indexOf("Download CSV")).toBeGreaterThan(html.indexOf('class="report-totals"'));
+    expect(html.indexOf("Download CSV")).toBeLessThan(html.indexOf("<svg"));
     expect(html).toMatch(/name="from"[^>]*value="2024-03-01"/);
     expect(html).toContain("Last 7 days");
     expect(html).not.toContain('name="licenseKey"');

@@ -89,10 +89,10 @@ function TotalsList(p: { totals: Totals }) {
   );
 }
 
-/** Every day of the range: the chart's accessible twin. */
+/** Every day of the range: the chart's accessible twin, as wide as the chart, one short line a day. */
 function DailyTable(p: { rows: DailyCounts[]; totals: Totals; caption: string }) {
   return (
-    <TableScroll label={p.caption}>
+    <TableScroll label={p.caption} class="report-days">
       <table class="report-table">
         <caption>{p.caption}</caption>
         <thead>
@@ -155,9 +155,9 @@ export function SiteReportView(p: { report: SiteReport; form: ReportFormProps; c
             {rangeText(r)} (UTC){r.licenseKey !== null && <> · license key <code>{r.licenseKey}</code></>}
           </p>
           <TotalsList totals={r.totals} />
+          <CsvLink href={p.csvHref} />
           <ReportChart id="chart-site" title={`${r.site.name}: visits and events per day, ${rangeText(r)}`} rows={r.rows} />
           <DailyTable rows={r.rows} totals={r.totals} caption={`Visits and events per day, ${rangeText(r)}`} />
-          <CsvLink href={p.csvHref} />
         </>
       )}
     </>
@@ -182,9 +182,9 @@ export function MetaSiteReportView(p: { data: MetaSiteReportPage; form: ReportFo
             {r.licenseKey !== null && <> · license key <code>{r.licenseKey}</code></>}
           </p>
           <TotalsList totals={r.totals} />
+          <CsvLink href={p.csvHref} />
           <ReportChart id="chart-meta" title={`${r.metaSite.name}: visits and events per day over its sites, ${rangeText(r)}`} rows={r.rows} />
           <DailyTable rows={r.rows} totals={r.totals} caption={`Visits and events per day, summed over the sites, ${rangeText(r)}`} />
-          <CsvLink href={p.csvHref} />
           <section class="report-sites">
             <h2>Per site</h2>
             {r.perSite.length === 0 ? (
