@@ -1,5 +1,6 @@
 // F-31: one section per service kind on a company's page: its items with the
-// end action (htmx row swap, confirmed), and the add form (htmx section swap).
+// end action (htmx row swap, confirmed), and the add form (htmx section swap),
+// one line of fields under the list so four sections fit a screen or two.
 // Without JavaScript both are plain forms that redirect back to the page.
 import { SERVICE_KINDS, type ServiceKind } from "../src/domain/company-services";
 import type { FieldErrors } from "../src/lib/errors";
@@ -44,8 +45,7 @@ function AddServiceForm(p: { companyId: string; kind: ServiceKind; values?: Form
   const id = (field: string) => `f-${p.kind}-${field}`;
   const shown = p.kind === "domain" ? ["domain"] : p.kind === "eul_user" ? ["name", "email"] : ["name"];
   return (
-    <Form action={action} class="card add-service">
-      <h3>Add {meta.label}</h3>
+    <Form action={action} class="filters add-service">
       <FormErrors errors={p.errors} shown={shown} message={p.message} />
       {p.kind === "domain" ? (
         <Field id={id("domain")} name="domain" label="Domain name" value={v.domain} errors={p.errors} required maxlength={253} hint="For example video.example.com" />
