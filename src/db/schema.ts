@@ -21,9 +21,16 @@ export const organizations = sqliteTable(
   (t) => [index("organizations_kind_idx").on(t.kind, t.name), index("organizations_managed_by_idx").on(t.managedBy, t.name)],
 );
 
-/** F-70: when an account was last active, as SQL over the users columns (indexed in users_activity_idx). */
-export const ACTIVITY_SQL =
-  "(CASE WHEN last_activity_at IS NOT NULL THEN last_activity_at WHEN last_login_at IS NOT NULL THEN last_login_at ELSE created_at END)";
+/**
+ * F-70: when an account was last active, as SQL over the users columns. Bare
+ * (ACTIVITY_SQL, indexed in users_activity_idx), or of a named table or alias
+ * where a correlated subquery must say which account it means.
+ */
+export const activitySqlOf = (table?: string) => {
+  const col = (name: string) => (table ? `"${table}".${name}` : name);
+  return `(CASE WHEN ${col("last_activity_at")} IS NOT NULL THEN ${col("last_activity_at")} WHEN ${col("last_login_at")} IS NOT NULL THEN ${col("last_login_at")} ELSE ${col("created_at")} END)`;
+};
+export const ACTIVITY_SQL = activitySqlOf();
 
 export const users = sqliteTable(
   "users",

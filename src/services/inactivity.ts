@@ -14,7 +14,7 @@
 // reminder time). Using it clears the reminder time, so the same link can
 // never verify again (single use) and nothing secret sits in D1.
 import { and, eq, sql, type SQL } from "drizzle-orm";
-import { ACTIVITY_SQL, auditEvents, users } from "../db/schema";
+import { ACTIVITY_SQL, activitySqlOf, auditEvents, users } from "../db/schema";
 import type { Deps } from "../deps";
 import type { Actor } from "../domain/actor";
 import { AppError } from "../lib/errors";
@@ -49,9 +49,24 @@ const activity = sql.raw(ACTIVITY_SQL);
 const remindable = (cutoff: number): SQL =>
   sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} IS NULL AND ${activity} <= ${cutoff}`;
 
-/** Active, reminded at `cutoff` or earlier, and no activity since the reminder. */
+const NEWER = "newer_operator";
+const newer = sql.identifier(NEWER);
+const activityOfNewer = sql.raw(activitySqlOf(NEWER));
+const activityOfUser = sql.raw(activitySqlOf("users"));
+/**
+ * The vendor's most recently active operator (ties: the greater id). The sweep
+ * never deactivates that account: with every operator deactivated nobody could
+ * sign in to reactivate anyone, and /setup is closed once an account exists.
+ * The operators' accounts are found through users_org_idx.
+ */
+const lastOperatorStanding = sql`${users.role} = 'operator' AND NOT EXISTS (
+  SELECT 1 FROM ${users} AS ${newer}
+  WHERE ${newer}.org_id = ${users.orgId} AND ${newer}.status = 'active' AND ${newer}.role = 'operator' AND ${newer}.id <> ${users.id}
+    AND (${activityOfNewer} > ${activityOfUser} OR (${activityOfNewer} = ${activityOfUser} AND ${newer}.id > ${users.id})))`;
+
+/** Active, reminded at `cutoff` or earlier, no activity since the reminder, and not the last operator standing. */
 const deactivatable = (cutoff: number): SQL =>
-  sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} <= ${cutoff} AND ${activity} < ${users.inactivityRemindedAt}`;
+  sql`${users.status} = 'active' AND ${users.inactivityRemindedAt} <= ${cutoff} AND ${activity} < ${users.inactivityRemindedAt} AND NOT (${lastOperatorStanding})`;
 
 const newSqlId = sql`lower(hex(randomblob(12)))`;
 

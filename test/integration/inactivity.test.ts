@@ -139,6 +139,39 @@ describe("inactivity deactivation (F-70)", () => {
     expect(await snapshot()).toEqual(first);
   });
 
+  it("never deactivates the vendor's last operator: the most recently active one stays, inactive operators before them go", async () => {
+    const now = nextEpoch();
+    const vendor = await makeOrg({ kind: "vendor" });
+    const reminded = { inactivityRemindedAt: now - 40 * DAY };
+    const older = await inactiveFor(now, 220, { role: "operator", orgId: vendor.id, ...reminded });
+    const newest = await inactiveFor(now, 200, { role: "operator", orgId: vendor.id, ...reminded });
+    const partner = await inactiveFor(now, 200, reminded);
+
+    await runCron(now);
+
+    expect((await userRow(older.id)).status).toBe("deactivated");
+    expect((await userRow(partner.id)).status).toBe("deactivated");
+    expect((await userRow(newest.id)).status).toBe("active");
+    expect(await goodbyes(newest.email)).toHaveLength(0);
+    expect(await auditFor(newest.id, "user.deactivated_inactive")).toHaveLength(0);
+
+    // Still the last one a month on: the sweep leaves them, day after day, until someone signs in.
+    await runCron(now + 30 * DAY);
+    expect((await userRow(newest.id)).status).toBe("active");
+  });
+
+  it("leaves the last operator standing even when two were equally inactive: the one with the greater id stays", async () => {
+    const now = nextEpoch();
+    const vendor = await makeOrg({ kind: "vendor" });
+    const same = { role: "operator" as const, orgId: vendor.id, inactivityRemindedAt: now - 40 * DAY };
+    const pair = [await inactiveFor(now, 200, same), await inactiveFor(now, 200, same)].sort((a, b) => (a.id < b.id ? -1 : 1));
+
+    await runCron(now);
+
+    expect((await userRow(pair[0]!.id)).status).toBe("deactivated");
+    expect((await userRow(pair[1]!.id)).status).toBe("active");
+  });
+
   it("a sign-in after the reminder resets the clock and clears the reminder", async () => {
     const user = await makeUser({ createdAt: Date.now() - 400 * DAY, lastLoginAt: Date.now() - 200 * DAY });
     const remindAt = Date.now() - 10 * DAY;
