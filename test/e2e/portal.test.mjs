@@ -809,6 +809,51 @@ flow("phone", "main pages at a 375 px wide viewport: no sideways scrolling, no s
   await opPhone.close();
 });
 
+// Last: it moves the clock of the daily job months ahead. At that "now" every session has outlived its
+// 12 hours (the run deletes their rows), and the people it deactivates stay deactivated.
+flow("daily-run", "the daily cron run, as of 151 and 182 days on: reminds everyone, a mailed link keeps one account, the rest go but the last operator stays", async (f) => {
+  const DAY = 86_400_000;
+  const t0 = Date.now();
+  // wrangler dev's trigger for a cron, as of a chosen moment (the job takes "now" from the event).
+  const runDaily = async (at) => {
+    const res = await fetch(`${portal.origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("0 3 * * *")}&time=${at}`);
+    assert.equal(res.status, 200, await res.text());
+  };
+
+  await runDaily(t0 + 151 * DAY);
+  // Rey keeps the account from the reminder, without signing in.
+  const keeper = await (await person("regular")).newPage();
+  const link = new URL(await linkFromMail(keeper, reg.email, "/keep-account"));
+  await keeper.goto(link.pathname + link.search);
+  await assertHeading(keeper, "Keep your account");
+  await main(keeper).getByRole("button", { name: "Keep my account" }).click();
+  await assertHeading(keeper, "Your account stays active");
+  await checkPage(keeper, f, "kept");
+  await keeper.close();
+
+  // A month after the reminders: the accounts nobody kept are deactivated.
+  await runDaily(t0 + 182 * DAY);
+  const { page: pmPage } = await person("pm");
+  await pmPage.goto("/login");
+  await main(pmPage).getByLabel("Email").fill(pm.email);
+  await main(pmPage).getByLabel("Password").fill(pm.password);
+  await main(pmPage).getByRole("button", { name: "Continue" }).click();
+  await main(pmPage).getByText("This account is deactivated. Ask your Partner Manager to activate it again.").waitFor();
+  await checkPage(pmPage, f, "deactivated-sign-in");
+
+  // The operator was as inactive as anyone, but is the vendor's last: they can still sign in, and see both runs.
+  const { page: opPage } = await person("operator");
+  await signIn(opPage, op);
+  await visit(opPage, "/jobs?job=daily", { flow: f, name: "jobs" });
+  const runs = main(opPage).locator("tr", { hasText: "Daily jobs" });
+  await runs.nth(0).getByText(/inactivity reminded: \d+ · inactivity deactivated: [2-9]\d*\b/).waitFor();
+  await runs.nth(1).getByText(/inactivity reminded: [4-9]\d* · inactivity deactivated: 0\b/).waitFor();
+  await opPage.goto(`/orgs/${ids.acme}`);
+  await userRow(opPage, pm.email).getByRole("cell", { name: "Deactivated", exact: true }).waitFor();
+  await userRow(opPage, reg.email).getByRole("cell", { name: "Active", exact: true }).waitFor();
+  await checkPage(opPage, f, "org-after-sweep");
+});
+
 // ------------------------------------------------------------------ steps shared by flows
 
 /**
