@@ -86,7 +86,7 @@ export const CreateTokenFormInput = z.extend(CreateTokenInput, {
  */
 export async function createApiTokenAndList(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenFormInput>, list: z.infer<typeof ListTokensInput>) {
   try {
-    const { token, secret, listed } = await insertToken(deps, actor, input, list, input.formKey);
+    const { token, secret, listed } = await insertToken(deps, actor, input, list);
     return { token, secret, list: listed! };
   } catch (e) {
     if (!input.formKey || !isUniqueViolation(e)) throw e;
@@ -103,7 +103,7 @@ export async function createApiTokenAndList(deps: Deps, actor: Actor, input: z.i
   }
 }
 
-async function insertToken(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenInput>, list?: z.infer<typeof ListTokensInput>, formKey?: string) {
+async function insertToken(deps: Deps, actor: Actor, input: z.infer<typeof CreateTokenFormInput>, list?: z.infer<typeof ListTokensInput>) {
   await requireTokenRights(deps, actor);
   const now = deps.now();
   const secret = `${API_TOKEN_PREFIX}${newSecret()}`;
@@ -117,7 +117,7 @@ async function insertToken(deps: Deps, actor: Actor, input: z.infer<typeof Creat
     expiresAt: input.expiresInDays ? now + input.expiresInDays * DAY_MS : null,
     lastUsedAt: null,
     revokedAt: null,
-    formKey: formKey ?? null,
+    formKey: input.formKey ?? null,
   };
   const expiry = row.expiresAt ? `It expires on ${new Date(row.expiresAt).toISOString().slice(0, 10)}.` : "It does not expire.";
   const mailId = newId();
